@@ -1,0 +1,288 @@
+/**
+ * The graph builder. A Graph is append-only while the user builds it: every call runs the op's
+ * shape rule at once (so a shape error is thrown at the user's line) and appends one frozen node.
+ * Identical pure nodes are shared (hash-consing), which gives common-subexpression elimination
+ * for free, also across the gradient graph that autodiff appends.
+ */
+import { freeze } from 'immer';
+import '../ops/index.ts';
+import { getOp, floatOnly, type OpDef } from '../ops/registry.ts';
+import { resolveInitializer, Rng, type Initializer } from '../nn/init.ts';
+import { GraphError, RuleError, ShapeError } from './errors.ts';
+import { describeNode, type Attrs, type DType, type IR, type Node } from './ir.ts';
+import { formatShape, isConcrete, type Shape } from './shape.ts';
+import { callSite } from './site.ts';
+import { Tensor, type TensorLike } from './tensor.ts';
+
+export type Activation = 'linear' | 'sigmoid' | 'tanh' | 'relu' | 'softmax';
+
+export interface DenseOptions {
+  activation?: Activation;
+  useBias?: boolean;
+  kernelInitializer?: Initializer;
+  biasInitializer?: Initializer;
+  /** Prefix of the parameter names: `${name}/kernel`, `${name}/bias`. Default dense_1, dense_2… */
+  name?: string;
+}
+
+export interface GraphOptions {
+  /** Seed of the random initial parameter values (default 1): same seed, same values. */
+  seed?: number;
+}
+
+type NestedNumbers = number | readonly NestedNumbers[];
+
+export class Graph {
+  readonly rng: Rng;
+  private readonly nodes: Node[] = [];
+  private readonly handles: Tensor[] = [];
+  private readonly data = new Map<number, Float64Array>();
+  private readonly names = new Map<string, number>();
+  private readonly hashed = new Map<string, number>();
+  private readonly prefixCounts = new Map<string, number>();
+  private snapshot: IR | null = null;
+
+  constructor(options: GraphOptions = {}) {
+    this.rng = new Rng(options.seed ?? 1);
+  }
+
+  /** A value fed at run time; `null` dimensions (the batch) are fixed by the feed. */
+  input(name: string, shape: Shape, dtype: DType = 'float'): Tensor {
+    for (const d of shape) {
+      if (d !== null && (!Number.isInteger(d) || d < 0)) {
+        throw new GraphError(`input '${name}': shape ${formatShape(shape)} has a bad dimension ${d}`, callSite());
+      }
+    }
+    return this.add('input', [], { shape: [...shape] }, shape, dtype, this.claim(name));
+  }
+
+  /**
+   * A trainable parameter with a unique name, initialised from an initializer drawn from the
+   * graph's seeded Rng, or from given values.
+   */
+  parameter(name: string, shape: readonly number[], init: Initializer | ArrayLike<number> = 'glorotUniform'): Tensor {
+    if (!isConcrete(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+      throw new GraphError(`parameter '${name}': shape ${formatShape(shape)} must be fully known`, callSite());
+    }
+    const size = shape.reduce((a, b) => a * b, 1);
+    const values =
+      typeof init === 'string' || typeof init === 'function'
+        ? resolveInitializer(init)(shape, this.rng)
+        : Float64Array.from(init);
+    if (values.length !== size) {
+      throw new GraphError(
+        `parameter '${name}': ${values.length} initial values for shape ${formatShape(shape)} (${size} elements)`,
+        callSite(),
+      );
+    }
+    const t = this.add('parameter', [], { shape: [...shape] }, shape, 'float', this.claim(name));
+    this.data.set(t.id, values);
+    return t;
+  }
+
+  /** A constant tensor from a number, a nested array, or flat values with a shape. */
+  constant(value: NestedNumbers | ArrayLike<number>, shape?: readonly number[], dtype: DType = 'float'): Tensor {
+    const [values, inferred] = flatten(value);
+    const s = shape ?? inferred;
+    const size = s.reduce((a, b) => a * b, 1);
+    if (size !== values.length) {
+      throw new GraphError(`constant: ${values.length} values for shape ${formatShape(s)}`, callSite());
+    }
+    // Small constants are shared by value (every `.mul(0.5)` reuses one node).
+    const key = values.length <= 64 ? `constant${dtype}${JSON.stringify(s)}:${values.join(',')}` : null;
+    const known = key === null ? undefined : this.hashed.get(key);
+    if (known !== undefined) return this.handles[known];
+    const t = this.add('constant', [], { shape: [...s] }, s, dtype);
+    this.data.set(t.id, values);
+    if (key !== null) this.hashed.set(key, t.id);
+    return t;
+  }
+
+  /**
+   * Applies an op (by name or definition) to tensors: runs its dtype and shape rules, then
+   * returns the new node's handle, or the existing identical node's.
+   */
+  apply(op: string | OpDef, inputs: readonly TensorLike[], attrs: Attrs = {}, name?: string): Tensor {
+    const def = typeof op === 'string' ? getOp(op) : op;
+    if (inputs.length !== def.arity) {
+      throw new GraphError(`${def.name} takes ${def.arity} input(s), got ${inputs.length}`, callSite());
+    }
+    const tensors = inputs.map((x) => (typeof x === 'number' ? this.constant(x) : this.own(x, def.name)));
+    const shapes = tensors.map((t) => t.shape);
+    let shape: Shape;
+    let dtype: DType;
+    try {
+      dtype = (def.dtype ?? floatOnly(def.name))(
+        tensors.map((t) => t.dtype),
+        attrs,
+      );
+      shape = def.shape(shapes, attrs);
+    } catch (e) {
+      if (e instanceof RuleError) throw new ShapeError(def.name, shapes, e.message, callSite(), name);
+      throw e;
+    }
+    const ids = tensors.map((t) => t.id);
+    const key = def.impure || name ? null : `${def.name}(${ids.join(',')})${JSON.stringify(attrs)}`;
+    const known = key === null ? undefined : this.hashed.get(key);
+    if (known !== undefined) return this.handles[known];
+    const t = this.add(def.name, ids, attrs, shape, dtype, name === undefined ? undefined : this.claim(name));
+    if (key !== null) this.hashed.set(key, t.id);
+    return t;
+  }
+
+  /**
+   * A fully connected layer: activation(x · kernel + bias), with kernel [nIn, units] and bias
+   * [units] created as parameters.
+   *
+   * @example
+   * const g = new Graph({ seed: 42 });
+   * const x = g.input('x', [null, 784]);
+   * const h = g.dense(x, 30).sigmoid();
+   */
+  dense(x: Tensor, units: number, options: DenseOptions = {}): Tensor {
+    this.own(x, 'dense');
+    if (!Number.isInteger(units) || units <= 0) {
+      throw new GraphError(`dense: units must be a positive whole number, got ${units}`, callSite());
+    }
+    const nIn = x.shape[x.rank - 1];
+    if (x.rank !== 2 || nIn === null) {
+      throw new ShapeError('dense', [x.shape], 'the input must be [batch, features] with features known', callSite());
+    }
+    const prefix = options.name ?? this.uniqueName('dense');
+    const kernel = this.parameter(`${prefix}/kernel`, [nIn, units], options.kernelInitializer ?? 'glorotUniform');
+    let z = x.matMul(kernel);
+    if (options.useBias ?? true) z = z.add(this.parameter(`${prefix}/bias`, [units], options.biasInitializer ?? 'zeros'));
+    return applyActivation(z, options.activation ?? 'linear');
+  }
+
+  /** `${prefix}_1`, `${prefix}_2`, … not yet used as a name prefix in this graph. */
+  uniqueName(prefix: string): string {
+    let n = this.prefixCounts.get(prefix) ?? 0;
+    let name: string;
+    do name = `${prefix}_${++n}`;
+    while ([...this.names.keys()].some((k) => k === name || k.startsWith(`${name}/`)));
+    this.prefixCounts.set(prefix, n);
+    return name;
+  }
+
+  /** The handle of node `id`. */
+  tensor(id: number): Tensor {
+    const t = this.handles[id];
+    if (!t) throw new GraphError(`graph has no node %${id}`);
+    return t;
+  }
+
+  /** The node named `name` (an input, a parameter, or a named op). */
+  get(name: string): Tensor {
+    const id = this.names.get(name);
+    if (id === undefined) throw new GraphError(`graph has no node named '${name}'`);
+    return this.handles[id];
+  }
+
+  get parameters(): Tensor[] {
+    return this.handles.filter((t) => t.node.op === 'parameter');
+  }
+
+  get inputs(): Tensor[] {
+    return this.handles.filter((t) => t.node.op === 'input');
+  }
+
+  get size(): number {
+    return this.nodes.length;
+  }
+
+  /** An immutable snapshot of the graph as it is now, for the compiler and the passes. */
+  ir(): IR {
+    if (!this.snapshot) this.snapshot = freeze({ nodes: [...this.nodes], data: new Map(this.data) });
+    return this.snapshot;
+  }
+
+  /** The graph as a readable SSA listing, one node per line. */
+  toString(): string {
+    return this.nodes.map(formatNode).join('\n');
+  }
+
+  private add(op: string, inputs: number[], attrs: Attrs, shape: Shape, dtype: DType, name?: string): Tensor {
+    const node: Node = freeze(
+      {
+        id: this.nodes.length,
+        op,
+        inputs,
+        attrs,
+        shape: [...shape],
+        dtype,
+        ...(name === undefined ? {} : { name }),
+        ...(callSiteOrNothing()),
+      },
+      true,
+    );
+    this.nodes.push(node);
+    const t = new Tensor(this, node);
+    this.handles.push(t);
+    if (name !== undefined) this.names.set(name, node.id);
+    this.snapshot = null;
+    return t;
+  }
+
+  private claim(name: string): string {
+    if (typeof name !== 'string' || name.length === 0) throw new GraphError('a name must be a non-empty string', callSite());
+    if (this.names.has(name)) {
+      throw new GraphError(`the name '${name}' is already used by ${describeNode(this.nodes[this.names.get(name)!])}`, callSite());
+    }
+    return name;
+  }
+
+  private own(t: Tensor, op: string): Tensor {
+    if (!(t instanceof Tensor)) throw new GraphError(`${op}: expected a Tensor or a number, got ${String(t)}`, callSite());
+    if (t.graph !== this) throw new GraphError(`${op}: ${t} belongs to another graph`, callSite());
+    return t;
+  }
+}
+
+export function applyActivation(z: Tensor, activation: Activation): Tensor {
+  switch (activation) {
+    case 'linear':
+      return z;
+    case 'sigmoid':
+      return z.sigmoid();
+    case 'tanh':
+      return z.tanh();
+    case 'relu':
+      return z.relu();
+    case 'softmax':
+      return z.softmax();
+    default:
+      throw new GraphError(`unknown activation '${String(activation)}'; use linear, sigmoid, tanh, relu or softmax`, callSite());
+  }
+}
+
+function callSiteOrNothing(): { site?: string } {
+  const site = callSite();
+  return site === undefined ? {} : { site };
+}
+
+function flatten(value: NestedNumbers | ArrayLike<number>): [Float64Array, number[]] {
+  if (typeof value === 'number') return [Float64Array.of(value), []];
+  if (ArrayBuffer.isView(value)) return [Float64Array.from(value as ArrayLike<number>), [(value as ArrayLike<number>).length]];
+  const shape: number[] = [];
+  let level: unknown = value;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    level = level[0];
+  }
+  const flat = (value as unknown[]).flat(Infinity) as unknown[];
+  if (flat.some((v) => typeof v !== 'number')) throw new GraphError('constant: values must be numbers', callSite());
+  if (flat.length !== shape.reduce((a, b) => a * b, 1)) throw new GraphError('constant: nested arrays are ragged', callSite());
+  return [Float64Array.from(flat as number[]), shape];
+}
+
+function formatNode(n: Node): string {
+  const args = n.inputs.map((i) => `%${i}`).join(', ');
+  const attrs = Object.entries(n.attrs)
+    .filter(([k]) => !(k === 'shape' && ['input', 'parameter', 'constant'].includes(n.op)))
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(' ');
+  const label = n.name ? ` '${n.name}'` : '';
+  const type = `${formatShape(n.shape)}${n.dtype === 'int' ? ' int' : ''}`;
+  return `%${n.id}${label}: ${type} = ${n.op}(${args})${attrs ? ` {${attrs}}` : ''}${n.site ? `  # ${n.site}` : ''}`;
+}

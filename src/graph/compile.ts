@@ -1,0 +1,68 @@
+/**
+ * `compile(graph, {outputs, updates})` turns a graph into a Program: the nodes needed for the
+ * outputs and the updates, in order, run over one Memory. A training step — forward pass,
+ * gradients and parameter updates — is one program (Theano's function(inputs, outputs, updates)).
+ */
+import type { Graph } from './builder.ts';
+import { GraphError } from './errors.ts';
+import { ancestors, describeNode } from './ir.ts';
+import { Memory, type Precision } from './memory.ts';
+import { Program } from './executor.ts';
+import { formatShape, sameShape } from './shape.ts';
+import { callSite } from './site.ts';
+import type { Tensor } from './tensor.ts';
+
+export interface CompileOptions {
+  /** The tensors `run` returns, in order. */
+  outputs: readonly Tensor[];
+  /**
+   * Parameter updates `[parameter, newValue]`, applied after the outputs are computed, all
+   * together (every new value is computed before any parameter is written).
+   */
+  updates?: readonly (readonly [Tensor, Tensor])[];
+  /** Precision of every float tensor: 'float32' (default, fast) or 'float64' (gradient checks). */
+  dtype?: Precision;
+  /** Share parameters with programs compiled over the same memory (its dtype wins). */
+  memory?: Memory;
+}
+
+/**
+ * Compiles a graph into a program.
+ *
+ * @example
+ * const step = compile(g, { outputs: [loss], updates: [[w, w.sub(dw.mul(0.5))]], dtype: 'float64' });
+ * const [lossValue] = step.run({ x: xs, y: ys });
+ */
+export function compile(graph: Graph, options: CompileOptions): Program {
+  const site = callSite();
+  const { outputs, updates = [] } = options;
+  if (!Array.isArray(outputs)) throw new GraphError('compile: options.outputs must be an array of tensors', site);
+  for (const t of [...outputs, ...updates.flat()]) {
+    if (t?.graph !== graph) throw new GraphError('compile: every output and update must be a tensor of this graph', site);
+  }
+  const seen = new Set<number>();
+  for (const [param, value] of updates) {
+    if (param.node.op !== 'parameter') throw new GraphError(`compile: an update must target a parameter, not ${describeNode(param.node)}`, site);
+    if (seen.has(param.id)) throw new GraphError(`compile: parameter '${param.name}' is updated twice`, site);
+    seen.add(param.id);
+    if (value.dtype !== 'float' || !sameShape(param.shape, value.shape)) {
+      throw new GraphError(
+        `compile: the update of '${param.name}' ${formatShape(param.shape)} has shape ${formatShape(value.shape)}${value.dtype === 'int' ? ' and is int' : ''}`,
+        site,
+      );
+    }
+  }
+  if (options.memory && options.dtype && options.memory.dtype !== options.dtype) {
+    throw new GraphError(`compile: dtype '${options.dtype}' differs from the shared memory's '${options.memory.dtype}'`, site);
+  }
+  const memory = options.memory ?? new Memory(options.dtype ?? 'float32');
+  const ir = graph.ir();
+  const roots = [...outputs.map((t) => t.id), ...updates.map(([, v]) => v.id)];
+  return new Program(
+    ir,
+    memory,
+    ancestors(ir.nodes, roots),
+    outputs.map((t) => t.id),
+    updates.map(([p, v]) => [p.id, v.id] as const),
+  );
+}

@@ -1,0 +1,47 @@
+/**
+ * Every error deltagraph throws is a DeltaGraphError subclass that carries the facts as fields
+ * (op, shapes, node, call site) and a message a person can act on.
+ */
+import { formatShape, type Shape } from './shape.ts';
+
+export class DeltaGraphError extends Error {
+  override name = 'DeltaGraphError';
+}
+
+/** A shape rule rejected its inputs while the graph was being built (or re-checked at run time). */
+export class ShapeError extends DeltaGraphError {
+  override name = 'ShapeError';
+  constructor(
+    readonly op: string,
+    readonly inputShapes: readonly Shape[],
+    readonly rule: string,
+    readonly site?: string,
+    readonly nodeName?: string,
+  ) {
+    const shapes = inputShapes.map(formatShape).join(', ');
+    const where = site ? `\n    at ${site}` : '';
+    const named = nodeName ? ` (node '${nodeName}')` : '';
+    super(`${op}${named}: ${rule}; input shapes ${shapes}${where}`);
+  }
+}
+
+/** Thrown by a shape or dtype rule; the builder turns it into a ShapeError with op, shapes and site. */
+export class RuleError extends DeltaGraphError {
+  override name = 'RuleError';
+}
+
+/** A misuse of the graph API that is not about shapes: bad names, mixing graphs, bad options. */
+export class GraphError extends DeltaGraphError {
+  override name = 'GraphError';
+  constructor(message: string, readonly site?: string) {
+    super(site ? `${message}\n    at ${site}` : message);
+  }
+}
+
+/** A problem found when a compiled program runs: missing or malformed feeds, bad values. */
+export class RunError extends DeltaGraphError {
+  override name = 'RunError';
+  constructor(message: string, readonly node?: string, readonly site?: string) {
+    super(site ? `${message}\n    at ${site}` : message);
+  }
+}

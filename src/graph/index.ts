@@ -1,0 +1,10 @@
+export { Graph, applyActivation, type Activation, type DenseOptions, type GraphOptions } from './builder.ts';
+export { Tensor, type TensorLike } from './tensor.ts';
+export { grad, valueAndGrad, reduceToShape, type GradOptions } from './autodiff.ts';
+export { compile, type CompileOptions } from './compile.ts';
+export { Program, type Feed, type Feeds } from './executor.ts';
+export { Memory, type Precision } from './memory.ts';
+export type { PlanStats } from './plan.ts';
+export { DeltaGraphError, GraphError, RunError, ShapeError } from './errors.ts';
+export type { DType, IR, Node, Attrs } from './ir.ts';
+export { formatShape, type Dim, type Shape } from './shape.ts';

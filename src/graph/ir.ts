@@ -1,0 +1,51 @@
+/**
+ * The IR: a flat list of nodes in topological order (every input id is smaller than the node's
+ * own id). Nodes are plain frozen objects; a snapshot of a graph (`Graph.ir()`) is what the
+ * compiler and the passes consume. Tensor data (constants, initial parameter values) is kept
+ * beside the nodes, keyed by node id, so that nodes stay small and cheap to hash.
+ */
+import type { Shape } from './shape.ts';
+
+/** 'float' tensors carry values of the program's precision; 'int' tensors hold integer labels. */
+export type DType = 'float' | 'int';
+
+export type Attrs = Readonly<Record<string, unknown>>;
+
+export interface Node {
+  readonly id: number;
+  readonly op: string;
+  readonly inputs: readonly number[];
+  readonly attrs: Attrs;
+  readonly shape: Shape;
+  readonly dtype: DType;
+  /** Names are unique within a graph; inputs and parameters always have one. */
+  readonly name?: string;
+  /** The user's file:line:column that created the node. */
+  readonly site?: string;
+}
+
+export interface IR {
+  readonly nodes: readonly Node[];
+  /** Values of constants and initial values of parameters, by node id. */
+  readonly data: ReadonlyMap<number, Float64Array>;
+}
+
+/** Ids of the nodes needed to compute `roots`, ascending (so in topological order). */
+export function ancestors(nodes: readonly Node[], roots: readonly number[]): number[] {
+  const seen = new Uint8Array(nodes.length);
+  const stack = [...roots];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (seen[id]) continue;
+    seen[id] = 1;
+    for (const i of nodes[id].inputs) if (!seen[i]) stack.push(i);
+  }
+  const out: number[] = [];
+  for (let id = 0; id < nodes.length; id++) if (seen[id]) out.push(id);
+  return out;
+}
+
+/** A short description for messages: `%12 matMul 'logits'`. */
+export function describeNode(node: Node): string {
+  return `%${node.id} ${node.op}${node.name ? ` '${node.name}'` : ''}`;
+}

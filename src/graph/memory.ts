@@ -1,0 +1,114 @@
+/**
+ * One Memory holds the parameters and the working buffers of every program compiled over it, in
+ * one flat typed array. Kernels get views on it, made once per plan, so a run allocates nothing.
+ * Programs compiled over the same Memory share parameter values: the training step updates the
+ * weights that the prediction program reads. The flat layout (offsets into one buffer) is what a
+ * WebAssembly kernel needs too; only `view` and `grow` know how the buffer is held.
+ */
+import { GraphError } from './errors.ts';
+import type { FloatArray } from '../ops/registry.ts';
+
+export type Precision = 'float32' | 'float64';
+
+/** Offsets are aligned to 16 elements (64 bytes in float32): SIMD- and cache-line-friendly. */
+const ALIGN = 16;
+
+interface ParameterSlot {
+  readonly offset: number;
+  readonly shape: readonly number[];
+  readonly size: number;
+}
+
+export class Memory {
+  private data: FloatArray;
+  private used = 0;
+  private readonly slots = new Map<string, ParameterSlot>();
+  /** Changes when the buffer is replaced by a larger one: every view must then be remade. */
+  generation = 0;
+
+  constructor(
+    readonly dtype: Precision = 'float32',
+    capacity = 1 << 16,
+  ) {
+    if (dtype !== 'float32' && dtype !== 'float64') throw new GraphError(`Memory: dtype must be 'float32' or 'float64', got '${String(dtype)}'`);
+    this.data = this.make(capacity);
+  }
+
+  /** Reserves `size` elements and returns their offset. */
+  alloc(size: number): number {
+    const offset = Math.ceil(this.used / ALIGN) * ALIGN;
+    if (offset + size > this.data.length) this.grow(offset + size);
+    this.used = offset + size;
+    return offset;
+  }
+
+  view(offset: number, size: number): FloatArray {
+    return this.data.subarray(offset, offset + size);
+  }
+
+  /** Elements in use (parameters and every plan's buffers). */
+  get size(): number {
+    return this.used;
+  }
+
+  /** The storage of a parameter, allocated and set to `initial` the first time it is asked for. */
+  parameter(name: string, shape: readonly number[], initial: ArrayLike<number>): ParameterSlot {
+    const slot = this.slots.get(name);
+    if (slot) {
+      if (slot.shape.length !== shape.length || slot.shape.some((d, i) => d !== shape[i])) {
+        throw new GraphError(`Memory: parameter '${name}' is [${slot.shape}] here but [${shape}] in the graph being compiled`);
+      }
+      return slot;
+    }
+    const size = shape.reduce((a, b) => a * b, 1);
+    const created = { offset: this.alloc(size), shape: [...shape], size };
+    this.data.set(initial, created.offset);
+    this.slots.set(name, created);
+    return created;
+  }
+
+  parameterNames(): string[] {
+    return [...this.slots.keys()];
+  }
+
+  hasParameter(name: string): boolean {
+    return this.slots.has(name);
+  }
+
+  parameterShape(name: string): readonly number[] {
+    return this.slot(name).shape;
+  }
+
+  /** A copy of a parameter's current values. */
+  read(name: string): Float64Array {
+    const { offset, size } = this.slot(name);
+    return Float64Array.from(this.data.subarray(offset, offset + size));
+  }
+
+  /** Overwrites a parameter's values (same number of elements, all finite). */
+  write(name: string, values: ArrayLike<number>): void {
+    const { offset, size, shape } = this.slot(name);
+    if (values.length !== size) throw new GraphError(`Memory.write('${name}'): ${values.length} values for shape [${shape}] (${size} elements)`);
+    for (let i = 0; i < size; i++) {
+      if (!Number.isFinite(values[i])) throw new GraphError(`Memory.write('${name}'): value ${values[i]} at index ${i} is not finite`);
+    }
+    this.data.set(values, offset);
+  }
+
+  private slot(name: string): ParameterSlot {
+    const slot = this.slots.get(name);
+    if (!slot) throw new GraphError(`Memory: no parameter named '${name}' (known: ${this.parameterNames().join(', ') || 'none'})`);
+    return slot;
+  }
+
+  private grow(needed: number): void {
+    const bigger = this.make(Math.max(needed, this.data.length * 2));
+    bigger.set(this.data.subarray(0, this.used));
+    this.data = bigger;
+    this.generation++;
+  }
+
+  private make(length: number): FloatArray {
+    return this.dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * A Tensor is a handle on one node of a Graph: symbolic, it holds no data. Its methods build new
+ * nodes (`x.matMul(w).add(b).sigmoid()`), checking shapes at once. Numbers stand for scalar
+ * constants wherever a tensor is expected.
+ */
+import type { Graph } from './builder.ts';
+import type { DType, Node } from './ir.ts';
+import type { Shape } from './shape.ts';
+
+export type TensorLike = Tensor | number;
+
+export class Tensor {
+  constructor(
+    readonly graph: Graph,
+    readonly node: Node,
+  ) {}
+
+  get id(): number {
+    return this.node.id;
+  }
+  get shape(): Shape {
+    return this.node.shape;
+  }
+  get rank(): number {
+    return this.node.shape.length;
+  }
+  get dtype(): DType {
+    return this.node.dtype;
+  }
+  get name(): string | undefined {
+    return this.node.name;
+  }
+
+  private unary(op: string, attrs?: Record<string, unknown>): Tensor {
+    return this.graph.apply(op, [this], attrs);
+  }
+  private binary(op: string, other: TensorLike): Tensor {
+    return this.graph.apply(op, [this, other]);
+  }
+
+  // Elementwise arithmetic with numpy-style broadcasting.
+  add(b: TensorLike): Tensor {
+    return this.binary('add', b);
+  }
+  sub(b: TensorLike): Tensor {
+    return this.binary('sub', b);
+  }
+  mul(b: TensorLike): Tensor {
+    return this.binary('mul', b);
+  }
+  div(b: TensorLike): Tensor {
+    return this.binary('div', b);
+  }
+  /** 1 where the elements are equal, else 0 (no gradient). */
+  equal(b: TensorLike): Tensor {
+    return this.binary('equal', b);
+  }
+
+  // Elementwise functions.
+  neg(): Tensor {
+    return this.unary('neg');
+  }
+  exp(): Tensor {
+    return this.unary('exp');
+  }
+  log(): Tensor {
+    return this.unary('log');
+  }
+  sqrt(): Tensor {
+    return this.unary('sqrt');
+  }
+  square(): Tensor {
+    return this.unary('square');
+  }
+  /** x^exponent for a constant exponent. */
+  pow(exponent: number): Tensor {
+    return this.unary('pow', { exponent });
+  }
+  abs(): Tensor {
+    return this.unary('abs');
+  }
+  /** -1, 0 or 1 (no gradient). */
+  sign(): Tensor {
+    return this.unary('sign');
+  }
+  /** 1 where x > 0, else 0 (no gradient): the derivative of relu. */
+  step(): Tensor {
+    return this.unary('step');
+  }
+  sigmoid(): Tensor {
+    return this.unary('sigmoid');
+  }
+  tanh(): Tensor {
+    return this.unary('tanh');
+  }
+  relu(): Tensor {
+    return this.unary('relu');
+  }
+
+  /** Matrix product of two rank-2 tensors, optionally transposing either side first. */
+  matMul(b: Tensor, transposeA = false, transposeB = false): Tensor {
+    return this.graph.apply('matMul', [this, b], { transposeA, transposeB });
+  }
+  /** Permutes the axes; reverses them when `perm` is omitted. */
+  transpose(perm?: readonly number[]): Tensor {
+    return this.unary('transpose', { perm: perm ?? this.shape.map((_, i) => this.rank - 1 - i) });
+  }
+  /** Same data, new shape; one dimension may be -1 (inferred). */
+  reshape(shape: readonly number[]): Tensor {
+    return this.unary('reshape', { shape });
+  }
+
+  // Reductions over `axis` (a number, a list, or every axis when omitted).
+  sum(axis?: number | readonly number[], keepDims = false): Tensor {
+    return this.unary('sum', { axes: axis ?? null, keepDims });
+  }
+  max(axis?: number | readonly number[], keepDims = false): Tensor {
+    return this.unary('max', { axes: axis ?? null, keepDims });
+  }
+  min(axis?: number | readonly number[], keepDims = false): Tensor {
+    return this.neg().max(axis, keepDims).neg();
+  }
+  mean(axis?: number | readonly number[], keepDims = false): Tensor {
+    return this.sum(axis, keepDims).div(this.count(axis, keepDims));
+  }
+  /** The number of elements over `axis` (known once the batch size is), as a scalar tensor. */
+  count(axis?: number | readonly number[], keepDims = false): Tensor {
+    return this.unary('count', { axes: axis ?? null, keepDims });
+  }
+  /** log Σ exp(x) over `axis`, computed stably (shifted by the maximum). */
+  logSumExp(axis?: number | readonly number[], keepDims = false): Tensor {
+    return this.unary('logSumExp', { axes: axis ?? null, keepDims });
+  }
+
+  softmax(axis = -1): Tensor {
+    return this.unary('softmax', { axis });
+  }
+  logSoftmax(axis = -1): Tensor {
+    return this.unary('logSoftmax', { axis });
+  }
+  /**
+   * Cross-entropy of softmax(this) against `labels` along the last axis, one value per sample:
+   * labels are integer class ids (an int tensor of the leading shape) or one-hot / probability
+   * rows of this tensor's shape. Stable for any logits; its gradient is softmax(logits) − onehot.
+   */
+  softmaxCrossEntropy(labels: Tensor): Tensor {
+    return this.graph.apply('softmaxCrossEntropy', [this, labels]);
+  }
+  /** Integer labels → one-hot float rows of length `depth`. */
+  oneHot(depth: number): Tensor {
+    return this.unary('oneHot', { depth });
+  }
+  /** Identity in the forward pass; no gradient flows back through it. */
+  stopGradient(): Tensor {
+    return this.unary('stopGradient');
+  }
+
+  toString(): string {
+    const n = this.node;
+    return `Tensor %${n.id} ${n.op}${n.name ? ` '${n.name}'` : ''} ${JSON.stringify(n.shape)} ${n.dtype}`;
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * A dataset in the layout the trainers use: `x` row-major (count x features) and integer labels `y`.
+ * Helpers to check, split, shuffle and batch one without surprises.
+ */
+import { DataError } from './errors.ts';
+
+export interface Dataset {
+  /** Inputs, row-major: sample i is x[i*features .. (i+1)*features). */
+  x: Float32Array;
+  /** Integer class labels in [0, classes). */
+  y: Int32Array;
+  count: number;
+  features: number;
+  classes: number;
+}
+
+const isCount = (n: number): boolean => Number.isInteger(n) && n >= 0;
+
+/**
+ * Throws a DataError (with `file` = name) unless the dataset is consistent: whole-number sizes,
+ * matching array lengths, finite inputs and labels that are integers in [0, classes).
+ * Checking once up front means a bad value shows up here, not as a NaN loss many epochs later.
+ *
+ * @example
+ * validateDataset({ x: new Float32Array([0, 1]), y: new Int32Array([1]), count: 1, features: 2, classes: 2 }, 'toy');
+ */
+export function validateDataset(ds: Dataset, name = 'dataset'): void {
+  const file = name;
+  if (!isCount(ds.count)) throw new DataError(`count must be a whole number, got ${ds.count}`, { file });
+  if (!isCount(ds.features) || ds.features === 0) throw new DataError(`features must be a positive whole number, got ${ds.features}`, { file });
+  if (!isCount(ds.classes) || ds.classes === 0) throw new DataError(`classes must be a positive whole number, got ${ds.classes}`, { file });
+  if (ds.x.length !== ds.count * ds.features) {
+    throw new DataError(`x has ${ds.x.length} values, expected count x features = ${ds.count} x ${ds.features} = ${ds.count * ds.features}`, { file });
+  }
+  if (ds.y.length !== ds.count) throw new DataError(`y has ${ds.y.length} labels, expected count = ${ds.count}`, { file });
+
+  const { x, y, features, classes } = ds;
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i])) {
+      const sample = Math.floor(i / features);
+      throw new DataError(`input value is ${x[i]}, expected a finite number`, { file, sample, feature: i - sample * features });
+    }
+  }
+  for (let i = 0; i < y.length; i++) {
+    const label = y[i]!;
+    if (!Number.isInteger(label) || label < 0 || label >= classes) {
+      throw new DataError(`label is ${label}, expected an integer in 0..${classes - 1}`, { file, sample: i });
+    }
+  }
+}
+
+/**
+ * One-hot targets: row i has a 1 in column labels[i], zeros elsewhere (a fresh array, so targets
+ * are never left over from a previous sample).
+ *
+ * @example
+ * oneHot(new Int32Array([2, 0]), 3); // Float32Array [0, 0, 1, 1, 0, 0]
+ */
+export function oneHot(labels: Int32Array, classes: number): Float32Array {
+  if (!isCount(classes) || classes === 0) throw new DataError(`oneHot: classes must be a positive whole number, got ${classes}`);
+  const out = new Float32Array(labels.length * classes);
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i]!;
+    if (label < 0 || label >= classes) throw new DataError(`label is ${label}; oneHot with ${classes} classes expects 0..${classes - 1}`, { sample: i });
+    out[i * classes + label] = 1;
+  }
+  return out;
+}
+
+/**
+ * Splits into the first `at` samples and the rest. Both halves are views of the original arrays
+ * (no copy), so writing to one writes to the original.
+ *
+ * @example
+ * const [train, validation] = split(all, 50_000);
+ */
+export function split(ds: Dataset, at: number): [Dataset, Dataset] {
+  if (!isCount(at) || at > ds.count) throw new DataError(`split: at must be a whole number in 0..${ds.count}, got ${at}`);
+  return [rows(ds, 0, at), rows(ds, at, ds.count)];
+}
+
+/**
+ * The first `count` samples (a view, no copy); `count` larger than the dataset is an error.
+ *
+ * @example
+ * const small = subset(train, 1000);
+ */
+export function subset(ds: Dataset, count: number): Dataset {
+  if (!isCount(count) || count > ds.count) throw new DataError(`subset: count must be a whole number in 0..${ds.count}, got ${count}`);
+  return rows(ds, 0, count);
+}
+
+function rows(ds: Dataset, from: number, to: number): Dataset {
+  return {
+    x: ds.x.subarray(from * ds.features, to * ds.features),
+    y: ds.y.subarray(from, to),
+    count: to - from,
+    features: ds.features,
+    classes: ds.classes,
+  };
+}
+
+/**
+ * A permutation of 0..count-1 (Fisher-Yates), driven by `rng` (values in [0, 1)); the same rng
+ * state gives the same order, so runs are reproducible.
+ *
+ * @example
+ * const order = shuffledIndices(10, seededRandom(42)); // Int32Array, a permutation of 0..9
+ */
+export function shuffledIndices(count: number, rng: () => number): Int32Array {
+  if (!isCount(count)) throw new DataError(`shuffledIndices: count must be a whole number, got ${count}`);
+  const order = new Int32Array(count);
+  for (let i = 0; i < count; i++) order[i] = i;
+  for (let i = count - 1; i > 0; i--) {
+    const r = rng();
+    // A bad rng would silently repeat or drop samples; refuse it instead.
+    if (!(r >= 0 && r < 1)) throw new DataError(`shuffledIndices: rng returned ${r}, expected a number in [0, 1)`);
+    const j = Math.floor(r * (i + 1));
+    const t = order[i]!;
+    order[i] = order[j]!;
+    order[j] = t;
+  }
+  return order;
+}
+
+/**
+ * A small seeded generator (mulberry32) returning numbers in [0, 1), for reproducible shuffles.
+ *
+ * @example
+ * const rng = seededRandom(1); rng(); // same value on every run
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Copies the mini-batch `indices[start .. start+size)` into preallocated `xOut` (rows of
+ * `features`) and `yOut`, and returns how many samples it wrote: `size`, or fewer for the last,
+ * short batch (rows past that are left as they were). Nothing is allocated, so a training loop
+ * can reuse the same two buffers for every batch.
+ *
+ * @example
+ * const xb = new Float32Array(batch * ds.features), yb = new Int32Array(batch);
+ * for (let s = 0; s < ds.count; s += batch) {
+ *   const n = gatherBatch(ds, order, s, batch, xb, yb);
+ * }
+ */
+export function gatherBatch(
+  ds: Dataset,
+  indices: ArrayLike<number>,
+  start: number,
+  size: number,
+  xOut: Float32Array,
+  yOut: Int32Array,
+): number {
+  if (!isCount(start) || !isCount(size)) throw new DataError(`gatherBatch: start and size must be whole numbers, got ${start} and ${size}`);
+  const n = Math.max(0, Math.min(size, indices.length - start));
+  const f = ds.features;
+  if (xOut.length < n * f || yOut.length < n) {
+    throw new DataError(`gatherBatch: output buffers hold ${xOut.length} inputs and ${yOut.length} labels, need ${n * f} and ${n} for ${n} samples`);
+  }
+  for (let b = 0; b < n; b++) {
+    const i = indices[start + b]!;
+    if (!(isCount(i) && i < ds.count)) throw new DataError(`gatherBatch: indices[${start + b}] is ${i}, expected a sample index in 0..${ds.count - 1}`);
+    // A plain loop rather than subarray + set: subarray would allocate a view per row.
+    const src = i * f;
+    const dst = b * f;
+    for (let k = 0; k < f; k++) xOut[dst + k] = ds.x[src + k]!;
+    yOut[b] = ds.y[i]!;
+  }
+  return n;
+}

@@ -1,0 +1,10 @@
+/** Data loading for deltagraph's nn: IDX/MNIST, text bitmaps, and dataset helpers. */
+export { DataError } from './errors.ts';
+export type { DataErrorFacts } from './errors.ts';
+export { parseIdx, readIdx, encodeIdx } from './idx.ts';
+export type { IdxType, IdxData, IdxArray } from './idx.ts';
+export { validateDataset, oneHot, split, subset, shuffledIndices, seededRandom, gatherBatch } from './dataset.ts';
+export type { Dataset } from './dataset.ts';
+export { loadMnist, mnistDataDir, MNIST_FILES, MNIST_ROWS, MNIST_COLS, MNIST_FEATURES, MNIST_CLASSES } from './mnist.ts';
+export type { MnistOptions, Mnist } from './mnist.ts';
+export { parseBitmap, loadBitmapFolder, BITMAP_SIZE, BITMAP_FEATURES } from './bitmaps.ts';

@@ -1,0 +1,68 @@
+/**
+ * Ops that move or relabel data: transpose, reshape, stopGradient. reshape and stopGradient are
+ * aliases: their output is the input's buffer, so they cost nothing at run time.
+ */
+import { RuleError } from '../graph/errors.ts';
+import { formatShape, sizeOf, type Dim } from '../graph/shape.ts';
+import { transposeIndexMap } from './kernels/indexing.ts';
+import { registerOp } from './registry.ts';
+import type { DType } from '../graph/ir.ts';
+
+registerOp<{ perm: readonly number[] }>({
+  name: 'transpose',
+  arity: 1,
+  doc: 'permutes the axes',
+  shape: ([x], { perm }) => {
+    const ok = perm.length === x.length && [...perm].sort((a, b) => a - b).every((p, i) => p === i);
+    if (!ok) throw new RuleError(`perm ${JSON.stringify(perm)} is not a permutation of the ${x.length} axes`);
+    return perm.map((p) => x[p]);
+  },
+  kernel: ({ inputs: [x], output, inputShapes: [shape], attrs: { perm } }) => {
+    const map = transposeIndexMap(shape, perm);
+    return () => {
+      for (let i = 0; i < output.length; i++) output[i] = x[map[i]];
+    };
+  },
+  vjp: ({ dy, attrs: { perm } }) => {
+    const inverse = perm.map((_, i) => perm.indexOf(i));
+    return [dy.transpose(inverse)];
+  },
+});
+
+registerOp<{ shape: readonly number[] }>({
+  name: 'reshape',
+  arity: 1,
+  doc: 'same data, new shape (one dimension may be −1)',
+  alias: true,
+  dtype: ([x]): DType => x,
+  shape: ([x], { shape }) => {
+    const inferred = shape.filter((d) => d === -1).length;
+    if (inferred > 1 || shape.some((d) => !Number.isInteger(d) || d < -1)) {
+      throw new RuleError(`target shape ${JSON.stringify(shape)} may hold whole numbers ≥ 0 and at most one −1`);
+    }
+    const known = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+    const size = sizeOf(x);
+    if (size === null) return shape.map((d): Dim => (d === -1 ? null : d));
+    if (inferred === 0 ? known !== size : known === 0 || size % known !== 0) {
+      throw new RuleError(`cannot reshape ${size} elements into ${JSON.stringify(shape)}`);
+    }
+    return shape.map((d) => (d === -1 ? size / known : d));
+  },
+  kernel: () => () => {},
+  vjp: ({ dy, inputs: [x] }) => {
+    const unknown = x.shape.filter((d) => d === null).length;
+    if (unknown > 1) throw new RuleError(`the gradient of a reshape needs its input shape ${formatShape(x.shape)} to have at most one unknown dimension`);
+    return [dy.reshape(x.shape.map((d) => d ?? -1))];
+  },
+});
+
+registerOp({
+  name: 'stopGradient',
+  arity: 1,
+  doc: 'identity forward, no gradient backward',
+  alias: true,
+  dtype: ([x]): DType => x,
+  shape: ([x]) => x,
+  kernel: () => () => {},
+  vjp: () => [null],
+});

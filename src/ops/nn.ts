@@ -1,0 +1,127 @@
+/**
+ * Neural-network ops along the class axis: softmax, logSoftmax, softmaxCrossEntropy, oneHot.
+ * softmaxCrossEntropy is one op so that it is stable at any logits and its gradient is the
+ * classic softmax(z) − y (BP1 for a softmax output), not a chain through log and exp.
+ */
+import { RuleError, RunError } from '../graph/errors.ts';
+import { formatShape, normalizeAxes, type Shape } from '../graph/shape.ts';
+import type { DType } from '../graph/ir.ts';
+import { aroundAxis } from './kernels/indexing.ts';
+import { forEachSlice, sliceLogSumExp } from './kernels/softmax.ts';
+import { broadcastAxes } from './reduce.ts';
+import { registerOp } from './registry.ts';
+
+type AxisAttrs = { axis: number };
+const axisOf = (axis: number, rank: number) => normalizeAxes(axis, rank)[0];
+
+registerOp<AxisAttrs>({
+  name: 'softmax',
+  arity: 1,
+  doc: 'exp(x) / Σ exp(x) along an axis, stable',
+  shape: ([x], { axis }) => (axisOf(axis, x.length), x),
+  kernel: ({ inputs: [x], output, inputShapes: [shape], attrs }) => {
+    const [outer, length, inner] = aroundAxis(shape, axisOf(attrs.axis, shape.length));
+    return () =>
+      forEachSlice(outer, length, inner, (start, stride) => {
+        const lse = sliceLogSumExp(x, start, stride, length);
+        for (let l = 0; l < length; l++) output[start + l * stride] = Math.exp(x[start + l * stride] - lse);
+      });
+  },
+  vjp: ({ dy, output: y, attrs: { axis } }) => [y.mul(dy.sub(dy.mul(y).sum(axis, true)))],
+});
+
+registerOp<AxisAttrs>({
+  name: 'logSoftmax',
+  arity: 1,
+  doc: 'x − log Σ exp(x) along an axis, stable',
+  shape: ([x], { axis }) => (axisOf(axis, x.length), x),
+  kernel: ({ inputs: [x], output, inputShapes: [shape], attrs }) => {
+    const [outer, length, inner] = aroundAxis(shape, axisOf(attrs.axis, shape.length));
+    return () =>
+      forEachSlice(outer, length, inner, (start, stride) => {
+        const lse = sliceLogSumExp(x, start, stride, length);
+        for (let l = 0; l < length; l++) output[start + l * stride] = x[start + l * stride] - lse;
+      });
+  },
+  vjp: ({ dy, output: y, attrs: { axis } }) => [dy.sub(y.exp().mul(dy.sum(axis, true)))],
+});
+
+registerOp({
+  name: 'softmaxCrossEntropy',
+  arity: 2,
+  doc: 'cross-entropy of softmax(logits) against int labels or probability rows, per sample',
+  dtype: ([logits]): DType => {
+    if (logits !== 'float') throw new RuleError('logits (input 0) must be float');
+    return 'float';
+  },
+  shape: ([logits, labels]): Shape => {
+    if (logits.length < 1) throw new RuleError('logits must have a class axis (rank ≥ 1)');
+    const lead = logits.slice(0, -1);
+    const fits = (s: Shape) => s.length === logits.length && s.every((d, i) => d === null || logits[i] === null || d === logits[i]);
+    const fitsLead = labels.length === lead.length && labels.every((d, i) => d === null || lead[i] === null || d === lead[i]);
+    if (!fits(labels) && !fitsLead) {
+      throw new RuleError(
+        `labels must be int class ids of shape ${formatShape(lead)} or probability rows of shape ${formatShape(logits)}`,
+      );
+    }
+    return lead;
+  },
+  kernel: ({ inputs: [z, labels], output, inputShapes: [shape, labelShape], node }) => {
+    const classes = shape[shape.length - 1];
+    const rows = output.length;
+    const sparse = labelShape.length === shape.length - 1;
+    return () => {
+      for (let r = 0; r < rows; r++) {
+        const start = r * classes;
+        const lse = sliceLogSumExp(z, start, 1, classes);
+        if (sparse) {
+          const label = labels[r];
+          if (!(Number.isInteger(label) && label >= 0 && label < classes)) {
+            throw new RunError(`softmaxCrossEntropy: label ${label} of row ${r} is not a class id in [0, ${classes})`, `%${node.id}`, node.site);
+          }
+          output[r] = lse - z[start + label];
+        } else {
+          let loss = 0;
+          for (let j = 0; j < classes; j++) {
+            const y = labels[start + j];
+            if (y !== 0) loss += y * (lse - z[start + j]);
+          }
+          output[r] = loss;
+        }
+      }
+    };
+  },
+  vjp: ({ dy, inputs: [logits, labels] }) => {
+    const classAxis = logits.rank - 1;
+    const dyRows = broadcastAxes(dy, logits, [classAxis], false);
+    const p = logits.softmax(-1);
+    if (labels.dtype === 'int' || labels.rank === logits.rank - 1) {
+      return [dyRows.mul(p.sub(labels.oneHot(logits.shape[classAxis] as number))), null];
+    }
+    // For rows y that sum to s: ∂/∂z = s·softmax(z) − y (s = 1 for one-hot or probability rows).
+    const dz = p.mul(labels.sum(-1, true)).sub(labels);
+    return [dyRows.mul(dz), dyRows.mul(logits.logSoftmax(-1).neg())];
+  },
+});
+
+registerOp<{ depth: number }>({
+  name: 'oneHot',
+  arity: 1,
+  doc: 'int class ids → one-hot float rows (no gradient)',
+  dtype: (_, { depth }): DType => {
+    if (!Number.isInteger(depth) || depth <= 0) throw new RuleError(`depth must be a positive whole number, got ${depth}`);
+    return 'float';
+  },
+  shape: ([x], { depth }) => [...x, depth],
+  kernel: ({ inputs: [ids], output, attrs: { depth }, node }) => () => {
+    output.fill(0);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (!(Number.isInteger(id) && id >= 0 && id < depth)) {
+        throw new RunError(`oneHot: value ${id} at index ${i} is not a class id in [0, ${depth})`, `%${node.id}`, node.site);
+      }
+      output[i * depth + id] = 1;
+    }
+  },
+  vjp: () => [null],
+});
