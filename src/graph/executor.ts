@@ -28,6 +28,11 @@ export class Program {
     private readonly updates: readonly (readonly [number, number])[],
   ) {
     this.inputNames = schedule.filter((id) => ir.nodes[id].op === 'input').map((id) => ir.nodes[id].name!);
+    // Parameters get their place in the memory now, so they can be read and written before a run.
+    for (const id of schedule) {
+      const node = ir.nodes[id];
+      if (node.op === 'parameter') memory.parameter(node.name!, node.shape as number[], ir.data.get(id)!);
+    }
   }
 
   /**

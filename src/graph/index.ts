@@ -8,3 +8,4 @@ export type { PlanStats } from './plan.ts';
 export { DeltaGraphError, GraphError, RunError, ShapeError } from './errors.ts';
 export type { DType, IR, Node, Attrs } from './ir.ts';
 export { formatShape, type Dim, type Shape } from './shape.ts';
+export { gradCheck, type GradCheckInput, type GradCheckOptions, type GradCheckResult } from './gradcheck.ts';

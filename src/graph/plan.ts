@@ -89,6 +89,7 @@ export class Plan {
           if (!(e instanceof RuleError)) throw e;
           throw new RunError(`${node.op} (${describeNode(node)}): ${e.message}; input shapes ${inShapes.map(formatShape).join(', ')}`, `%${id}`, node.site);
         }
+        if (getOp(node.op).broadcasting) this.checkUnknownNotBroadcast(node, shape);
         const fits = shape.length === node.shape.length && shape.every((d, i) => node.shape[i] === null || node.shape[i] === d);
         if (!fits || shape.some((d) => d === null)) {
           throw new RunError(
@@ -103,6 +104,23 @@ export class Plan {
         const size = shape.reduce((a, b) => a * b, 1);
         this.inputs.push({ id, name: node.name!, shape, size, int: node.dtype === 'int', view: new Float64Array(0) });
       }
+    }
+  }
+
+  private checkUnknownNotBroadcast(node: Node, shape: readonly number[]): void {
+    for (const i of node.inputs) {
+      const declared = this.ir.nodes[i].shape;
+      const actual = this.shapes.get(i)!;
+      const offset = shape.length - actual.length;
+      actual.forEach((d, k) => {
+        if (declared[k] === null && d !== shape[k + offset]) {
+          throw new RunError(
+            `${node.op} (${describeNode(node)}): dimension ${k} of ${describeNode(this.ir.nodes[i])} is ${d} at run time but the result's is ${shape[k + offset]}; a dimension unknown at build time (the batch) is never broadcast`,
+            `%${node.id}`,
+            node.site,
+          );
+        }
+      });
     }
   }
 

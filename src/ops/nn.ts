@@ -23,8 +23,11 @@ registerOp<AxisAttrs>({
     const [outer, length, inner] = aroundAxis(shape, axisOf(attrs.axis, shape.length));
     return () =>
       forEachSlice(outer, length, inner, (start, stride) => {
-        const lse = sliceLogSumExp(x, start, stride, length);
-        for (let l = 0; l < length; l++) output[start + l * stride] = Math.exp(x[start + l * stride] - lse);
+        let m = -Infinity;
+        for (let l = 0; l < length; l++) m = Math.max(m, x[start + l * stride]);
+        let sum = 0;
+        for (let l = 0; l < length; l++) sum += output[start + l * stride] = Math.exp(x[start + l * stride] - m);
+        for (let l = 0; l < length; l++) output[start + l * stride] /= sum;
       });
   },
   vjp: ({ dy, output: y, attrs: { axis } }) => [y.mul(dy.sub(dy.mul(y).sum(axis, true)))],

@@ -54,6 +54,11 @@ export interface OpDef<A extends Attrs = Attrs> {
   readonly vjp?: VjpRule<A>;
   /** The output is a view of input 0's buffer (reshape, stopGradient): no kernel work. */
   readonly alias?: boolean;
+  /**
+   * Inputs broadcast numpy-style against each other. A dimension unknown at build time (the
+   * batch) is then never broadcast: at run time it must equal the output's.
+   */
+  readonly broadcasting?: boolean;
   /** Impure ops (random ones) are never merged with an identical-looking node. */
   readonly impure?: boolean;
   /** One line for docs and the gradcheck table. */
