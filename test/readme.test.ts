@@ -1,0 +1,23 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+const root = new URL('..', import.meta.url);
+
+describe('README', () => {
+  it('shows examples/readme.ts exactly as written', () => {
+    const readme = readFileSync(new URL('README.md', root), 'utf8');
+    const block = /<!-- example:start -->\n```ts\n([\s\S]*?)```\n<!-- example:end -->/.exec(readme);
+    expect(block).not.toBeNull();
+    expect(block![1]).toBe(readFileSync(new URL('examples/readme.ts', root), 'utf8'));
+  });
+
+  it('runs the example, and it learns', () => {
+    const tsx = new URL('node_modules/.bin/tsx', root).pathname;
+    const out = execFileSync(tsx, ['examples/readme.ts'], { cwd: root.pathname, encoding: 'utf8' });
+    const losses = [...out.matchAll(/loss (\d+\.\d+)/g)].map((m) => Number(m[1]));
+    expect(losses).toHaveLength(4);
+    expect(losses[3]).toBeLessThan(losses[0] / 10);
+    expect(out).toMatch(/predictions( \d\.\d\d){9}/);
+  }, 30_000);
+});
