@@ -114,7 +114,7 @@ describe('running again allocates nothing', () => {
     const g = globalThis as unknown as Record<string, unknown>;
     for (const name of ['Float32Array', 'Float64Array', 'Int32Array', 'Uint8Array', 'ArrayBuffer']) {
       const original = g[name] as new (...args: unknown[]) => unknown;
-      g[name] = new Proxy(original, { construct: (t, args) => (count++, Reflect.construct(t, args)) });
+      g[name] = new Proxy(original, { construct: (t, args) => (count++, Reflect.construct(t, args) as object) });
       restore.push(() => (g[name] = original));
     }
     const proto = Object.getPrototypeOf(Int8Array.prototype) as Record<string, (...a: unknown[]) => unknown>;
