@@ -30,6 +30,12 @@ export interface GraphOptions {
   seed?: number;
 }
 
+export interface LayerRecord {
+  readonly name: string;
+  readonly kind: string;
+  readonly output: Tensor;
+}
+
 type NestedNumbers = number | readonly NestedNumbers[];
 
 export class Graph {
@@ -41,6 +47,7 @@ export class Graph {
   private readonly hashed = new Map<string, number>();
   private readonly prefixCounts = new Map<string, number>();
   private snapshot: IR | null = null;
+  private readonly layerRecords: LayerRecord[] = [];
 
   constructor(options: GraphOptions = {}) {
     this.rng = new Rng(options.seed ?? 1);
@@ -60,7 +67,12 @@ export class Graph {
    * A trainable parameter with a unique name, initialised from an initializer drawn from the
    * graph's seeded Rng, or from given values.
    */
-  parameter(name: string, shape: readonly number[], init: Initializer | ArrayLike<number> = 'glorotUniform'): Tensor {
+  parameter(
+    name: string,
+    shape: readonly number[],
+    init: Initializer | ArrayLike<number> = 'glorotUniform',
+    options: { trainable?: boolean } = {},
+  ): Tensor {
     if (!isConcrete(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
       throw new GraphError(`parameter '${name}': shape ${formatShape(shape)} must be fully known`, callSite());
     }
@@ -75,7 +87,8 @@ export class Graph {
         callSite(),
       );
     }
-    const t = this.add('parameter', [], { shape: [...shape] }, shape, 'float', this.claim(name));
+    const attrs = options.trainable === false ? { shape: [...shape], trainable: false } : { shape: [...shape] };
+    const t = this.add('parameter', [], attrs, shape, 'float', this.claim(name));
     this.data.set(t.id, values);
     return t;
   }
@@ -152,7 +165,36 @@ export class Graph {
     const kernel = this.parameter(`${prefix}/kernel`, [nIn, units], options.kernelInitializer ?? 'glorotUniform');
     let z = x.matMul(kernel);
     if (options.useBias ?? true) z = z.add(this.parameter(`${prefix}/bias`, [units], options.biasInitializer ?? 'zeros'));
-    return applyActivation(z, options.activation ?? 'linear');
+    const activation = options.activation ?? 'linear';
+    return this.recordLayer(prefix, `dense ${activation}`, applyActivation(z, activation));
+  }
+
+  /**
+   * Dropout: while training, zeroes each element with probability `rate` and scales the rest by
+   * 1/(1 − rate); in a program compiled with `training: false` it is the identity. Each training
+   * step draws a new mask from a stream seeded by the graph's seed.
+   *
+   * @example
+   * const h = g.dropout(g.dense(x, 100, { activation: 'relu' }), 0.5);
+   */
+  dropout(x: Tensor, rate: number, name?: string): Tensor {
+    this.own(x, 'dropout');
+    if (!(rate >= 0 && rate < 1)) throw new GraphError(`dropout: rate must be in [0, 1), got ${rate}`, callSite());
+    const prefix = name ?? this.uniqueName('dropout');
+    if (rate === 0) return this.recordLayer(prefix, 'dropout 0', x);
+    const mask = this.apply('dropoutMask', [x], { rate, seed: Math.floor(this.rng.next() * 2 ** 31) });
+    return this.recordLayer(prefix, `dropout ${rate}`, x.mul(mask));
+  }
+
+  /** Layers in the order they were made: name, kind and output (for summaries). */
+  get layers(): readonly LayerRecord[] {
+    return this.layerRecords;
+  }
+
+  /** Marks `output` as the result of a layer called `name`, so summaries can list it. */
+  recordLayer(name: string, kind: string, output: Tensor): Tensor {
+    this.layerRecords.push({ name, kind, output });
+    return output;
   }
 
   /** `${prefix}_1`, `${prefix}_2`, … not yet used as a name prefix in this graph. */
@@ -179,8 +221,18 @@ export class Graph {
     return this.handles[id];
   }
 
+  has(name: string): boolean {
+    return this.names.has(name);
+  }
+
+  /** Every parameter, trainable or not (optimizer state is not), in creation order. */
   get parameters(): Tensor[] {
     return this.handles.filter((t) => t.node.op === 'parameter');
+  }
+
+  /** The parameters gradients are taken for: all but those made with `trainable: false`. */
+  get trainableParameters(): Tensor[] {
+    return this.parameters.filter((t) => t.node.attrs.trainable !== false);
   }
 
   get inputs(): Tensor[] {

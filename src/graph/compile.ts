@@ -24,6 +24,11 @@ export interface CompileOptions {
   dtype?: Precision;
   /** Share parameters with programs compiled over the same memory (its dtype wins). */
   memory?: Memory;
+  /**
+   * Whether this program trains: dropout drops only when true. Default: true when the program
+   * has updates, false otherwise.
+   */
+  training?: boolean;
 }
 
 /**
@@ -64,5 +69,6 @@ export function compile(graph: Graph, options: CompileOptions): Program {
     ancestors(ir.nodes, roots),
     outputs.map((t) => t.id),
     updates.map(([p, v]) => [p.id, v.id] as const),
+    options.training ?? updates.length > 0,
   );
 }

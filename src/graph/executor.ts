@@ -26,6 +26,7 @@ export class Program {
     private readonly schedule: readonly number[],
     private readonly outputs: readonly number[],
     private readonly updates: readonly (readonly [number, number])[],
+    readonly training: boolean,
   ) {
     this.inputNames = schedule.filter((id) => ir.nodes[id].op === 'input').map((id) => ir.nodes[id].name!);
     // Parameters get their place in the memory now, so they can be read and written before a run.
@@ -74,7 +75,7 @@ export class Program {
     const key = [...shapes.values()].map((s) => s.join('x')).join(';');
     let plan = this.plans.get(key);
     if (!plan) {
-      plan = new Plan(this.ir, this.schedule, this.outputs, this.updates, shapes, this.memory);
+      plan = new Plan(this.ir, this.schedule, this.outputs, this.updates, shapes, this.memory, this.training);
       this.plans.set(key, plan);
     }
     this.current = plan;

@@ -1,4 +1,4 @@
-export { Graph, applyActivation, type Activation, type DenseOptions, type GraphOptions } from './builder.ts';
+export { Graph, applyActivation, type Activation, type DenseOptions, type GraphOptions, type LayerRecord } from './builder.ts';
 export { Tensor, type TensorLike } from './tensor.ts';
 export { grad, valueAndGrad, reduceToShape, type GradOptions } from './autodiff.ts';
 export { compile, type CompileOptions } from './compile.ts';

@@ -54,6 +54,7 @@ export class Plan {
     private readonly updates: readonly (readonly [number, number])[],
     inputShapes: ReadonlyMap<number, readonly number[]>,
     private readonly memory: Memory,
+    private readonly training: boolean,
   ) {
     this.inferShapes(inputShapes);
     this.stats = this.placeBuffers();
@@ -217,6 +218,7 @@ export class Plan {
           outputShape: this.shapes.get(id)!,
           attrs: node.attrs,
           node,
+          training: this.training,
         }),
       );
     }

@@ -16,7 +16,7 @@ export interface GradientCase {
 }
 
 /** Ops with no gradient by definition (their outputs are piecewise constant or carry no values). */
-export const notDifferentiable = ['input', 'parameter', 'constant', 'sign', 'step', 'equal', 'oneHot', 'count', 'stopGradient'];
+export const notDifferentiable = ['input', 'parameter', 'constant', 'sign', 'step', 'equal', 'oneHot', 'count', 'stopGradient', 'dropoutMask'];
 
 const s = (...shape: number[]): GradCheckInput => ({ shape });
 const positive = (...shape: number[]): GradCheckInput => ({ shape, domain: 'positive' });

@@ -5,6 +5,7 @@ import './reduce.ts';
 import './matmul.ts';
 import './movement.ts';
 import './nn.ts';
+import './random.ts';
 
 export { defineOp } from './define.ts';
 export { getOp, listOps, registerOp } from './registry.ts';

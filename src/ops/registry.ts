@@ -19,6 +19,8 @@ export interface KernelContext<A extends Attrs = Attrs> {
   readonly outputShape: readonly number[];
   readonly attrs: A;
   readonly node: Node;
+  /** False in programs compiled for inference: dropout and the like behave accordingly. */
+  readonly training: boolean;
 }
 
 /**

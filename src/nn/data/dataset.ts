@@ -2,6 +2,7 @@
  * A dataset in the layout the trainers use: `x` row-major (count x features) and integer labels `y`.
  * Helpers to check, split, shuffle and batch one without surprises.
  */
+import { Rng } from '../init.ts';
 import { DataError } from './errors.ts';
 
 export interface Dataset {
@@ -124,20 +125,14 @@ export function shuffledIndices(count: number, rng: () => number): Int32Array {
 }
 
 /**
- * A small seeded generator (mulberry32) returning numbers in [0, 1), for reproducible shuffles.
+ * The graph's seeded generator (Rng) as a function returning numbers in [0, 1), for reproducible shuffles.
  *
  * @example
  * const rng = seededRandom(1); rng(); // same value on every run
  */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 /**

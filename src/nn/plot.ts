@@ -1,0 +1,108 @@
+/**
+ * Curves of a training run: a chart for the terminal and an SVG file, from named series of
+ * numbers (one value per epoch), plus the history as CSV.
+ */
+import type { History } from './model.ts';
+
+export interface Series {
+  name: string;
+  values: readonly number[];
+}
+
+/** The standard curves of a history: losses, and accuracies (in %). */
+export function historySeries(history: History): { loss: Series[]; accuracy: Series[] } {
+  const col = (k: 'loss' | 'valLoss' | 'accuracy' | 'valAccuracy', scale = 1) =>
+    history.epochs.map((e) => (e[k] ?? NaN) * scale).filter((v) => !Number.isNaN(v));
+  const keep = (s: Series[]) => s.filter((x) => x.values.length > 0);
+  return {
+    loss: keep([
+      { name: 'train loss', values: col('loss') },
+      { name: 'validation loss', values: col('valLoss') },
+    ]),
+    accuracy: keep([
+      { name: 'train accuracy %', values: col('accuracy', 100) },
+      { name: 'validation accuracy %', values: col('valAccuracy', 100) },
+    ]),
+  };
+}
+
+/** The history as CSV, one row per epoch. */
+export function historyToCsv(history: History): string {
+  const columns = ['epoch', 'loss', 'accuracy', 'valLoss', 'valAccuracy', 'learningRate', 'msPerStep', 'seconds'] as const;
+  const rows = history.epochs.map((e) => columns.map((c) => (e[c] === undefined ? '' : String(e[c]))).join(','));
+  return [columns.join(','), ...rows].join('\n') + '\n';
+}
+
+const marks = ['●', '○', '◆', '◇'];
+
+/** A line chart drawn with characters, `height` rows tall; each series gets its own mark. */
+export function terminalChart(series: readonly Series[], options: { height?: number; title?: string } = {}): string {
+  const height = options.height ?? 12;
+  const all = series.flatMap((s) => s.values);
+  if (all.length === 0) return '(no data)';
+  const length = Math.max(...series.map((s) => s.values.length));
+  let lo = Math.min(...all);
+  let hi = Math.max(...all);
+  if (hi === lo) [lo, hi] = [lo - 1, hi + 1];
+  const step = Math.max(1, Math.ceil(length / 60));
+  const columns = Math.ceil(length / step);
+  const grid = Array.from({ length: height }, () => new Array<string>(columns).fill(' '));
+  series.forEach((s, k) => {
+    for (let c = 0; c < columns; c++) {
+      const v = s.values[Math.min(s.values.length - 1, c * step)];
+      if (v === undefined || c * step >= s.values.length) continue;
+      const row = height - 1 - Math.round(((v - lo) / (hi - lo)) * (height - 1));
+      grid[row][c] = marks[k % marks.length];
+    }
+  });
+  const label = (v: number) => v.toPrecision(4).padStart(10);
+  const lines = grid.map((row, r) => `${r === 0 ? label(hi) : r === height - 1 ? label(lo) : ' '.repeat(10)} │${row.join('')}`);
+  lines.push(`${' '.repeat(10)} └${'─'.repeat(columns)}`);
+  lines.push(`${' '.repeat(12)}epoch 1${' '.repeat(Math.max(1, columns - 14))}${length}`);
+  lines.push(`${' '.repeat(12)}${series.map((s, k) => `${marks[k % marks.length]} ${s.name}`).join('   ')}`);
+  return [...(options.title ? [options.title] : []), ...lines].join('\n');
+}
+
+const colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728'];
+
+/** An SVG line chart with axes, ticks and a legend. */
+export function svgChart(series: readonly Series[], options: { title?: string; width?: number; height?: number; yLabel?: string } = {}): string {
+  const width = options.width ?? 640;
+  const height = options.height ?? 360;
+  const m = { left: 64, right: 16, top: 36, bottom: 44 };
+  const all = series.flatMap((s) => s.values);
+  let lo = all.length ? Math.min(...all) : 0;
+  let hi = all.length ? Math.max(...all) : 1;
+  if (hi === lo) [lo, hi] = [lo - 1, hi + 1];
+  const length = Math.max(2, ...series.map((s) => s.values.length));
+  const x = (i: number) => m.left + (i / (length - 1)) * (width - m.left - m.right);
+  const y = (v: number) => m.top + (1 - (v - lo) / (hi - lo)) * (height - m.top - m.bottom);
+  const esc = (t: string) => t.replace(/[<>&]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;' })[c]!);
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+  ];
+  if (options.title) parts.push(`<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">${esc(options.title)}</text>`);
+  for (let t = 0; t <= 4; t++) {
+    const v = lo + ((hi - lo) * t) / 4;
+    parts.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`);
+    parts.push(`<text x="${m.left - 6}" y="${y(v) + 4}" text-anchor="end">${v.toPrecision(4)}</text>`);
+  }
+  const ticks = Math.min(length, 10);
+  for (let t = 0; t < ticks; t++) {
+    const i = Math.round((t * (length - 1)) / Math.max(1, ticks - 1));
+    parts.push(`<text x="${x(i)}" y="${height - m.bottom + 16}" text-anchor="middle">${i + 1}</text>`);
+  }
+  parts.push(`<text x="${(m.left + width - m.right) / 2}" y="${height - 8}" text-anchor="middle">epoch</text>`);
+  if (options.yLabel) parts.push(`<text transform="translate(14 ${height / 2}) rotate(-90)" text-anchor="middle">${esc(options.yLabel)}</text>`);
+  parts.push(`<path d="M${m.left} ${m.top}V${height - m.bottom}H${width - m.right}" fill="none" stroke="black"/>`);
+  series.forEach((s, k) => {
+    const color = colors[k % colors.length];
+    const d = s.values.map((v, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)} ${y(v).toFixed(1)}`).join('');
+    parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>`);
+    parts.push(`<rect x="${m.left + 10 + k * 170}" y="${m.top - 8}" width="12" height="3" fill="${color}"/>`);
+    parts.push(`<text x="${m.left + 26 + k * 170}" y="${m.top - 4}">${esc(s.name)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('\n') + '\n';
+}
