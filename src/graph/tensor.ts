@@ -96,6 +96,10 @@ export class Tensor {
   relu(): Tensor {
     return this.unary('relu');
   }
+  /** ln(1 + eˣ), computed without overflow; its derivative is the sigmoid. */
+  softplus(): Tensor {
+    return this.unary('softplus');
+  }
 
   /** Matrix product of two rank-2 tensors, optionally transposing either side first. */
   matMul(b: Tensor, transposeA = false, transposeB = false): Tensor {

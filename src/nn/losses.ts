@@ -26,13 +26,13 @@ export function quadratic(outputs: Tensor, labels: Tensor): Tensor {
 
 /**
  * Nielsen's cross-entropy cost for sigmoid outputs: −Σ_j [y ln a + (1 − y) ln(1 − a)]. For
- * a = σ(z) it is computed as Σ relu(z) − z·y + ln(1 + e^−|z|), exact and finite for any z.
+ * a = σ(z) it is computed as Σ softplus(z) − z·y, exact and finite for any z, gradient σ(z) − y.
  */
 export function binaryCrossEntropy(outputs: Tensor, labels: Tensor): Tensor {
   const y = targetsFor(outputs, labels);
   if (outputs.node.op === 'sigmoid') {
     const z = outputs.graph.tensor(outputs.node.inputs[0]);
-    return z.relu().sub(z.mul(y)).add(z.abs().neg().exp().add(1).log()).sum(-1).mean();
+    return z.softplus().sub(z.mul(y)).sum(-1).mean();
   }
   const a = outputs;
   return y.mul(a.log()).add(y.neg().add(1).mul(a.neg().add(1).log())).sum(-1).mean().neg();

@@ -268,9 +268,13 @@ export class Model {
     return Int32Array.from({ length: p.length / k }, (_, r) => argmax(p, r * k, k));
   }
 
-  /** A copy of every parameter (optimizer state included), by name. */
+  /** A copy of every parameter of the graph (optimizer state included), by name. */
   getWeights(): Map<string, Float64Array> {
-    return new Map(this.memory.parameterNames().map((name) => [name, this.memory.read(name)]));
+    const data = this.graph.ir().data;
+    // A parameter no program has used yet (optimizer state before the first fit) has its initial value.
+    return new Map(
+      this.graph.parameters.map((p) => [p.name!, this.memory.hasParameter(p.name!) ? this.memory.read(p.name!) : Float64Array.from(data.get(p.id)!)]),
+    );
   }
 
   /** Sets parameters by name; every name must exist and every length fit. */

@@ -91,7 +91,7 @@ export function momentum(options: { learningRate: LearningRate; momentum?: numbe
   };
 }
 
-/** Adam (Kingma & Ba), with bias-corrected moments. */
+/** Adam (Kingma & Ba, Algorithm 1): W ← W − η·m̂ / (√v̂ + ε) with bias-corrected moments. */
 export function adam(options: { learningRate?: LearningRate; beta1?: number; beta2?: number; epsilon?: number } = {}): Optimizer {
   const learningRate = checkRate('adam', options.learningRate ?? 0.001);
   const { beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8 } = options;
@@ -105,15 +105,17 @@ export function adam(options: { learningRate?: LearningRate; beta1?: number; bet
       const g = params[0].graph;
       const t = g.has('optimizer/step') ? g.get('optimizer/step') : g.parameter('optimizer/step', [], [0], { trainable: false });
       const tNew = t.add(1);
-      // lr·√(1 − β2^t)/(1 − β1^t), with β^t = e^{t ln β}
-      const corrected = lr.mul(tNew.mul(Math.log(beta2)).exp().neg().add(1).sqrt()).div(tNew.mul(Math.log(beta1)).exp().neg().add(1));
+      // Bias corrections 1 − β^t, with β^t = e^{t ln β} (t is a tensor: the step count).
+      const correct1 = tNew.mul(Math.log(beta1)).exp().neg().add(1);
+      const correct2 = tNew.mul(Math.log(beta2)).exp().neg().add(1);
       const out: [Tensor, Tensor][] = [[t, tNew]];
       params.forEach((p, i) => {
         const m = slot(g, p, 'm');
         const v = slot(g, p, 'v');
         const mNew = m.mul(beta1).add(grads[i].mul(1 - beta1));
         const vNew = v.mul(beta2).add(grads[i].square().mul(1 - beta2));
-        out.push([m, mNew], [v, vNew], [p, p.sub(corrected.mul(mNew).div(vNew.sqrt().add(epsilon)))]);
+        const step = mNew.div(correct1).div(vNew.div(correct2).sqrt().add(epsilon)).mul(lr);
+        out.push([m, mNew], [v, vNew], [p, p.sub(step)]);
       });
       return out;
     },

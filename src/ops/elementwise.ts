@@ -48,6 +48,7 @@ unary('step', '1 where x > 0, else 0 (no gradient)', (x) => (x > 0 ? 1 : 0), () 
 unary('sigmoid', '1 / (1 + e⁻ˣ)', sigmoid, ({ dy, output: y }) => [dy.mul(y.mul(y.neg().add(1)))]);
 unary('tanh', 'hyperbolic tangent', Math.tanh, ({ dy, output: y }) => [dy.mul(y.square().neg().add(1))]);
 unary('relu', 'max(x, 0)', (x) => (x > 0 ? x : 0), ({ dy, inputs: [x] }) => [dy.mul(x.step())]);
+unary('softplus', 'ln(1 + eˣ), stable', (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))), ({ dy, inputs: [x] }) => [dy.mul(x.sigmoid())]);
 
 /** Stable for large |x|: never exponentiates a large positive number. */
 function sigmoid(x: number): number {
