@@ -7,8 +7,12 @@
  */
 import { GraphError } from './errors.ts';
 import type { FloatArray } from '../ops/registry.ts';
+import { wasmKernels, type WasmKernels } from '../ops/kernels/wasm/runtime.ts';
 
 export type Precision = 'float32' | 'float64';
+
+const PAGE = 65536;
+const pagesFor = (float32s: number) => Math.ceil((float32s * 4) / PAGE);
 
 /** Offsets are aligned to 16 elements (64 bytes in float32): SIMD- and cache-line-friendly. */
 const ALIGN = 16;
@@ -25,13 +29,22 @@ export class Memory {
   private readonly slots = new Map<string, ParameterSlot>();
   /** Changes when the buffer is replaced by a larger one: every view must then be remade. */
   generation = 0;
+  /** float32 data lives in a WebAssembly.Memory, so WebAssembly kernels work on it in place. */
+  private readonly wasmMemory: WebAssembly.Memory | null = null;
+  /** The WebAssembly kernels bound to this memory (null: float64, or no WebAssembly SIMD here). */
+  readonly wasm: WasmKernels | null = null;
 
   constructor(
     readonly dtype: Precision = 'float32',
     capacity = 1 << 16,
   ) {
     if (dtype !== 'float32' && dtype !== 'float64') throw new GraphError(`Memory: dtype must be 'float32' or 'float64', got '${String(dtype)}'`);
-    this.data = this.make(capacity);
+    if (dtype === 'float32' && typeof WebAssembly === 'object') {
+      const memory = new WebAssembly.Memory({ initial: pagesFor(capacity), maximum: 65536 });
+      this.wasm = wasmKernels(memory);
+      if (this.wasm) this.wasmMemory = memory;
+    }
+    this.data = this.wasmMemory ? new Float32Array(this.wasmMemory.buffer) : this.make(capacity);
   }
 
   /** Reserves `size` elements and returns their offset. */
@@ -102,7 +115,15 @@ export class Memory {
   }
 
   private grow(needed: number): void {
-    const bigger = this.make(Math.max(needed, this.data.length * 2));
+    const length = Math.max(needed, this.data.length * 2);
+    if (this.wasmMemory) {
+      // Growing a WebAssembly.Memory keeps its contents and detaches the old buffer.
+      this.wasmMemory.grow(pagesFor(length) - this.wasmMemory.buffer.byteLength / PAGE);
+      this.data = new Float32Array(this.wasmMemory.buffer);
+      this.generation++;
+      return;
+    }
+    const bigger = this.make(length);
     bigger.set(this.data.subarray(0, this.used));
     this.data = bigger;
     this.generation++;

@@ -219,6 +219,7 @@ export class Plan {
           attrs: node.attrs,
           node,
           training: this.training,
+          wasm: this.memory.wasm,
         }),
       );
     }

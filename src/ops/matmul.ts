@@ -26,8 +26,15 @@ registerOp<MatMulAttrs>({
     }
     return [m, n];
   },
-  kernel: ({ inputs: [a, b], output, inputShapes: [sa], outputShape: [m, n], attrs: { transposeA, transposeB } }) => {
+  kernel: ({ inputs: [a, b], output, inputShapes: [sa], outputShape: [m, n], attrs: { transposeA, transposeB }, wasm }) => {
     const k = transposeA ? sa[0] : sa[1];
+    if (wasm && !(transposeA && transposeB)) {
+      const [pa, pb, pc] = [a.byteOffset, b.byteOffset, output.byteOffset];
+      if (transposeB) return () => wasm.gemmNT(pa, pb, pc, m, n, k);
+      // A(r, p) at r·sar + p·sap: A·B reads rows of A, Aᵀ·B reads its columns.
+      const [sar, sap] = transposeA ? [1, m] : [k, 1];
+      return () => wasm.gemm(pa, pb, pc, m, n, k, sar, sap);
+    }
     return () => matMulInto(a, b, output, m, k, n, transposeA, transposeB);
   },
   vjp: ({ dy, inputs: [a, b], attrs: { transposeA, transposeB } }) => {

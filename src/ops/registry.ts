@@ -8,6 +8,7 @@ import type { Attrs, DType, Node } from '../graph/ir.ts';
 import type { Shape } from '../graph/shape.ts';
 import type { Tensor } from '../graph/tensor.ts';
 import { GraphError, RuleError } from '../graph/errors.ts';
+import type { WasmKernels } from './kernels/wasm/runtime.ts';
 
 export type FloatArray = Float32Array | Float64Array;
 
@@ -21,6 +22,11 @@ export interface KernelContext<A extends Attrs = Attrs> {
   readonly node: Node;
   /** False in programs compiled for inference: dropout and the like behave accordingly. */
   readonly training: boolean;
+  /**
+   * WebAssembly kernels over the memory the views are on (float32 programs where WebAssembly
+   * SIMD is available), else null. Pointers are the views' byteOffsets.
+   */
+  readonly wasm: WasmKernels | null;
 }
 
 /**

@@ -1,0 +1,200 @@
+/**
+ * A small WebAssembly binary emitter: enough of the format (types, an imported memory, functions,
+ * exports) and of the instruction set (integer arithmetic, loops, f32 and SIMD128) to generate
+ * kernels from TypeScript at run time. No toolchain, no dependency: `npm install` is enough.
+ */
+
+export const i32 = 0x7f;
+export const f32 = 0x7d;
+export const v128 = 0x7b;
+export type ValueType = typeof i32 | typeof f32 | typeof v128;
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+const utf8 = (s: string) => [...new TextEncoder().encode(s)];
+const vector = (items: number[][]) => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
+
+/** A local variable handle inside a function being built. */
+export type Local = number & { readonly __local: true };
+
+/**
+ * The body of one function. Methods append instructions and return `this`, so code reads in
+ * stack order: `f.get(a).get(b).i32Add().set(c)`.
+ */
+export class FunctionBuilder {
+  readonly bytes: number[] = [];
+  private readonly locals: ValueType[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly params: readonly ValueType[],
+  ) {}
+
+  /** A parameter's local. */
+  param(i: number): Local {
+    return i as Local;
+  }
+
+  local(type: ValueType): Local {
+    this.locals.push(type);
+    return (this.params.length + this.locals.length - 1) as Local;
+  }
+
+  private op(...bytes: number[]): this {
+    this.bytes.push(...bytes);
+    return this;
+  }
+  private simd(code: number, ...rest: number[]): this {
+    return this.op(0xfd, ...uleb(code), ...rest);
+  }
+
+  get(l: Local): this {
+    return this.op(0x20, ...uleb(l));
+  }
+  set(l: Local): this {
+    return this.op(0x21, ...uleb(l));
+  }
+  tee(l: Local): this {
+    return this.op(0x22, ...uleb(l));
+  }
+  i32(n: number): this {
+    return this.op(0x41, ...sleb(n | 0));
+  }
+  i32Add(): this {
+    return this.op(0x6a);
+  }
+  i32Sub(): this {
+    return this.op(0x6b);
+  }
+  i32Mul(): this {
+    return this.op(0x6c);
+  }
+  i32Shl(): this {
+    return this.op(0x74);
+  }
+  /** i32.and */
+  i32And(): this {
+    return this.op(0x71);
+  }
+  i32GeS(): this {
+    return this.op(0x4e);
+  }
+  i32LtS(): this {
+    return this.op(0x48);
+  }
+  i32Eqz(): this {
+    return this.op(0x45);
+  }
+  f32Const(x: number): this {
+    const b = new Uint8Array(new Float32Array([x]).buffer);
+    return this.op(0x43, ...b);
+  }
+  f32Load(offset = 0): this {
+    return this.op(0x2a, 2, ...uleb(offset));
+  }
+  f32Store(offset = 0): this {
+    return this.op(0x38, 2, ...uleb(offset));
+  }
+  f32Add(): this {
+    return this.op(0x92);
+  }
+  f32Mul(): this {
+    return this.op(0x94);
+  }
+  v128Load(offset = 0): this {
+    return this.simd(0x00, 4, ...uleb(offset));
+  }
+  v128Store(offset = 0): this {
+    return this.simd(0x0b, 4, ...uleb(offset));
+  }
+  v128Load32Splat(offset = 0): this {
+    return this.simd(0x09, 2, ...uleb(offset));
+  }
+  f32x4Splat(): this {
+    return this.simd(0x13);
+  }
+  f32x4Add(): this {
+    return this.simd(0xe4);
+  }
+  f32x4Mul(): this {
+    return this.simd(0xe6);
+  }
+  /** a·b + c in one fused instruction (relaxed SIMD): stack a, b, c. */
+  f32x4RelaxedMadd(): this {
+    return this.simd(0x105);
+  }
+  f32x4ExtractLane(lane: number): this {
+    return this.simd(0x1f, lane);
+  }
+  v128Zero(): this {
+    return this.simd(0x0c, ...new Array<number>(16).fill(0));
+  }
+
+  /** `for (i = start; i < end; i += step) body()` with start, end and step as emitters. */
+  forLoop(i: Local, start: () => void, end: () => void, step: number, body: () => void): this {
+    start();
+    this.set(i);
+    this.op(0x02, 0x40); // block
+    this.op(0x03, 0x40); // loop
+    this.get(i);
+    end();
+    this.i32GeS();
+    this.op(0x0d, 1); // br_if out of the block
+    body();
+    this.get(i).i32(step).i32Add().set(i);
+    this.op(0x0c, 0); // br to the loop start
+    this.op(0x0b, 0x0b); // end loop, end block
+    return this;
+  }
+
+  /** The function's code entry (locals, then body). */
+  encode(): number[] {
+    const groups = this.locals.map((t) => [1, t]);
+    const body = [...vector(groups), ...this.bytes, 0x0b];
+    return [...uleb(body.length), ...body];
+  }
+}
+
+/** A module whose functions take only i32 parameters and use an imported memory `env.memory`. */
+export function encodeModule(functions: readonly FunctionBuilder[], memory: { minimumPages: number; shared?: boolean; maximumPages?: number }): Uint8Array<ArrayBuffer> {
+  const types = functions.map((f) => [0x60, ...vector(f.params.map((t) => [t])), 0]);
+  const limits = memory.shared
+    ? [0x03, ...uleb(memory.minimumPages), ...uleb(memory.maximumPages ?? 65536)]
+    : memory.maximumPages === undefined
+      ? [0x00, ...uleb(memory.minimumPages)]
+      : [0x01, ...uleb(memory.minimumPages), ...uleb(memory.maximumPages)];
+  const name = (s: string) => [...uleb(utf8(s).length), ...utf8(s)];
+  const imports = vector([[...name('env'), ...name('memory'), 0x02, ...limits]]);
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vector(types)),
+    ...section(2, imports),
+    ...section(3, vector(functions.map((_, i) => uleb(i)))),
+    ...section(7, vector(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
+    ...section(10, vector(functions.map((f) => f.encode()))),
+  ];
+  return new Uint8Array(bytes);
+}
