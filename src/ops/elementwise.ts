@@ -5,10 +5,14 @@
  */
 import { broadcastShapes, type Shape } from '../graph/shape.ts';
 import { binaryKernel, unaryKernel } from './kernels/elementwise.ts';
+import { wasmBinaryOps, wasmUnaryOps } from './kernels/wasm/elementwise.ts';
 import { registerOp, type VjpRule } from './registry.ts';
 import type { Attrs } from '../graph/ir.ts';
 
 const sameShape = (inputs: readonly Shape[]) => inputs[0];
+
+/** Ops with a WebAssembly SIMD kernel for float32 (the JS loop runs otherwise). */
+const inWasm = new Set<string>([...wasmUnaryOps, ...wasmBinaryOps]);
 
 function unary<A extends Attrs = Attrs>(
   name: string,
@@ -23,7 +27,7 @@ function unary<A extends Attrs = Attrs>(
     shape: sameShape,
     kernel: (ctx) => {
       const attrs = ctx.attrs;
-      return unaryKernel((x) => f(x, attrs))(ctx);
+      return unaryKernel((x) => f(x, attrs), inWasm.has(name) ? name : undefined)(ctx);
     },
     vjp,
   });
@@ -64,7 +68,7 @@ function binary(name: string, doc: string, f: (a: number, b: number) => number, 
     doc,
     broadcasting: true,
     shape: ([a, b]) => broadcastShapes(a, b),
-    kernel: binaryKernel(f),
+    kernel: binaryKernel(f, inWasm.has(name) ? name : undefined),
     vjp,
   });
 }

@@ -63,6 +63,26 @@ export class FunctionBuilder {
     return (this.params.length + this.locals.length - 1) as Local;
   }
 
+  /** A v128 local some instruction sequences need (set by the function that uses them). */
+  scratch: Local | null = null;
+  setScratch(): this {
+    return this.set(this.scratch!);
+  }
+  getScratch(): this {
+    return this.get(this.scratch!);
+  }
+  scalarScratch: Local | null = null;
+  setScalarScratch(): this {
+    return this.set(this.scalarScratch!);
+  }
+  getScalarScratch(): this {
+    return this.get(this.scalarScratch!);
+  }
+  /** A one-byte scalar instruction by its opcode (f32.sub 0x93, f32.div 0x95, f32.neg 0x8c, …). */
+  scalarOp(code: number): this {
+    return this.op(code);
+  }
+
   private op(...bytes: number[]): this {
     this.bytes.push(...bytes);
     return this;
@@ -145,6 +165,10 @@ export class FunctionBuilder {
   /** a·b + c in one fused instruction (relaxed SIMD): stack a, b, c. */
   f32x4RelaxedMadd(): this {
     return this.simd(0x105);
+  }
+  /** A SIMD instruction by its opcode (after the 0xfd prefix), for the less common ones. */
+  simdOp(code: number): this {
+    return this.simd(code);
   }
   f32x4ExtractLane(lane: number): this {
     return this.simd(0x1f, lane);

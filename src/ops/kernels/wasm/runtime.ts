@@ -6,12 +6,19 @@
  */
 import { encodeModule } from './emit.ts';
 import { gemmFunction, gemmNTFunction } from './matmul.ts';
+import { elementwiseFunctions } from './elementwise.ts';
+
+export type BinaryKernel = (a: number, b: number, out: number, rows: number, cols: number, ars: number, brs: number) => void;
+export type UnaryKernel = (x: number, out: number, n: number) => void;
 
 export interface WasmKernels {
   /** C = Σ_p A(r,p)·B[p,:]; see matmul.ts. Byte pointers, element counts and strides. */
   gemm(a: number, b: number, c: number, m: number, n: number, k: number, sar: number, sap: number): void;
   /** C = A·Bᵀ; see matmul.ts. */
   gemmNT(a: number, b: number, c: number, m: number, n: number, k: number): void;
+  /** Binary ops by `<op>_<ac><bc>` and unary ops by name; see elementwise.ts. */
+  readonly binary: Readonly<Record<string, BinaryKernel>>;
+  readonly unary: Readonly<Record<string, UnaryKernel>>;
 }
 
 export interface WasmFeatures {
@@ -20,7 +27,7 @@ export interface WasmFeatures {
 }
 
 function moduleBytes(fma: boolean): Uint8Array<ArrayBuffer> {
-  return encodeModule([gemmFunction({ fma }), gemmNTFunction({ fma })], { minimumPages: 1 });
+  return encodeModule([gemmFunction({ fma }), gemmNTFunction({ fma }), ...elementwiseFunctions()], { minimumPages: 1 });
 }
 
 let compiled: { module: WebAssembly.Module; features: WasmFeatures } | null | undefined;
@@ -63,6 +70,12 @@ export function wasmFeatures(): WasmFeatures {
 export function wasmKernels(memory: WebAssembly.Memory): WasmKernels | null {
   const c = compileOnce();
   if (!c) return null;
-  const instance = new WebAssembly.Instance(c.module, { env: { memory } });
-  return instance.exports as unknown as WasmKernels;
+  const exports = new WebAssembly.Instance(c.module, { env: { memory } }).exports as Record<string, (...args: number[]) => void>;
+  const pick = (test: (name: string) => boolean) => Object.fromEntries(Object.entries(exports).filter(([k]) => test(k)));
+  return {
+    gemm: exports.gemm,
+    gemmNT: exports.gemmNT,
+    binary: pick((k) => /_\d\d$/.test(k)),
+    unary: pick((k) => !/_\d\d$/.test(k) && !k.startsWith('gemm')),
+  };
 }
