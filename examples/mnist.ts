@@ -25,6 +25,7 @@ import {
   loadModel,
   Model,
   progressBar,
+  randomShift,
   saveModel,
   sgd,
   svgChart,
@@ -48,7 +49,8 @@ interface Preset {
   lr: number;
   optimizer: (lr: number, epochs: number) => CompileConfig['optimizer'];
   l2?: number;
-  earlyStopping?: number;
+  /** Shift training images by up to this many pixels each time they are used (0: off). */
+  shift: number;
 }
 
 const presets: Record<string, Preset> = {
@@ -65,9 +67,10 @@ const presets: Record<string, Preset> = {
     batchSize: 10,
     lr: 3.0,
     optimizer: (lr) => sgd({ learningRate: lr }),
+    shift: 0,
   },
   improved: {
-    describe: '[784,800,10] ReLU with dropout, softmax cross-entropy, He init, Adam with cosine decay, batch 128',
+    describe: '[784,800,10] ReLU with dropout 0.3, softmax cross-entropy, He init, Adam with cosine decay, batch 128, training images shifted by up to 2 pixels',
     hidden: [800],
     activation: 'relu',
     output: 'softmax',
@@ -79,6 +82,7 @@ const presets: Record<string, Preset> = {
     batchSize: 128,
     lr: 0.001,
     optimizer: (lr, epochs) => adam({ learningRate: cosineDecay({ initial: lr, epochs, final: lr / 20 }) }),
+    shift: 2,
   },
 };
 
@@ -164,7 +168,8 @@ function main(): void {
     const callbacks: Callback[] = [args.quiet ? progressBar({ stream: { write: (t: string) => process.stdout.write(t) } }) : progressBar()];
     const stopper = args['early-stop'] ? earlyStopping({ patience: int('early-stop', args['early-stop'], 5) }) : null;
     if (stopper) callbacks.push(stopper);
-    const history = model.fit(data.train, { epochs, batchSize, seed, validationData: data.validation, callbacks });
+    const augment = preset.shift > 0 && !args.load ? randomShift({ width: 28, height: 28, maxShift: preset.shift }) : undefined;
+    const history = model.fit(data.train, { epochs, batchSize, seed, validationData: data.validation, callbacks, ...(augment ? { augment } : {}) });
     if (stopper?.stoppedEpoch) console.log(`Early stop at epoch ${stopper.stoppedEpoch}; restored epoch ${stopper.bestEpoch} (validation ${(100 * stopper.best).toFixed(2)}%)`);
     const best = Math.max(...history.epochs.map((e) => e.valAccuracy ?? 0));
     console.log(`Best validation accuracy ${(100 * best).toFixed(2)}%`);

@@ -9,7 +9,7 @@ import '../ops/index.ts';
 import { getOp, floatOnly, type OpDef } from '../ops/registry.ts';
 import { resolveInitializer, Rng, type Initializer } from '../nn/init.ts';
 import { GraphError, RuleError, ShapeError } from './errors.ts';
-import { describeNode, type Attrs, type DType, type IR, type Node } from './ir.ts';
+import { ancestors, describeNode, type Attrs, type DType, type IR, type Node } from './ir.ts';
 import { formatShape, isConcrete, type Shape } from './shape.ts';
 import { callSite } from './site.ts';
 import { Tensor, type TensorLike } from './tensor.ts';
@@ -249,9 +249,29 @@ export class Graph {
     return this.snapshot;
   }
 
-  /** The graph as a readable SSA listing, one node per line. */
-  toString(): string {
-    return this.nodes.map(formatNode).join('\n');
+  /** The graph as a readable SSA listing, one node per line; `outputs` limits it to what they depend on. */
+  toString(outputs?: readonly Tensor[]): string {
+    const ids = outputs ? ancestors(this.nodes, outputs.map((t) => t.id)) : this.nodes.map((n) => n.id);
+    return ids.map((id) => formatNode(this.nodes[id])).join('\n');
+  }
+
+  /**
+   * The graph in Graphviz DOT (`dot -Tsvg graph.dot > graph.svg`): inputs as ellipses,
+   * parameters as boxes, ops as rounded boxes labelled with their shape. `outputs` limits the
+   * picture to what they depend on.
+   */
+  toDot(outputs?: readonly Tensor[]): string {
+    const ids = outputs ? ancestors(this.nodes, outputs.map((t) => t.id)) : this.nodes.map((n) => n.id);
+    const lines = ['digraph deltagraph {', '  rankdir=TB; node [fontname="Helvetica", fontsize=10];'];
+    for (const id of ids) {
+      const n = this.nodes[id];
+      const label = `${n.name ? `${n.name}\\n` : ''}${n.op === 'input' || n.op === 'parameter' ? '' : `${n.op} `}${formatShape(n.shape)}`;
+      const shape = n.op === 'input' ? 'ellipse' : n.op === 'parameter' ? 'box' : n.op === 'constant' ? 'plaintext' : 'box, style=rounded';
+      lines.push(`  n${id} [label="${label.replace(/"/g, '\\"')}", shape=${shape}];`);
+      for (const i of n.inputs) lines.push(`  n${i} -> n${id};`);
+    }
+    lines.push('}');
+    return lines.join('\n') + '\n';
   }
 
   private add(op: string, inputs: number[], attrs: Attrs, shape: Shape, dtype: DType, name?: string): Tensor {

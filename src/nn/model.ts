@@ -15,6 +15,7 @@ import { formatShape } from '../graph/shape.ts';
 import type { Tensor } from '../graph/tensor.ts';
 import type { FloatArray } from '../ops/registry.ts';
 import { DataError } from './data/errors.ts';
+import type { Augment } from './data/augment.ts';
 import { gatherBatch, validateDataset, type Dataset } from './data/dataset.ts';
 import { Rng } from './init.ts';
 import { lossFor, type LossName } from './losses.ts';
@@ -45,6 +46,8 @@ export interface FitOptions {
   seed?: number;
   validationData?: Dataset;
   callbacks?: readonly Callback[];
+  /** Distorts each training batch in place before its step (e.g. randomShift), from the fit's Rng. */
+  augment?: Augment;
 }
 
 export interface BatchLogs {
@@ -195,6 +198,7 @@ export class Model {
       let correct = 0;
       for (let s = 0; s < steps; s++) {
         const n = gatherBatch(train, order, s * batchSize, batchSize, xb, yb);
+        options.augment?.(xb, n, rng);
         const [loss, out] = step.run(n === batchSize ? full : last);
         const value = loss[0];
         if (!Number.isFinite(value)) {

@@ -115,6 +115,21 @@ describe('Graph builder', () => {
     expect(lines[lines.length - 1]).toMatch(/^%5: \[null,3\] = relu\(%4\)/);
   });
 
+  it('prints only what given tensors depend on, and draws DOT', () => {
+    const g = new Graph();
+    const x = g.input('x', [null, 4]);
+    const a = x.exp();
+    const b = x.sigmoid();
+    expect(g.toString([a]).split('\n')).toHaveLength(2);
+    expect(g.toString([a])).not.toContain('sigmoid');
+    const dot = g.toDot([b]);
+    expect(dot).toContain('digraph deltagraph {');
+    expect(dot).toContain('n0 [label="x\\n[null,4]", shape=ellipse];');
+    expect(dot).toContain('n2 [label="sigmoid [null,4]", shape=box, style=rounded];');
+    expect(dot).toContain('n0 -> n2;');
+    expect(dot).not.toContain('exp');
+  });
+
   it('freezes the IR snapshot', () => {
     const g = new Graph();
     g.input('x', [2]).exp();

@@ -8,3 +8,4 @@ export type { Dataset } from './dataset.ts';
 export { loadMnist, mnistDataDir, MNIST_FILES, MNIST_ROWS, MNIST_COLS, MNIST_FEATURES, MNIST_CLASSES } from './mnist.ts';
 export type { MnistOptions, Mnist } from './mnist.ts';
 export { parseBitmap, loadBitmapFolder, BITMAP_SIZE, BITMAP_FEATURES } from './bitmaps.ts';
+export { randomShift, type Augment } from './augment.ts';
