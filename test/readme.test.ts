@@ -12,6 +12,16 @@ describe('README', () => {
     expect(block![1]).toBe(readFileSync(new URL('examples/readme.ts', root), 'utf8'));
   });
 
+  it('shows examples/readme-nn.ts exactly as written, and it runs and learns', () => {
+    const readme = readFileSync(new URL('README.md', root), 'utf8');
+    const block = /<!-- nn-example:start -->\n```ts\n([\s\S]*?)```\n<!-- nn-example:end -->/.exec(readme);
+    expect(block![1]).toBe(readFileSync(new URL('examples/readme-nn.ts', root), 'utf8'));
+    const tsx = new URL('node_modules/.bin/tsx', root).pathname;
+    const out = execFileSync(tsx, ['examples/readme-nn.ts'], { cwd: root.pathname, encoding: 'utf8' });
+    expect(out).toMatch(/Total trainable parameters: 203530/);
+    expect(Number(/accuracy: (0\.\d+)/.exec(out)![1])).toBeGreaterThan(0.9);
+  }, 60_000);
+
   it('runs the example, and it learns', () => {
     const tsx = new URL('node_modules/.bin/tsx', root).pathname;
     const out = execFileSync(tsx, ['examples/readme.ts'], { cwd: root.pathname, encoding: 'utf8' });

@@ -1,0 +1,50 @@
+/**
+ * npm run bench:matmul — float32 matrix multiply through compiled programs (WebAssembly SIMD where
+ * available), in the three forms training needs, GFLOP/s per shape. Results: bench/results/matmul.json.
+ */
+import b from 'benny';
+import { mkdirSync } from 'node:fs';
+import { compile, Graph } from '../src/index.ts';
+import { wasmFeatures } from '../src/ops/kernels/wasm/runtime.ts';
+
+type Form = 'A·B' | 'A·Bᵀ' | 'Aᵀ·B';
+const cases: [number, number, number, Form[]][] = [
+  [10, 784, 30, ['A·B', 'A·Bᵀ', 'Aᵀ·B']],
+  [128, 784, 800, ['A·B', 'A·Bᵀ', 'Aᵀ·B']],
+  [512, 512, 512, ['A·B']],
+  [1024, 1024, 1024, ['A·B']],
+];
+
+/** A program computing one m×k by k×n product in the given form, over random parameters. */
+function product(m: number, k: number, n: number, form: Form) {
+  const g = new Graph({ seed: 1 });
+  const a = form === 'Aᵀ·B' ? g.parameter('a', [k, m], 'glorotUniform') : g.parameter('a', [m, k], 'glorotUniform');
+  const bb = form === 'A·Bᵀ' ? g.parameter('b', [n, k], 'glorotUniform') : g.parameter('b', [k, n], 'glorotUniform');
+  const program = compile(g, { outputs: [a.matMul(bb, form === 'Aᵀ·B', form === 'A·Bᵀ')] });
+  program.run();
+  return program;
+}
+
+mkdirSync('bench/results', { recursive: true });
+const flops = new Map<string, number>();
+const entries = cases.flatMap(([m, k, n, forms]) =>
+  forms.map((form) => {
+    const name = `${form} ${m}x${k}x${n}`;
+    flops.set(name, 2 * m * k * n);
+    const program = product(m, k, n, form);
+    return b.add(name, () => {
+      program.run();
+    });
+  }),
+);
+
+console.log(`WebAssembly SIMD: ${JSON.stringify(wasmFeatures())}`);
+await b.suite(
+  'float32 matMul',
+  ...entries,
+  b.cycle((result: { name: string; ops: number; margin: number }) => {
+    const gflops = (result.ops * flops.get(result.name)!) / 1e9;
+    return `${result.name.padEnd(22)} ${gflops.toFixed(1).padStart(6)} GFLOP/s  (±${result.margin.toFixed(1)}%)`;
+  }),
+  b.save({ file: 'matmul', folder: 'bench/results', format: 'json', details: false }),
+);
