@@ -6,7 +6,7 @@
  */
 import { gradCheck } from '../src/index.ts';
 import { gradientCases, notDifferentiable } from '../src/ops/gradient-cases.ts';
-import { compareWithReference, type NetSpec } from '../src/nn/reference/index.ts';
+import { compareWithReference, referenceNets } from '../src/nn/reference/index.ts';
 
 const FD_TOLERANCE = 1e-6;
 const BP_TOLERANCE = 1e-10;
@@ -31,16 +31,9 @@ console.log(`\nWorst per op: ${[...worstByOp].map(([op, e]) => `${op} ${e.toExpo
 console.log(`No gradient by definition: ${notDifferentiable.join(', ')}`);
 
 console.log('\nAutodiff vs hand-derived BP1–BP4 (float64, random N(0,1) parameters and batch), tolerance', BP_TOLERANCE);
-const nets: NetSpec[] = [
-  { sizes: [784, 30, 10], hidden: 'sigmoid', cost: 'quadratic', batch: 10 },
-  { sizes: [784, 30, 10], hidden: 'sigmoid', cost: 'crossEntropy', batch: 10 },
-  { sizes: [20, 16, 16, 10], hidden: 'sigmoid', cost: 'quadratic', batch: 10 },
-  { sizes: [20, 16, 16, 10], hidden: 'sigmoid', cost: 'crossEntropy', batch: 10 },
-  { sizes: [784, 30, 10], hidden: 'relu', cost: 'softmaxCrossEntropy', batch: 50 },
-];
 const netWidths = [16, 8, 20, 10, 4];
 console.log(row(['net', 'hidden', 'cost', 'max error', ''], netWidths));
-for (const spec of nets) {
+for (const spec of referenceNets) {
   const { maxRelativeError } = compareWithReference(spec);
   const ok = maxRelativeError <= BP_TOLERANCE;
   if (!ok) failures++;

@@ -1,3 +1,3 @@
 export * from './matrix.ts';
 export * from './backprop.ts';
-export { compareWithReference, buildLoss, relativeError, type NetSpec, type Comparison } from './compare.ts';
+export { compareWithReference, buildLoss, referenceNets, relativeError, type NetSpec, type Comparison } from './compare.ts';

@@ -5,16 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadBitmapFolder, parseBitmap } from '../../../src/nn/data/bitmaps.ts';
 import { validateDataset } from '../../../src/nn/data/dataset.ts';
 import { DataError } from '../../../src/nn/data/errors.ts';
+import { dataError } from './helpers.ts';
 
-function dataError(fn: () => unknown): DataError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DataError);
-    return err as DataError;
-  }
-  throw new Error('expected a DataError, nothing was thrown');
-}
 
 const root = mkdtempSync(join(tmpdir(), 'deltagraph-bitmaps-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

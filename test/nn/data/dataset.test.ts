@@ -10,16 +10,8 @@ import {
   type Dataset,
 } from '../../../src/nn/data/dataset.ts';
 import { DataError } from '../../../src/nn/data/errors.ts';
+import { dataError } from './helpers.ts';
 
-function dataError(fn: () => unknown): DataError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DataError);
-    return err as DataError;
-  }
-  throw new Error('expected a DataError, nothing was thrown');
-}
 
 /** count samples of 2 features: sample i is [i, 10 + i], label i % classes. */
 function toy(count = 5, classes = 3): Dataset {

@@ -5,20 +5,12 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../../src/nn/data/errors.ts';
 import { encodeIdx, parseIdx, readIdx, type IdxType } from '../../../src/nn/data/idx.ts';
+import { dataError } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'deltagraph-idx-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs fn and returns the DataError it throws (failing the test if it throws nothing or something else). */
-function dataError(fn: () => unknown): DataError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DataError);
-    return err as DataError;
-  }
-  throw new Error('expected a DataError, nothing was thrown');
-}
 
 describe('encodeIdx / parseIdx', () => {
   const cases: [IdxType, number[]][] = [

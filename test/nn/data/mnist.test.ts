@@ -7,16 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../../src/nn/data/errors.ts';
 import { encodeIdx } from '../../../src/nn/data/idx.ts';
 import { loadMnist, mnistDataDir, MNIST_FILES, type Mnist } from '../../../src/nn/data/mnist.ts';
+import { dataError } from './helpers.ts';
 
-function dataError(fn: () => unknown): DataError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DataError);
-    return err as DataError;
-  }
-  throw new Error('expected a DataError, nothing was thrown');
-}
 
 const root = mkdtempSync(join(tmpdir(), 'deltagraph-mnist-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

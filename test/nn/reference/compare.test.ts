@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { equations, hadamard, map, matMulTransposeA, matMulTransposeB } from '../../../src/nn/reference/index.ts';
-import { compareWithReference, type NetSpec } from '../../../src/nn/reference/compare.ts';
-
-const nets: NetSpec[] = [
-  { sizes: [784, 30, 10], hidden: 'sigmoid', cost: 'quadratic', batch: 10 },
-  { sizes: [784, 30, 10], hidden: 'sigmoid', cost: 'crossEntropy', batch: 10 },
-  { sizes: [20, 16, 16, 10], hidden: 'sigmoid', cost: 'quadratic', batch: 10 },
-  { sizes: [20, 16, 16, 10], hidden: 'sigmoid', cost: 'crossEntropy', batch: 10 },
-  { sizes: [784, 30, 10], hidden: 'relu', cost: 'softmaxCrossEntropy', batch: 50 },
-];
+import { compareWithReference, referenceNets, type NetSpec } from '../../../src/nn/reference/compare.ts';
 
 describe('autodiff equals the hand-derived BP1–BP4 in float64 (≤ 1e-10 relative)', () => {
-  it.each(nets.map((n) => [`[${n.sizes}] ${n.hidden} ${n.cost}`, n] as const))('%s', (_, spec) => {
+  it.each(referenceNets.map((n) => [`[${n.sizes}] ${n.hidden} ${n.cost}`, n] as const))('%s', (_, spec) => {
     for (const seed of [1, 2]) {
       const c = compareWithReference({ ...spec, seed });
       expect(c.maxRelativeError).toBeLessThanOrEqual(1e-10);
@@ -37,7 +29,7 @@ describe('the comparison catches the classic hand-written bugs', () => {
   });
 
   it('a missing 1/m', () => {
-    const buggy = compareWithReference(nets[0], { bp1: (ctx) => equations.bp1({ ...ctx, m: 1 }) });
+    const buggy = compareWithReference(referenceNets[0], { bp1: (ctx) => equations.bp1({ ...ctx, m: 1 }) });
     expect(buggy.maxRelativeError).toBeGreaterThan(0.5);
   });
 

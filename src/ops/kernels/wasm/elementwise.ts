@@ -51,19 +51,20 @@ function binaryFunction(name: BinaryOpName, ac: 0 | 1, bc: 0 | 1): FunctionBuild
     // A side that does not move along the row is one number, splatted once per row.
     if (ac === 0) f.get(pa).v128Load32Splat().set(va);
     if (bc === 0) f.get(pb).v128Load32Splat().set(vb);
-    const element = (l: Local, moves: 0 | 1, base: Local) => (moves ? f.get(base).get(j).i32(2).i32Shl().i32Add() : f.get(base));
+    // The address of element j of a side: base + 4j if it moves along the row, else base.
+    const element = (moves: 0 | 1, base: Local) => (moves ? f.get(base).get(j).i32(2).i32Shl().i32Add() : f.get(base));
     f.forLoop(j, () => f.i32(0), () => f.get(cols4), 4, () => {
       f.get(po).get(j).i32(2).i32Shl().i32Add();
-      if (ac) element(va, 1, pa).v128Load();
+      if (ac) element(1, pa).v128Load();
       else f.get(va);
-      if (bc) element(vb, 1, pb).v128Load();
+      if (bc) element(1, pb).v128Load();
       else f.get(vb);
       f.simdOp(op.simd).v128Store();
     });
     f.forLoop(j, () => f.get(cols4), () => f.get(cols), 1, () => {
       f.get(po).get(j).i32(2).i32Shl().i32Add();
-      element(va, ac, pa).f32Load();
-      element(vb, bc, pb).f32Load();
+      element(ac, pa).f32Load();
+      element(bc, pb).f32Load();
       op.scalar(f);
       f.f32Store();
     });
