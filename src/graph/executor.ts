@@ -14,6 +14,13 @@ import { formatShape } from './shape.ts';
 export type Feed = ArrayLike<number> | { readonly data: ArrayLike<number>; readonly shape: readonly number[] };
 export type Feeds = Readonly<Record<string, Feed>>;
 
+/** A run prepared for fixed input shapes: fill the inputs in place, then run. */
+export interface PreparedRun {
+  /** The buffer of an input in the program memory (valid until the memory grows: ask again each time). */
+  input(name: string): FloatArray;
+  run(): FloatArray[];
+}
+
 export class Program {
   private readonly plans = new Map<string, Plan>();
   private current: Plan | null = null;
@@ -46,6 +53,34 @@ export class Program {
     const inputs = plan.inputs;
     for (let k = 0; k < inputs.length; k++) copyFeed(inputs[k], feeds[inputs[k].name]);
     return plan.execute();
+  }
+
+  /**
+   * A run for fixed input shapes that skips the feed copy: write each input straight into
+   * `input(name)` (a view on the program memory), then call `run()`. For loops that fill
+   * batches themselves (as `fit` does); values are not checked for NaN on the way in.
+   *
+   * @example
+   * const batch = step.prepare({ x: [10, 784], y: [10, 10] });
+   * batch.input('x').set(rows);
+   * const [loss] = batch.run();
+   */
+  prepare(shapes: Readonly<Record<string, readonly number[]>>): PreparedRun {
+    const feeds: Record<string, Feed> = {};
+    for (const [name, shape] of Object.entries(shapes)) feeds[name] = { data: { length: shape.reduce((a, b) => a * b, 1) }, shape };
+    const plan = this.planFor(feeds);
+    return {
+      input: (name: string) => {
+        plan.bindIfStale();
+        const input = plan.inputs.find((i) => i.name === name);
+        if (!input) throw new RunError(`prepare: '${name}' is not an input this program reads (${this.inputNames.join(', ')})`);
+        return input.view;
+      },
+      run: () => {
+        this.current = plan;
+        return plan.execute();
+      },
+    };
   }
 
   /** The concrete shapes of the outputs in the most recent run. */

@@ -31,6 +31,8 @@ export interface PlanStats {
   /** Elements of working memory with reuse, and what it would take without. */
   readonly workspace: number;
   readonly unshared: number;
+  /** Parameter updates written straight over their parameter (no copy). */
+  readonly updatesInPlace: number;
 }
 
 export class Plan {
@@ -63,7 +65,7 @@ export class Plan {
 
   /** Runs every kernel, then applies the updates (all computed before any is written). */
   execute(): FloatArray[] {
-    if (this.generation !== this.memory.generation) this.bind();
+    this.bindIfStale();
     const steps = this.steps;
     for (let i = 0; i < steps.length; i++) steps[i]();
     const copies = this.copies;
@@ -71,6 +73,11 @@ export class Plan {
     const updates = this.updateCopies;
     for (let i = 0; i < updates.length; i++) updates[i][0].set(updates[i][1]);
     return this.results;
+  }
+
+  /** Remakes the views if the memory has grown since they were made. */
+  bindIfStale(): void {
+    if (this.generation !== this.memory.generation) this.bind();
   }
 
   /** The shape every node has in this plan, checked against the rule and the declared shape. */
@@ -145,6 +152,18 @@ export class Plan {
     }
     for (const id of [...this.outputs, ...this.updates.map(([, v]) => v)]) lastUse.set(owner.get(id)!, forever);
 
+    // An update computed by an elementwise op after every other reader of its parameter is
+    // written straight over the parameter: no buffer of its own and no copy at the end.
+    const inPlace = new Map<number, number>();
+    const outputs = new Set(this.outputs);
+    const values = new Set(this.updates.map(([, v]) => v));
+    for (const [param, value] of this.updates) {
+      const node = nodes[value];
+      if (!getOp(node.op).elementwise || owner.get(value) !== value || outputs.has(param) || values.has(param) || inPlace.has(value)) continue;
+      const readers = [...position].filter(([id]) => owner.get(id) !== undefined && nodes[id].inputs.some((i) => owner.get(i) === param));
+      if (readers.every(([, at]) => at <= position.get(value)!)) inPlace.set(value, param);
+    }
+
     // Simulate the run: allocate each result when made, free it after its last reader.
     const pool = new FreeList();
     const freeAt = new Map<number, number[]>();
@@ -155,7 +174,7 @@ export class Plan {
     for (const id of this.schedule) {
       const node = nodes[id];
       const size = roundUp(this.sizeOf(id));
-      if (owner.get(id) === id && node.op !== 'parameter') {
+      if (owner.get(id) === id && node.op !== 'parameter' && !inPlace.has(id)) {
         if (node.op === 'input' || node.op === 'constant') {
           fixedAt.set(id, fixed);
           fixed += size;
@@ -180,8 +199,10 @@ export class Plan {
     for (const id of this.schedule) {
       const node = nodes[id];
       const size = this.sizeOf(id);
-      if (node.op === 'parameter') {
-        this.places.set(id, { offset: this.memory.parameter(node.name!, this.shapes.get(id)!, this.ir.data.get(id)!).offset, size });
+      const overwrites = inPlace.get(id);
+      if (node.op === 'parameter' || overwrites !== undefined) {
+        const param = nodes[overwrites ?? id];
+        this.places.set(id, { offset: this.memory.parameter(param.name!, param.shape as number[], this.ir.data.get(param.id)!).offset, size });
       } else if (owner.get(id) !== id) {
         this.places.set(id, { offset: this.places.get(owner.get(id)!)!.offset, size });
       } else if (fixedAt.has(id)) {
@@ -195,7 +216,7 @@ export class Plan {
       if (nodes[id].op === 'constant') this.memory.view(this.places.get(id)!.offset, this.sizeOf(id)).set(this.ir.data.get(id)!);
     }
     const steps = this.schedule.filter((id) => nodes[id].inputs.length > 0 && !getOp(nodes[id].op).alias).length;
-    return { steps, workspace: pool.peak, unshared };
+    return { steps, workspace: pool.peak, unshared, updatesInPlace: inPlace.size };
   }
 
   /** Makes the views and kernel closures (again after the memory has grown). */

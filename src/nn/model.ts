@@ -16,7 +16,7 @@ import type { Tensor } from '../graph/tensor.ts';
 import type { FloatArray } from '../ops/registry.ts';
 import { DataError } from './data/errors.ts';
 import type { Augment } from './data/augment.ts';
-import { gatherBatch, validateDataset, type Dataset } from './data/dataset.ts';
+import { validateDataset, type Dataset } from './data/dataset.ts';
 import { Rng } from './init.ts';
 import { lossFor, type LossName } from './losses.ts';
 import { learningRateAt, type Optimizer } from './optim.ts';
@@ -177,12 +177,12 @@ export class Model {
     const f = this.features;
     const rng = new Rng(options.seed ?? this.graph.rng.next() * 2 ** 32);
     const order = Int32Array.from({ length: train.count }, (_, i) => i);
-    const xb = new Float32Array(batchSize * f);
-    const yb = new Int32Array(batchSize);
-    const lr = new Float32Array(1);
-    const full = { [this.input.name!]: xb, labels: yb, learningRate: lr };
+    // Batches are written straight into the step's input buffers: no feed copy per step.
+    const input = this.input.name!;
+    const prepared = (n: number) => step.prepare({ [input]: [n, f], labels: [n], learningRate: [] });
+    const full = prepared(Math.min(batchSize, train.count));
     const rest = train.count % batchSize;
-    const last = rest === 0 ? full : { [this.input.name!]: xb.subarray(0, rest * f), labels: yb.subarray(0, rest), learningRate: lr };
+    const last = rest === 0 || train.count < batchSize ? full : prepared(rest);
     const steps = Math.ceil(train.count / batchSize);
     const history: History = { epochs: [] };
     this.stopTraining = false;
@@ -192,14 +192,19 @@ export class Model {
       const epoch = this.epochsTrained + 1;
       for (const c of callbacks) c.onEpochBegin?.(epoch, this);
       if (shuffle) shuffleInPlace(order, rng);
-      lr[0] = learningRateAt(compiled.config.optimizer.learningRate, this.epochsTrained);
+      const rate = learningRateAt(compiled.config.optimizer.learningRate, this.epochsTrained);
       const started = performance.now();
       let lossSum = 0;
       let correct = 0;
       for (let s = 0; s < steps; s++) {
-        const n = gatherBatch(train, order, s * batchSize, batchSize, xb, yb);
+        const n = Math.min(batchSize, train.count - s * batchSize);
+        const run = n === batchSize || last === full ? full : last;
+        const xb = run.input(input);
+        const yb = run.input('labels');
+        copyRows(train, order, s * batchSize, n, xb, yb);
+        run.input('learningRate')[0] = rate;
         options.augment?.(xb, n, rng);
-        const [loss, out] = step.run(n === batchSize ? full : last);
+        const [loss, out] = run.run();
         const value = loss[0];
         if (!Number.isFinite(value)) {
           throw new GraphError(`fit: the loss became ${value} at epoch ${epoch}, step ${s + 1}: training diverged (try a lower learning rate)`);
@@ -217,7 +222,7 @@ export class Model {
         epoch,
         loss: lossSum / train.count,
         accuracy: correct / train.count,
-        learningRate: lr[0],
+        learningRate: rate,
         msPerStep: ms / steps,
         seconds: ms / 1000,
       };
@@ -375,7 +380,21 @@ function argmax(values: ArrayLike<number>, start: number, length: number): numbe
   return best;
 }
 
-function countCorrect(out: FloatArray, labels: Int32Array, n: number, classes: number): number {
+/** Copies samples order[start .. start+n) into the batch buffers (data was validated up front). */
+function copyRows(data: Dataset, order: Int32Array, start: number, n: number, xb: FloatArray, yb: FloatArray): void {
+  const f = data.features;
+  const x = data.x;
+  const y = data.y;
+  for (let b = 0; b < n; b++) {
+    const i = order[start + b];
+    const from = i * f;
+    const to = b * f;
+    for (let k = 0; k < f; k++) xb[to + k] = x[from + k];
+    yb[b] = y[i];
+  }
+}
+
+function countCorrect(out: FloatArray, labels: ArrayLike<number>, n: number, classes: number): number {
   let correct = 0;
   for (let r = 0; r < n; r++) if (argmax(out, r * classes, classes) === labels[r]) correct++;
   return correct;

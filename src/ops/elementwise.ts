@@ -24,6 +24,7 @@ function unary<A extends Attrs = Attrs>(
     name,
     arity: 1,
     doc,
+    elementwise: true,
     shape: sameShape,
     kernel: (ctx) => {
       const attrs = ctx.attrs;
@@ -67,6 +68,7 @@ function binary(name: string, doc: string, f: (a: number, b: number) => number, 
     arity: 2,
     doc,
     broadcasting: true,
+    elementwise: true,
     shape: ([a, b]) => broadcastShapes(a, b),
     kernel: binaryKernel(f, inWasm.has(name) ? name : undefined),
     vjp,

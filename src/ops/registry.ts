@@ -67,6 +67,11 @@ export interface OpDef<A extends Attrs = Attrs> {
    * batch) is then never broadcast: at run time it must equal the output's.
    */
   readonly broadcasting?: boolean;
+  /**
+   * Output element i reads only element i of every input that has the output's shape, so the
+   * output may be written over such an input (a parameter update done in place).
+   */
+  readonly elementwise?: boolean;
   /** Impure ops (random ones) are never merged with an identical-looking node. */
   readonly impure?: boolean;
   /** One line for docs and the gradcheck table. */

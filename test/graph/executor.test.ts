@@ -39,6 +39,23 @@ describe('compile and run', () => {
     expect(step.run(feeds)[0][0]).toBeLessThan(first);
   });
 
+  it('writes elementwise updates straight over their parameters', () => {
+    const { g, loss } = tinyNet();
+    const params = g.parameters;
+    const grads = grad(loss, params);
+    const step = compile(g, { outputs: [loss], updates: params.map((p, i) => [p, p.sub(grads[i].mul(0.5))] as const) });
+    step.run(feeds);
+    expect(step.stats.updatesInPlace).toBe(4);
+    // An update whose parameter is read after it cannot be done in place.
+    const h = new Graph();
+    const w = h.parameter('w', [2], [1, 2]);
+    const next = w.add(1); // made first, so w.mul(3) below reads w after the update is computed
+    const late = compile(h, { outputs: [w.mul(3)], updates: [[w, next]], dtype: 'float64' });
+    expect(Array.from(late.run()[0])).toEqual([3, 6]);
+    expect(late.stats.updatesInPlace).toBe(0);
+    expect(Array.from(late.memory.read('w'))).toEqual([2, 3]);
+  });
+
   it('computes all update values before writing any (a swap works)', () => {
     const g = new Graph();
     const a = g.parameter('a', [2], [1, 2]);

@@ -7,7 +7,7 @@ import type { Rng } from '../init.ts';
 import { DataError } from './errors.ts';
 
 /** Rewrites the first `count` rows of `x` (one image per row) in place. */
-export type Augment = (x: Float32Array, count: number, rng: Rng) => void;
+export type Augment = (x: Float32Array | Float64Array, count: number, rng: Rng) => void;
 
 /**
  * Shifts each image by a random whole number of pixels, up to `maxShift` in each direction

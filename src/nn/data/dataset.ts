@@ -161,14 +161,15 @@ export function gatherBatch(
   if (xOut.length < n * f || yOut.length < n) {
     throw new DataError(`gatherBatch: output buffers hold ${xOut.length} inputs and ${yOut.length} labels, need ${n * f} and ${n} for ${n} samples`);
   }
+  const { x, y, count } = ds; // locals, so the copy loop does not re-read properties
   for (let b = 0; b < n; b++) {
     const i = indices[start + b]!;
-    if (!(isCount(i) && i < ds.count)) throw new DataError(`gatherBatch: indices[${start + b}] is ${i}, expected a sample index in 0..${ds.count - 1}`);
+    if (!(isCount(i) && i < count)) throw new DataError(`gatherBatch: indices[${start + b}] is ${i}, expected a sample index in 0..${count - 1}`);
     // A plain loop rather than subarray + set: subarray would allocate a view per row.
     const src = i * f;
     const dst = b * f;
-    for (let k = 0; k < f; k++) xOut[dst + k] = ds.x[src + k]!;
-    yOut[b] = ds.y[i]!;
+    for (let k = 0; k < f; k++) xOut[dst + k] = x[src + k]!;
+    yOut[b] = y[i]!;
   }
   return n;
 }

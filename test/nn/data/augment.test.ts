@@ -39,7 +39,7 @@ describe('randomShift', () => {
       const model = smallModel({ seed: 2 }).compile({ loss: 'softmaxCrossEntropy', optimizer: adam({ learningRate: 0.01 }) });
       const calls: number[] = [];
       const shift = randomShift({ width: 4, height: 3, maxShift: 1 });
-      model.fit(blobs(40), { epochs: 1, batchSize: 16, seed: 5, ...(augment ? { augment: (x: Float32Array, n: number, rng: Rng) => (calls.push(n), shift(x, n, rng)) } : {}) });
+      model.fit(blobs(40), { epochs: 1, batchSize: 16, seed: 5, ...(augment ? { augment: (x: Float32Array | Float64Array, n: number, rng: Rng) => (calls.push(n), shift(x, n, rng)) } : {}) });
       return { calls, weights: [...model.getWeights().values()].map((w) => Array.from(w)) };
     };
     const a = run(true);
