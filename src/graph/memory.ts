@@ -16,6 +16,7 @@ const pagesFor = (float32s: number) => Math.ceil((float32s * 4) / PAGE);
 
 /** Offsets are aligned to 16 elements (64 bytes in float32): SIMD- and cache-line-friendly. */
 const ALIGN = 16;
+const SLACK = 16;
 
 interface ParameterSlot {
   readonly offset: number;
@@ -50,7 +51,9 @@ export class Memory {
   /** Reserves `size` elements and returns their offset. */
   alloc(size: number): number {
     const offset = Math.ceil(this.used / ALIGN) * ALIGN;
-    if (offset + size > this.data.length) this.grow(offset + size);
+    // SLACK elements stay free past the last buffer: vector kernels may read (never write) a
+    // few floats past the end of a buffer.
+    if (offset + size + SLACK > this.data.length) this.grow(offset + size + SLACK);
     this.used = offset + size;
     return offset;
   }

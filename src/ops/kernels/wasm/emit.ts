@@ -177,6 +177,17 @@ export class FunctionBuilder {
     return this.simd(0x0c, ...new Array<number>(16).fill(0));
   }
 
+  /** `if (condition) body()`, the condition an i32 left on the stack by `condition`. */
+  ifThen(condition: () => void, body: () => void): this {
+    condition();
+    this.op(0x04, 0x40);
+    body();
+    return this.op(0x0b);
+  }
+  i32GtS(): this {
+    return this.op(0x4a);
+  }
+
   /** `for (i = start; i < end; i += step) body()` with start, end and step as emitters. */
   forLoop(i: Local, start: () => void, end: () => void, step: number, body: () => void): this {
     start();

@@ -5,7 +5,9 @@
  * - `gemm(a, b, c, M, N, K, sar, sap)`: C[M×N] = Σ_p A(r,p)·B[p,:] where A(r,p) is at element
  *   r·sar + p·sap. A·B is sar = K, sap = 1; Aᵀ·B (A stored K×M) is sar = 1, sap = M. Register
  *   tiles of 4 rows × 8 columns (8 v128 accumulators, A broadcast with load32_splat, B rows
- *   loaded as vectors), then 4-column, 1-row and scalar edge tiles.
+ *   loaded as vectors), then 4-column, 2-row and 1-row edge tiles; the last 1–3 columns are computed
+ *   4 wide too (the loads may read up to 3 floats past B, which Memory keeps as slack) and only
+ *   their lanes are stored.
  * - `gemmNT(a, b, c, M, N, K)`: C = A·Bᵀ with A M×K and B N×K, as dot products vectorised
  *   along K in 4×2 tiles, summed across lanes at the end.
  *
@@ -27,49 +29,39 @@ function madd(f: FunctionBuilder, acc: Local, x: Local, y: Local, fma: boolean):
 export function gemmFunction({ fma }: MatMulOptions): FunctionBuilder {
   const f = new FunctionBuilder('gemm', [i32, i32, i32, i32, i32, i32, i32, i32]);
   const [a, b, c, M, N, K, sar, sap] = [0, 1, 2, 3, 4, 5, 6, 7].map((k) => f.param(k));
-  const [i, j, p, pa, pb, rowA, stepA, rowB, M4, N8, N4] = Array.from({ length: 11 }, () => f.local(i32));
+  const [i, j, p, pa, pb, rowA, stepA, rowB, M4, M2, N8, N4] = Array.from({ length: 12 }, () => f.local(i32));
   const x = f.local(v128);
   const bv = [f.local(v128), f.local(v128)];
   const acc = Array.from({ length: 4 }, () => [f.local(v128), f.local(v128)]);
-  const sacc = Array.from({ length: 4 }, () => f.local(f32));
-  const sx = f.local(f32);
 
   // Byte strides and the tiled extents.
   f.get(sar).i32(2).i32Shl().set(rowA);
   f.get(sap).i32(2).i32Shl().set(stepA);
   f.get(N).i32(2).i32Shl().set(rowB);
   f.get(M).i32(-4).i32And().set(M4);
+  f.get(M).i32(-2).i32And().set(M2);
   f.get(N).i32(-8).i32And().set(N8);
   f.get(N).i32(-4).i32And().set(N4);
 
-  /** Rows [i0, i1) in steps of R, columns [j0, j1) in steps of `vectors`·4 (or 1 when scalar). */
-  const tile = (R: number, vectors: number, i0: () => void, i1: () => void, j0: () => void, j1: () => void) => {
-    const width = vectors === 0 ? 1 : vectors * 4;
+  /**
+   * Rows [i0, i1) in steps of R, columns [j0, j1) in steps of `vectors`·4; `masked`: one 4-wide
+   * step whose columns past N are computed but not stored.
+   */
+  const tile = (R: number, vectors: number, i0: () => void, i1: () => void, j0: () => void, j1: () => void, masked = false) => {
+    const width = vectors * 4;
     f.forLoop(i, i0, i1, R, () => {
       f.forLoop(j, j0, j1, width, () => {
-        for (let r = 0; r < R; r++) {
-          if (vectors === 0) f.f32Const(0).set(sacc[r]);
-          for (let v = 0; v < vectors; v++) f.v128Zero().set(acc[r][v]);
-        }
+        for (let r = 0; r < R; r++) for (let v = 0; v < vectors; v++) f.v128Zero().set(acc[r][v]);
         // pa = a + 4·i·sar, pb = b + 4·j
         f.get(a).get(i).get(rowA).i32Mul().i32Add().set(pa);
         f.get(b).get(j).i32(2).i32Shl().i32Add().set(pb);
         f.forLoop(p, () => f.i32(0), () => f.get(K), 1, () => {
-          if (vectors === 0) {
-            f.get(pb).f32Load().set(sx);
-            for (let r = 0; r < R; r++) {
-              f.get(pa);
-              if (r > 0) f.get(rowA).i32(r).i32Mul().i32Add();
-              f.f32Load().get(sx).f32Mul().get(sacc[r]).f32Add().set(sacc[r]);
-            }
-          } else {
-            for (let v = 0; v < vectors; v++) f.get(pb).v128Load(16 * v).set(bv[v]);
-            for (let r = 0; r < R; r++) {
-              f.get(pa);
-              if (r > 0) f.get(rowA).i32(r).i32Mul().i32Add();
-              f.v128Load32Splat().set(x);
-              for (let v = 0; v < vectors; v++) madd(f, acc[r][v], x, bv[v], fma);
-            }
+          for (let v = 0; v < vectors; v++) f.get(pb).v128Load(16 * v).set(bv[v]);
+          for (let r = 0; r < R; r++) {
+            f.get(pa);
+            if (r > 0) f.get(rowA).i32(r).i32Mul().i32Add();
+            f.v128Load32Splat().set(x);
+            for (let v = 0; v < vectors; v++) madd(f, acc[r][v], x, bv[v], fma);
           }
           f.get(pa).get(stepA).i32Add().set(pa);
           f.get(pb).get(rowB).i32Add().set(pb);
@@ -77,11 +69,17 @@ export function gemmFunction({ fma }: MatMulOptions): FunctionBuilder {
         // Store: c + 4·((i + r)·N + j)
         for (let r = 0; r < R; r++) {
           f.get(c).get(i).i32(r).i32Add().get(N).i32Mul().get(j).i32Add().i32(2).i32Shl().i32Add();
-          if (vectors === 0) {
-            f.get(sacc[r]).f32Store();
-          } else {
-            f.set(pa); // reuse pa as the row's address
+          f.set(pa); // reuse pa as the row's address
+          if (!masked) {
             for (let v = 0; v < vectors; v++) f.get(pa).get(acc[r][v]).v128Store(16 * v);
+          } else {
+            // Columns j, j+1, j+2 as far as they are < N (j + 3 ≥ N here).
+            for (let lane = 0; lane < 3; lane++) {
+              f.ifThen(
+                () => f.get(N).get(j).i32Sub().i32(lane).i32GtS(),
+                () => f.get(pa).get(acc[r][0]).f32x4ExtractLane(lane).f32Store(4 * lane),
+              );
+            }
           }
         }
       });
@@ -90,14 +88,16 @@ export function gemmFunction({ fma }: MatMulOptions): FunctionBuilder {
 
   const at = (l: Local) => () => f.get(l);
   const zero = () => f.i32(0);
-  // 4-row tiles, then single rows; within each, 8-wide, 4-wide, then scalar columns.
+  // 4-row tiles, then a 2-row tile, then a single row; within each, 8-wide, 4-wide, then the
+  // masked last columns.
   for (const [R, rows0, rows1] of [
     [4, zero, at(M4)],
-    [1, at(M4), at(M)],
+    [2, at(M4), at(M2)],
+    [1, at(M2), at(M)],
   ] as const) {
     tile(R, 2, rows0, rows1, zero, at(N8));
     tile(R, 1, rows0, rows1, at(N8), at(N4));
-    tile(R, 0, rows0, rows1, at(N4), at(N));
+    tile(R, 1, rows0, rows1, at(N4), at(N), true);
   }
   return f;
 }
