@@ -33,7 +33,7 @@ describe('WebAssembly elementwise kernels equal correctly rounded float32', () =
   it('are in use for float32 memories', () => {
     const wasm = new Memory('float32').wasm!;
     expect(Object.keys(wasm.binary)).toEqual(expect.arrayContaining(['add_11', 'sub_10', 'mul_01', 'div_11']));
-    expect(Object.keys(wasm.unary)).toEqual(expect.arrayContaining(['neg', 'abs', 'sqrt', 'square', 'step', 'relu']));
+    expect(Object.keys(wasm.unary)).toEqual(expect.arrayContaining(['neg', 'abs', 'sqrt', 'square', 'step', 'relu', 'exp', 'sigmoid']));
   });
 
   for (const op of ['add', 'sub', 'mul', 'div'] as const) {
@@ -50,5 +50,33 @@ describe('WebAssembly elementwise kernels equal correctly rounded float32', () =
     const r = compile(g, { outputs: [x[op]()] }).run({ x: [-2, -0, 0, 0.5, 3, -1e-30] })[0];
     const expected = { neg: [2, 0, -0, -0.5, -3, 1e-30], abs: [2, 0, 0, 0.5, 3, 1e-30], sqrt: [NaN, -0, 0, Math.sqrt(0.5), Math.sqrt(3), NaN], square: [4, 0, 0, 0.25, 9, 0], step: [0, 0, 0, 1, 1, 0], relu: [0, 0, 0, 0.5, 3, 0] }[op];
     expect(Array.from(r)).toEqual(expected.map(Math.fround));
+  });
+});
+
+describe('WebAssembly exp and sigmoid (polynomial e^x) are within 5e-7 relative of the exact values', () => {
+  const g = new Graph();
+  const x = g.input('x', [null]);
+  const program = compile(g, { outputs: [x.exp(), x.sigmoid()] });
+  // 100,003 points: not a multiple of 4, so the scalar tail runs too.
+  const xs = Float64Array.from({ length: 100003 }, (_, i) => Math.fround(-87 + (175 * i) / 100002));
+
+  it('exp on [−87, 88]', () => {
+    const [e] = program.run({ x: xs });
+    let worst = 0;
+    xs.forEach((v, i) => (worst = Math.max(worst, Math.abs(e[i] - Math.exp(v)) / Math.exp(v))));
+    expect(worst).toBeLessThanOrEqual(5e-7);
+  });
+
+  it('sigmoid on [−87, 88], and its limits', () => {
+    const [, s] = program.run({ x: xs });
+    let worst = 0;
+    xs.forEach((v, i) => {
+      const exact = 1 / (1 + Math.exp(-v));
+      worst = Math.max(worst, Math.abs(s[i] - exact) / exact);
+    });
+    expect(worst).toBeLessThanOrEqual(5e-7);
+    const [e2, s2] = program.run({ x: [0, 1000, -1000, 90] });
+    expect(Array.from(s2)).toEqual([0.5, 1, 0, 1]);
+    expect(Array.from(e2)).toEqual([1, Infinity, 0, Infinity]);
   });
 });

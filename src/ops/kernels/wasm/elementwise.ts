@@ -33,8 +33,43 @@ const unaryOps = {
   relu: { simd: (f: FunctionBuilder) => f.setScratch().v128Zero().getScratch().simdOp(0xeb), scalar: (f: FunctionBuilder) => f.f32Const(0).scalarOp(0x97) },
 } as const;
 
-export type UnaryOpName = keyof typeof unaryOps;
-export const wasmUnaryOps = Object.keys(unaryOps) as UnaryOpName[];
+/**
+ * e^x of the v128 on the stack, four lanes: x clamped to [−87.3, 88.7], k = round(x·log2 e),
+ * r = x − k·ln 2 (in two parts), e^r by its degree-6 Taylor polynomial, times 2^k built in the
+ * exponent bits; 0 below −87.3 (where float32 e^x is 0 or subnormal). Relative error about 2e-7.
+ */
+function emitExp(f: FunctionBuilder, t: Local, k: Local, x: Local): void {
+  f.tee(x);
+  f.f32Const(88.7).f32x4Splat().simdOp(0xe8); // min
+  f.f32Const(-87.3).f32x4Splat().simdOp(0xe9); // max
+  f.set(t);
+  f.get(t).f32Const(Math.LOG2E).f32x4Splat().f32x4Mul().simdOp(0x6a).set(k); // nearest
+  // r = x − k·ln2_hi − k·ln2_lo
+  f.get(t).get(k).f32Const(0.693359375).f32x4Splat().f32x4Mul().simdOp(0xe5);
+  f.get(k).f32Const(-2.12194440e-4).f32x4Splat().f32x4Mul().simdOp(0xe5).set(t);
+  // Horner: ((((((r/720 + 1/120) r + 1/24) r + 1/6) r + 1/2) r + 1) r + 1
+  f.f32Const(1 / 720).f32x4Splat();
+  for (const c of [1 / 120, 1 / 24, 1 / 6, 1 / 2, 1, 1]) f.get(t).f32x4Mul().f32Const(c).f32x4Splat().f32x4Add();
+  // 2^k: (int(k) + 127) << 23 as float bits
+  f.get(k).simdOp(0xf8).i32(127).simdOp(0x11).simdOp(0xae).i32(23).simdOp(0xab);
+  f.f32x4Mul();
+  f.get(x).f32Const(-87.3).f32x4Splat().simdOp(0x43).simdOp(0x4f); // andnot(result, x < −87.3)
+}
+
+/** Ops whose float32 kernel needs e^x: the vector code, given three scratch v128 locals. */
+const expOps = {
+  exp: (f: FunctionBuilder, t: Local, k: Local, x: Local) => emitExp(f, t, k, x),
+  // 1 / (1 + e^−x)
+  sigmoid: (f: FunctionBuilder, t: Local, k: Local, x: Local) => {
+    f.simdOp(0xe1);
+    emitExp(f, t, k, x);
+    f.f32Const(1).f32x4Splat().f32x4Add().set(t);
+    f.f32Const(1).f32x4Splat().get(t).simdOp(0xe7);
+  },
+} as const;
+
+export type UnaryOpName = keyof typeof unaryOps | keyof typeof expOps;
+export const wasmUnaryOps = [...Object.keys(unaryOps), ...Object.keys(expOps)] as UnaryOpName[];
 
 function binaryFunction(name: BinaryOpName, ac: 0 | 1, bc: 0 | 1): FunctionBuilder {
   const f = new FunctionBuilder(`${name}_${ac}${bc}`, [i32, i32, i32, i32, i32, i32, i32]);
@@ -72,7 +107,30 @@ function binaryFunction(name: BinaryOpName, ac: 0 | 1, bc: 0 | 1): FunctionBuild
   return f;
 }
 
-function unaryFunction(name: UnaryOpName): FunctionBuilder {
+/** exp and sigmoid: four lanes at a time; the 1–3 last elements go through the vector code too. */
+function expFunction(name: keyof typeof expOps): FunctionBuilder {
+  const f = new FunctionBuilder(name, [i32, i32, i32]);
+  const [x, out, n] = [0, 1, 2].map((k) => f.param(k));
+  const [i, n4] = [f.local(i32), f.local(i32)];
+  const [t, k, xv] = [f.local(v128), f.local(v128), f.local(v128)];
+  f.get(n).i32(-4).i32And().i32(2).i32Shl().set(n4);
+  f.forLoop(i, () => f.i32(0), () => f.get(n4), 16, () => {
+    f.get(out).get(i).i32Add();
+    f.get(x).get(i).i32Add().v128Load();
+    expOps[name](f, t, k, xv);
+    f.v128Store();
+  });
+  // The tail: one element at a time, splatted into a vector and its lane 0 stored.
+  f.forLoop(i, () => f.get(n4), () => f.get(n).i32(2).i32Shl(), 4, () => {
+    f.get(out).get(i).i32Add();
+    f.get(x).get(i).i32Add().v128Load32Splat();
+    expOps[name](f, t, k, xv);
+    f.f32x4ExtractLane(0).f32Store();
+  });
+  return f;
+}
+
+function unaryFunction(name: keyof typeof unaryOps): FunctionBuilder {
   const f = new FunctionBuilder(name, [i32, i32, i32]);
   const [x, out, n] = [0, 1, 2].map((k) => f.param(k));
   const [i, n4] = [f.local(i32), f.local(i32)];
@@ -101,7 +159,11 @@ export function elementwiseFunctions(): FunctionBuilder[] {
     [1, 0],
     [0, 1],
   ];
-  return [...wasmBinaryOps.flatMap((name) => pairs.map(([ac, bc]) => binaryFunction(name, ac, bc))), ...wasmUnaryOps.map(unaryFunction)];
+  return [
+    ...wasmBinaryOps.flatMap((name) => pairs.map(([ac, bc]) => binaryFunction(name, ac, bc))),
+    ...(Object.keys(unaryOps) as (keyof typeof unaryOps)[]).map(unaryFunction),
+    ...(Object.keys(expOps) as (keyof typeof expOps)[]).map(expFunction),
+  ];
 }
 
 
