@@ -7,7 +7,7 @@
  */
 import { GraphError } from './errors.ts';
 import type { FloatArray } from '../ops/registry.ts';
-import { wasmKernels, type WasmKernels } from '../ops/kernels/wasm/runtime.ts';
+import { createWasmMemory, wasmKernels, type WasmKernels } from '../ops/kernels/wasm/runtime.ts';
 
 export type Precision = 'float32' | 'float64';
 
@@ -41,7 +41,7 @@ export class Memory {
   ) {
     if (dtype !== 'float32' && dtype !== 'float64') throw new GraphError(`Memory: dtype must be 'float32' or 'float64', got '${String(dtype)}'`);
     if (dtype === 'float32' && typeof WebAssembly === 'object') {
-      const memory = new WebAssembly.Memory({ initial: pagesFor(capacity), maximum: 65536 });
+      const memory = createWasmMemory(pagesFor(capacity));
       this.wasm = wasmKernels(memory);
       if (this.wasm) this.wasmMemory = memory;
     }

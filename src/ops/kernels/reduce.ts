@@ -47,8 +47,15 @@ function reduceInto(acc: Accumulate, x: FloatArray, out: FloatArray, shape: read
   };
 }
 
-export const sumKernel: KernelFactory<ReduceAttrs> = ({ inputs: [x], output, inputShapes: [shape], attrs }) =>
-  reduceInto(sum, x, output, shape, attrs.axes);
+export const sumKernel: KernelFactory<ReduceAttrs> = ({ inputs: [x], output, inputShapes: [shape], attrs, wasm }) => {
+  const b = block(shape, attrs.axes);
+  // Leading axes summed away (a bias gradient): row vectors added in WebAssembly.
+  if (wasm && b && b[0] === 1 && b[1] > 0 && b[2] > 0) {
+    const [px, po, rows, cols] = [x.byteOffset, output.byteOffset, b[1], b[2]];
+    return () => wasm.sumRows(px, po, rows, cols);
+  }
+  return reduceInto(sum, x, output, shape, attrs.axes);
+};
 
 export const maxKernel: KernelFactory<ReduceAttrs> = ({ inputs: [x], output, inputShapes: [shape], attrs }) =>
   reduceInto(max, x, output, shape, attrs.axes);

@@ -80,3 +80,21 @@ describe('WebAssembly exp and sigmoid (polynomial e^x) are within 5e-7 relative 
     expect(Array.from(e2)).toEqual([1, Infinity, 0, Infinity]);
   });
 });
+
+describe('WebAssembly sum over leading axes', () => {
+  it.each([
+    [[37, 13], 0],
+    [[5, 3, 4], [0, 1]],
+    [[1, 6], 0],
+    [[9, 1], 0],
+  ] as const)('%j over %j', (shape, axes) => {
+    const g = new Graph();
+    const x = g.input('x', [...shape]);
+    const out = x.sum(axes as number | number[]);
+    const xs = Float64Array.from({ length: shape.reduce((a: number, b: number) => a * b, 1) }, (_, i) => Math.fround(Math.sin(i)));
+    const r32 = compile(g, { outputs: [out] }).run({ x: xs })[0];
+    const r64 = compile(g, { outputs: [out], dtype: 'float64' }).run({ x: xs })[0];
+    expect(r32.length).toBe(r64.length);
+    r64.forEach((v, i) => expect(Math.abs(v - r32[i])).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(v))));
+  });
+});

@@ -153,6 +153,35 @@ function unaryFunction(name: keyof typeof unaryOps): FunctionBuilder {
   return f;
 }
 
+/**
+ * `sumRows(x, out, rows, cols)`: out[j] = Σ_r x[r·cols + j], the sum over leading axes (a bias
+ * gradient), row vectors added four lanes at a time.
+ */
+function sumRowsFunction(): FunctionBuilder {
+  const f = new FunctionBuilder('sumRows', [i32, i32, i32, i32]);
+  const [x, out, rows, cols] = [0, 1, 2, 3].map((k) => f.param(k));
+  const [r, j, row, cols4] = Array.from({ length: 4 }, () => f.local(i32));
+  f.get(cols).i32(-4).i32And().i32(2).i32Shl().set(cols4);
+  // out = first row, then add the others
+  f.forLoop(j, () => f.i32(0), () => f.get(cols).i32(2).i32Shl(), 4, () => {
+    f.get(out).get(j).i32Add().get(x).get(j).i32Add().f32Load().f32Store();
+  });
+  f.forLoop(r, () => f.i32(1), () => f.get(rows), 1, () => {
+    f.get(x).get(r).get(cols).i32Mul().i32(2).i32Shl().i32Add().set(row);
+    f.forLoop(j, () => f.i32(0), () => f.get(cols4), 16, () => {
+      f.get(out).get(j).i32Add();
+      f.get(out).get(j).i32Add().v128Load().get(row).get(j).i32Add().v128Load().f32x4Add();
+      f.v128Store();
+    });
+    f.forLoop(j, () => f.get(cols4), () => f.get(cols).i32(2).i32Shl(), 4, () => {
+      f.get(out).get(j).i32Add();
+      f.get(out).get(j).i32Add().f32Load().get(row).get(j).i32Add().f32Load().f32Add();
+      f.f32Store();
+    });
+  });
+  return f;
+}
+
 export function elementwiseFunctions(): FunctionBuilder[] {
   const pairs: [0 | 1, 0 | 1][] = [
     [1, 1],
@@ -163,6 +192,7 @@ export function elementwiseFunctions(): FunctionBuilder[] {
     ...wasmBinaryOps.flatMap((name) => pairs.map(([ac, bc]) => binaryFunction(name, ac, bc))),
     ...(Object.keys(unaryOps) as (keyof typeof unaryOps)[]).map(unaryFunction),
     ...(Object.keys(expOps) as (keyof typeof expOps)[]).map(expFunction),
+    sumRowsFunction(),
   ];
 }
 

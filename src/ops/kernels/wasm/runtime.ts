@@ -7,6 +7,7 @@
 import { encodeModule } from './emit.ts';
 import { gemmFunction, gemmNTFunction } from './matmul.ts';
 import { elementwiseFunctions } from './elementwise.ts';
+import { startHelper } from './threads.ts';
 
 export type BinaryKernel = (a: number, b: number, out: number, rows: number, cols: number, ars: number, brs: number) => void;
 export type UnaryKernel = (x: number, out: number, n: number) => void;
@@ -19,15 +20,31 @@ export interface WasmKernels {
   /** Binary ops by `<op>_<ac><bc>` and unary ops by name; see elementwise.ts. */
   readonly binary: Readonly<Record<string, BinaryKernel>>;
   readonly unary: Readonly<Record<string, UnaryKernel>>;
+  /** out[j] = Σ_r x[r·cols + j]; see elementwise.ts. */
+  sumRows(x: number, out: number, rows: number, cols: number): void;
 }
 
 export interface WasmFeatures {
   simd: boolean;
   fma: boolean;
+  /** The memory is shared and large multiplies are split with a helper thread. */
+  threads: boolean;
 }
 
+/** A new memory the kernels can use: shared where they import a shared one. */
+export function createWasmMemory(initialPages: number): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: initialPages, maximum: MAXIMUM_PAGES, shared });
+}
+
+/** The largest memory: 4 GiB (a shared memory must declare its maximum). */
+export const MAXIMUM_PAGES = 65536;
+
+/** Modules import a shared memory where SharedArrayBuffer exists, so a helper thread can share it. */
+const shared = typeof SharedArrayBuffer !== 'undefined';
+
 function moduleBytes(fma: boolean): Uint8Array<ArrayBuffer> {
-  return encodeModule([gemmFunction({ fma }), gemmNTFunction({ fma }), ...elementwiseFunctions()], { minimumPages: 1 });
+  const functions = [gemmFunction({ fma }), gemmNTFunction({ fma }), ...elementwiseFunctions()];
+  return encodeModule(functions, { minimumPages: 1, shared, maximumPages: MAXIMUM_PAGES });
 }
 
 let compiled: { module: WebAssembly.Module; features: WasmFeatures } | null | undefined;
@@ -53,18 +70,26 @@ function compileOnce(): { module: WebAssembly.Module; features: WasmFeatures } |
     if (!WebAssembly.validate(fmaBytes)) fmaBytes = new Uint8Array(0);
   }
   if (fmaBytes.length > 0 && process.env.DELTAGRAPH_NO_FMA !== '1') {
-    compiled = { module: new WebAssembly.Module(fmaBytes), features: { simd: true, fma: true } };
+    compiled = { module: new WebAssembly.Module(fmaBytes), features: { simd: true, fma: true, threads: false } };
     return compiled;
   }
   const plain = moduleBytes(false);
-  if (WebAssembly.validate(plain)) compiled = { module: new WebAssembly.Module(plain), features: { simd: true, fma: false } };
+  if (WebAssembly.validate(plain)) compiled = { module: new WebAssembly.Module(plain), features: { simd: true, fma: false, threads: false } };
   return compiled;
 }
 
 /** What this runtime gives the kernels (no SIMD: the plain JS kernels run). */
 export function wasmFeatures(): WasmFeatures {
-  return compileOnce()?.features ?? { simd: false, fma: false };
+  const c = compileOnce();
+  return c ? { ...c.features, threads: threadsWanted() } : { simd: false, fma: false, threads: false };
 }
+
+function threadsWanted(): boolean {
+  return shared && process.env.DELTAGRAPH_THREADS !== '1';
+}
+
+/** Multiplies smaller than this many multiply-adds stay on one thread (the split costs ~1 µs). */
+const SPLIT_MACS = 1 << 16;
 
 /** The kernels bound to `memory`, or null when WebAssembly SIMD is not available. */
 export function wasmKernels(memory: WebAssembly.Memory): WasmKernels | null {
@@ -72,10 +97,31 @@ export function wasmKernels(memory: WebAssembly.Memory): WasmKernels | null {
   if (!c) return null;
   const exports = new WebAssembly.Instance(c.module, { env: { memory } }).exports as Record<string, (...args: number[]) => void>;
   const pick = (test: (name: string) => boolean) => Object.fromEntries(Object.entries(exports).filter(([k]) => test(k)));
-  return {
-    gemm: exports.gemm,
-    gemmNT: exports.gemmNT,
+  const [gemm, gemmNT] = [exports.gemm, exports.gemmNT];
+  const helper = threadsWanted() ? startHelper(c.module, memory) : null;
+  const elementwise = {
     binary: pick((k) => /_\d\d$/.test(k)),
-    unary: pick((k) => !/_\d\d$/.test(k) && !k.startsWith('gemm')),
+    unary: pick((k) => !/_\d\d$/.test(k) && !k.startsWith('gemm') && k !== 'sumRows'),
+    sumRows: exports.sumRows,
+  };
+  if (!helper) return { gemm, gemmNT, ...elementwise };
+  // Split C by rows: this thread takes the first ~half (a multiple of 4 rows), the helper the rest.
+  const split = (m: number) => Math.max(4, Math.round(m / 8) * 4);
+  return {
+    gemm(a, b, cc, m, n, k, sar, sap) {
+      if (m * n * k < SPLIT_MACS || m < 5) return gemm(a, b, cc, m, n, k, sar, sap);
+      const h = split(m);
+      helper.start(1, [a + 4 * h * sar, b, cc + 4 * h * n, m - h, n, k, sar, sap]);
+      gemm(a, b, cc, h, n, k, sar, sap);
+      helper.wait();
+    },
+    gemmNT(a, b, cc, m, n, k) {
+      if (m * n * k < SPLIT_MACS || m < 5) return gemmNT(a, b, cc, m, n, k);
+      const h = split(m);
+      helper.start(2, [a + 4 * h * k, b, cc + 4 * h * n, m - h, n, k]);
+      gemmNT(a, b, cc, h, n, k);
+      helper.wait();
+    },
+    ...elementwise,
   };
 }

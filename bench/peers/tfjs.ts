@@ -1,0 +1,266 @@
+/**
+ * TensorFlow.js peer for bench/training.ts: seconds per epoch of 50,000 MNIST images for the same
+ * two workloads, on TF.js's 'wasm' and 'cpu' backends (Node, tfjs-core 4.22).
+ *   W1: [784,30,10] sigmoid/sigmoid, quadratic cost (mean over the batch of ½‖a−y‖²), SGD, batch 10, η = 3
+ *   W2: [784,800,10] ReLU/linear, softmax cross-entropy (mean over the batch), SGD, batch 128, η = 0.1
+ *
+ * Written the way a TF.js user would for speed: tf.variable weights (seeded Glorot-uniform), the
+ * batches as tensors created once (see makeBatches), int labels one-hot per step, each step inside
+ * tf.tidy, the update by `tf.train.sgd(lr).minimize()` (default; `update: 'variableGrads'` does
+ * tf.variableGrads plus assign instead: no faster within noise on W1/wasm, so the idiomatic one
+ * stays), and the loss read back only every SYNC_EVERY steps and after the last step, so every
+ * timed run ends with all its work done. Then seconds are scaled from the slice to 50,000 images.
+ *
+ * Run: npx tsx bench/peers/tfjs.ts [wasm|cpu] [W1|W2]   (default: both backends, both workloads)
+ */
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+// Registers the 'wasm' backend; in Node it finds its .wasm files next to its own dist/ bundle, so
+// no setWasmPaths is needed. Single-threaded (no threaded build in Node), with SIMD.
+import '@tensorflow/tfjs-backend-wasm';
+import { loadMnist, type Dataset } from '../../src/nn/index.ts';
+
+// tfjs-core's bundles carry no gradient functions (the @tensorflow/tfjs umbrella, not installed,
+// imports them). Its per-file dist is ESM with extensionless imports, which Node's ESM loader
+// rejects; required through CommonJS, tsx transpiles it. It shares the global engine and gradient
+// registry with the bundle above, so tf.variableGrads / optimizer.minimize work. Needs tsx.
+createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/register_all_gradients');
+
+export type Backend = 'wasm' | 'cpu';
+export type WorkloadName = 'W1' | 'W2';
+export type Update = 'minimize' | 'variableGrads';
+
+export interface TfjsOptions {
+  backend: Backend;
+  workload: WorkloadName;
+  /** Timed runs (default 3). */
+  runs?: number;
+  /** How the step updates the weights (default 'minimize'). */
+  update?: Update;
+  /** Images per timed run (default: see IMAGES); the time is scaled to 50,000. */
+  images?: number;
+}
+
+export interface TfjsResult {
+  backend: string;
+  workload: string;
+  secondsPerEpoch: { median: number; min: number; max: number };
+  runs: number[];
+  notes: string;
+}
+
+const WORKLOADS = {
+  W1: { hidden: 30, activation: 'sigmoid', batchSize: 10, lr: 3, warmupSteps: 100 },
+  W2: { hidden: 800, activation: 'relu', batchSize: 128, lr: 0.1, warmupSteps: 10 },
+} as const;
+
+/** Images per timed run: the cpu backend is far slower, so it gets a smaller slice. */
+const IMAGES: Record<Backend, Record<WorkloadName, number>> = {
+  wasm: { W1: 5000, W2: 6400 },
+  cpu: { W1: 2000, W2: 1280 },
+};
+
+const EPOCH = 50_000;
+/** Read the loss back every this many steps (wasm and cpu run kernels eagerly, so this is cheap). */
+const SYNC_EVERY = 100;
+
+let mnist: Dataset | undefined;
+const trainSet = (): Dataset => (mnist ??= loadMnist().train);
+
+interface Net {
+  vars: tf.Variable[];
+  /** Mean loss of the batch (xb: n x 784, yb: one-hot n x 10). Call inside a tidy. */
+  loss(xb: tf.Tensor2D, yb: tf.Tensor2D): tf.Scalar;
+  dispose(): void;
+}
+
+function makeNet(workload: WorkloadName, seed: number): Net {
+  const { hidden, activation } = WORKLOADS[workload];
+  // Glorot-uniform weights, seeded; zero biases.
+  const glorot = (rows: number, cols: number, s: number): tf.Variable<tf.Rank.R2> => {
+    const limit = Math.sqrt(6 / (rows + cols));
+    // In a tidy so the initial value is freed (the variable keeps its own reference).
+    return tf.tidy(() => tf.variable(tf.randomUniform<tf.Rank.R2>([rows, cols], -limit, limit, 'float32', s)));
+  };
+  const w1 = glorot(784, hidden, seed);
+  const b1 = tf.tidy(() => tf.variable(tf.zeros<tf.Rank.R1>([hidden])));
+  const w2 = glorot(hidden, 10, seed + 1);
+  const b2 = tf.tidy(() => tf.variable(tf.zeros<tf.Rank.R1>([10])));
+  const vars: tf.Variable[] = [w1, b1, w2, b2];
+  const loss =
+    activation === 'sigmoid'
+      ? (xb: tf.Tensor2D, yb: tf.Tensor2D): tf.Scalar => {
+          const a = tf.sigmoid(tf.add(tf.matMul(tf.sigmoid(tf.add(tf.matMul(xb, w1), b1)), w2), b2));
+          // mean over the batch of ½‖a − y‖², as one sum scaled by 1 / (2n): fewer kernels.
+          return tf.mul(tf.sum(tf.squaredDifference(a, yb)), 0.5 / xb.shape[0]);
+        }
+      : (xb: tf.Tensor2D, yb: tf.Tensor2D): tf.Scalar => {
+          const logits = tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(xb, w1), b1)), w2), b2);
+          // Default reduction SUM_BY_NONZERO_WEIGHTS = mean over the batch; has its own fused gradient.
+          return tf.losses.softmaxCrossEntropy(yb, logits);
+        };
+  return { vars, loss, dispose: () => tf.dispose(vars) };
+}
+
+/** Builds the training step: returns the batch loss if asked, else nothing (the cost is disposed). */
+function makeStep(net: Net, lr: number, update: Update): { step(xb: tf.Tensor2D, yb: tf.Tensor2D, wantLoss: boolean): tf.Scalar | undefined; dispose(): void } {
+  if (update === 'minimize') {
+    const optimizer = tf.train.sgd(lr);
+    return {
+      step: (xb, yb, wantLoss) => optimizer.minimize(() => net.loss(xb, yb), wantLoss) ?? undefined,
+      dispose: () => optimizer.dispose(),
+    };
+  }
+  return {
+    step: (xb, yb, wantLoss) => {
+      const { value, grads } = tf.variableGrads(() => net.loss(xb, yb), net.vars);
+      for (const v of net.vars) v.assign(tf.sub(v, tf.mul(grads[v.name], lr)));
+      return wantLoss ? value : undefined; // inside the caller's tidy, so the rest is freed there
+    },
+    dispose: () => {},
+  };
+}
+
+/** n x 10 float one-hot rows. Not oneHot(…, 'float32'): the wasm OneHot kernel ignores the dtype and yields zeros. */
+const oneHotFloat = (labels: tf.Tensor1D): tf.Tensor2D => tf.cast(tf.oneHot(labels, 10) as tf.Tensor2D, 'float32');
+
+interface Batch {
+  x: tf.Tensor2D;
+  labels: tf.Tensor1D;
+}
+
+/**
+ * The first n training images as batches, each its own tensor, created once. Not tf.slice of one
+ * big tensor per step: the wasm Slice kernel copies its whole input out of the heap on every call,
+ * so a step would cost O(dataset) (several times the W1 step at 5,000 images, worse at 50,000).
+ */
+function makeBatches(ds: Dataset, n: number, batchSize: number): Batch[] {
+  if (n > ds.count) throw new Error(`asked for ${n} images, the training set has ${ds.count}`);
+  const out: Batch[] = [];
+  for (let start = 0; start + batchSize <= n; start += batchSize) {
+    out.push({
+      x: tf.tensor2d(ds.x.subarray(start * ds.features, (start + batchSize) * ds.features), [batchSize, ds.features]),
+      labels: tf.tensor1d(ds.y.subarray(start, start + batchSize), 'int32'),
+    });
+  }
+  return out;
+}
+
+/** One pass over the batches in order; resolves with the last loss read back. */
+async function trainPass(step: ReturnType<typeof makeStep>['step'], batches: Batch[]): Promise<number> {
+  let last = NaN;
+  for (let s = 0; s < batches.length; s++) {
+    const wantLoss = (s + 1) % SYNC_EVERY === 0 || s === batches.length - 1;
+    // One-hot per step, as deltagraph one-hots the int labels inside its graph.
+    const loss = tf.tidy(() => step(batches[s].x, oneHotFloat(batches[s].labels), wantLoss));
+    if (loss) {
+      last = (await loss.data())[0];
+      loss.dispose();
+    }
+  }
+  return last;
+}
+
+async function useBackend(backend: Backend): Promise<void> {
+  if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend '${backend}' failed to initialise`);
+  await tf.ready();
+}
+
+const version = (): string => tf.version_core.split('.').slice(0, 2).join('.');
+
+export async function measureTfjs(options: TfjsOptions): Promise<TfjsResult> {
+  const { backend, workload, runs = 3, update = 'minimize' } = options;
+  const images = options.images ?? IMAGES[backend][workload];
+  const { batchSize, lr, warmupSteps } = WORKLOADS[workload];
+  await useBackend(backend);
+  const tensorsBefore = tf.memory().numTensors;
+  const net = makeNet(workload, 1);
+  const { step, dispose } = makeStep(net, lr, update);
+  const batches = makeBatches(trainSet(), images, batchSize);
+  const steps = batches.length;
+
+  // Warm up (kernel setup, JIT); W1's steps are tiny, so it gets more of them.
+  await trainPass(step, batches.slice(0, warmupSteps));
+  const seconds: number[] = [];
+  let loss = NaN;
+  for (let run = 0; run < runs; run++) {
+    const started = performance.now();
+    loss = await trainPass(step, batches);
+    seconds.push(((performance.now() - started) / 1000) * (EPOCH / (steps * batchSize)));
+  }
+  dispose();
+  net.dispose();
+  tf.dispose(batches.flatMap((b) => [b.x, b.labels]));
+  const leaked = tf.memory().numTensors - tensorsBefore;
+
+  const sorted = [...seconds].sort((a, b) => a - b);
+  const simd = backend === 'wasm' ? `, SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'on' : 'off'}, threads ${tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? 'on' : 'off'}` : '';
+  return {
+    backend,
+    workload,
+    secondsPerEpoch: { median: (sorted[(sorted.length - 1) >> 1] + sorted[sorted.length >> 1]) / 2, min: sorted[0], max: sorted[sorted.length - 1] },
+    runs: seconds,
+    notes:
+      `TF.js ${tf.version_core} ${backend}${simd}; update ${update}; ${steps * batchSize} images (${steps} steps of ${batchSize}) per run ` +
+      `after ${Math.min(warmupSteps, steps)} warm-up steps, scaled to ${EPOCH}; last batch loss ${loss.toFixed(4)}` +
+      (leaked !== 0 ? `; WARNING ${leaked} tensors leaked` : ''),
+  };
+}
+
+/**
+ * Correctness check: W1 from a fresh init, loss (mean ½‖a−y‖²) on `evalImages` held-out training
+ * images before and after one epoch over the first `images` training images. The loss must fall.
+ */
+export async function checkTfjsLearns(backend: Backend, images = 5000, evalImages = 1000): Promise<{ before: number; after: number }> {
+  await useBackend(backend);
+  const { batchSize, lr } = WORKLOADS.W1;
+  const ds = trainSet();
+  const net = makeNet('W1', 2);
+  const { step, dispose } = makeStep(net, lr, 'minimize');
+  const batches = makeBatches(ds, images, batchSize);
+  // Held-out images: the last evalImages of the 50,000, not seen in training.
+  const evalX = tf.tensor2d(ds.x.subarray((ds.count - evalImages) * ds.features, ds.count * ds.features), [evalImages, ds.features]);
+  const evalY = tf.tidy(() => oneHotFloat(tf.tensor1d(ds.y.subarray(ds.count - evalImages), 'int32')));
+  const evalLoss = async (): Promise<number> => {
+    const loss = tf.tidy(() => net.loss(evalX, evalY));
+    const value = (await loss.data())[0];
+    loss.dispose();
+    return value;
+  };
+  const before = await evalLoss();
+  await trainPass(step, batches);
+  const after = await evalLoss();
+  dispose();
+  net.dispose();
+  tf.dispose([...batches.flatMap((b) => [b.x, b.labels]), evalX, evalY]);
+  return { before, after };
+}
+
+// Run directly: print one line per measurement, then the learning check per backend.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const backends = (['wasm', 'cpu'] as const).filter((b) => !args.some((a) => a === 'wasm' || a === 'cpu') || args.includes(b));
+  const workloads = (['W1', 'W2'] as const).filter((w) => !args.some((a) => a === 'W1' || a === 'W2') || args.includes(w));
+  const f = (n: number): string => n.toFixed(2);
+  try {
+    for (const backend of backends) {
+      for (const workload of workloads) {
+        const r = await measureTfjs({ backend, workload });
+        console.log(`TF.js ${version()} ${backend} ${workload}: ${f(r.secondsPerEpoch.median)} s per epoch (min ${f(r.secondsPerEpoch.min)}, max ${f(r.secondsPerEpoch.max)}, ${r.runs.length} runs)`);
+        console.log(`  ${r.notes}`);
+      }
+    }
+    for (const backend of backends) {
+      const { before, after } = await checkTfjsLearns(backend);
+      console.log(`TF.js ${version()} ${backend} W1 learning check, 1 epoch of 5,000 images: held-out loss ${before.toFixed(4)} -> ${after.toFixed(4)}${after < before ? '' : '  (DID NOT FALL)'}`);
+      if (!(after < before)) process.exitCode = 1;
+    }
+  } catch (err) {
+    // Report here: the wasm module's own uncaughtException handler would dump its minified source.
+    console.error(err);
+    process.exitCode = 1;
+  }
+}
