@@ -68,9 +68,9 @@ describe('matmul split across two threads', () => {
   it('gives the same bits as one thread, in all three forms', () => {
     const build = (memory: Memory) => {
       const g = new Graph({ seed: 4 });
-      const a = g.input('a', [null, 70]);
-      const w = g.parameter('w', [70, 90], 'glorotNormal');
-      const v = g.parameter('v', [45, 90], 'glorotNormal');
+      const a = g.input("a", [null, 170]);
+      const w = g.parameter("w", [170, 90], "glorotNormal");
+      const v = g.parameter('v', [145, 90], 'glorotNormal'); // every product above the split threshold
       const outputs = [a.matMul(w), a.matMul(w).matMul(v, false, true), a.matMul(a.matMul(w), true, false)];
       return compile(g, { outputs, memory });
     };
@@ -80,7 +80,7 @@ describe('matmul split across two threads', () => {
     const single = new Memory('float32');
     if (saved === undefined) delete process.env.DELTAGRAPH_THREADS;
     else process.env.DELTAGRAPH_THREADS = saved;
-    const xs = Float32Array.from({ length: 66 * 70 }, (_, i) => Math.sin(i * 0.37));
+    const xs = Float32Array.from({ length: 166 * 170 }, (_, i) => Math.sin(i * 0.37));
     const r1 = build(threaded).run({ a: xs }).map((r) => Array.from(r));
     const r2 = build(single).run({ a: xs }).map((r) => Array.from(r));
     expect(r1).toEqual(r2);

@@ -7,7 +7,7 @@
 import { encodeModule } from './emit.ts';
 import { gemmFunction, gemmNTFunction } from './matmul.ts';
 import { elementwiseFunctions } from './elementwise.ts';
-import { startHelper } from './threads.ts';
+import { startHelper, type Helper } from './threads.ts';
 
 export type BinaryKernel = (a: number, b: number, out: number, rows: number, cols: number, ars: number, brs: number) => void;
 export type UnaryKernel = (x: number, out: number, n: number) => void;
@@ -88,8 +88,8 @@ function threadsWanted(): boolean {
   return shared && process.env.DELTAGRAPH_THREADS !== '1';
 }
 
-/** Multiplies smaller than this many multiply-adds stay on one thread (the split costs ~1 µs). */
-const SPLIT_MACS = 1 << 16;
+/** Multiplies smaller than this many multiply-adds stay on one thread: below it the split did not pay (W1 measured slower split). */
+const SPLIT_MACS = 1 << 20;
 
 /** The kernels bound to `memory`, or null when WebAssembly SIMD is not available. */
 export function wasmKernels(memory: WebAssembly.Memory): WasmKernels | null {
@@ -98,25 +98,32 @@ export function wasmKernels(memory: WebAssembly.Memory): WasmKernels | null {
   const exports = new WebAssembly.Instance(c.module, { env: { memory } }).exports as Record<string, (...args: number[]) => void>;
   const pick = (test: (name: string) => boolean) => Object.fromEntries(Object.entries(exports).filter(([k]) => test(k)));
   const [gemm, gemmNT] = [exports.gemm, exports.gemmNT];
-  const helper = threadsWanted() ? startHelper(c.module, memory) : null;
+  // The helper thread starts with the first multiply large enough to split (W1-sized work never has one).
+  let helper: Helper | null | undefined = threadsWanted() ? undefined : null;
+  const helperFor = (macs: number, m: number): Helper | null => {
+    if (macs < SPLIT_MACS || m < 5 || helper === null) return null;
+    return (helper ??= startHelper(c.module, memory));
+  };
   const elementwise = {
     binary: pick((k) => /_\d\d$/.test(k)),
     unary: pick((k) => !/_\d\d$/.test(k) && !k.startsWith('gemm') && k !== 'sumRows'),
     sumRows: exports.sumRows,
   };
-  if (!helper) return { gemm, gemmNT, ...elementwise };
+  if (helper === null) return { gemm, gemmNT, ...elementwise };
   // Split C by rows: this thread takes the first ~half (a multiple of 4 rows), the helper the rest.
   const split = (m: number) => Math.max(4, Math.round(m / 8) * 4);
   return {
     gemm(a, b, cc, m, n, k, sar, sap) {
-      if (m * n * k < SPLIT_MACS || m < 5) return gemm(a, b, cc, m, n, k, sar, sap);
+      const helper = helperFor(m * n * k, m);
+      if (!helper) return gemm(a, b, cc, m, n, k, sar, sap);
       const h = split(m);
       helper.start(1, [a + 4 * h * sar, b, cc + 4 * h * n, m - h, n, k, sar, sap]);
       gemm(a, b, cc, h, n, k, sar, sap);
       helper.wait();
     },
     gemmNT(a, b, cc, m, n, k) {
-      if (m * n * k < SPLIT_MACS || m < 5) return gemmNT(a, b, cc, m, n, k);
+      const helper = helperFor(m * n * k, m);
+      if (!helper) return gemmNT(a, b, cc, m, n, k);
       const h = split(m);
       helper.start(2, [a + 4 * h * k, b, cc + 4 * h * n, m - h, n, k]);
       gemmNT(a, b, cc, h, n, k);
