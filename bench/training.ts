@@ -3,13 +3,17 @@
  * speed issue, measured on a few hundred steps and scaled to an epoch:
  *   W1: [784,30,10] sigmoid, quadratic cost, SGD, batch 10, η = 3
  *   W2: [784,800,10] ReLU, softmax cross-entropy, SGD, batch 128
- * Results: bench/results/training.json.
+ * and the same workloads in TensorFlow.js 4.22 (wasm and cpu backends) in the same run, with
+ * the ratio. `--no-peers` skips TF.js. Results: bench/results/training.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Graph } from '../src/index.ts';
 import { loadMnist, Model, sgd, type Dataset } from '../src/nn/index.ts';
+import { wasmFeatures } from '../src/ops/kernels/wasm/runtime.ts';
+import { measureTfjs, type Backend } from './peers/tfjs.ts';
 
 interface Workload {
+  id: 'W1' | 'W2';
   name: string;
   hidden: number;
   activation: 'sigmoid' | 'relu';
@@ -21,8 +25,8 @@ interface Workload {
 }
 
 const workloads: Workload[] = [
-  { name: 'W1 [784,30,10] sigmoid quadratic SGD batch 10', hidden: 30, activation: 'sigmoid', loss: 'quadratic', batchSize: 10, lr: 3, images: 10000 },
-  { name: 'W2 [784,800,10] ReLU softmax-CE SGD batch 128', hidden: 800, activation: 'relu', loss: 'softmaxCrossEntropy', batchSize: 128, lr: 0.1, images: 12800 },
+  { id: 'W1', name: 'W1 [784,30,10] sigmoid quadratic SGD batch 10', hidden: 30, activation: 'sigmoid', loss: 'quadratic', batchSize: 10, lr: 3, images: 10000 },
+  { id: 'W2', name: 'W2 [784,800,10] ReLU softmax-CE SGD batch 128', hidden: 800, activation: 'relu', loss: 'softmaxCrossEntropy', batchSize: 128, lr: 0.1, images: 12800 },
 ];
 
 function model(w: Workload): Model {
@@ -35,8 +39,10 @@ function model(w: Workload): Model {
 
 const slice = (ds: Dataset, n: number): Dataset => ({ ...ds, count: n, x: ds.x.subarray(0, n * ds.features), y: ds.y.subarray(0, n) });
 
+const peers = !process.argv.includes('--no-peers');
 const data = loadMnist();
 const results: Record<string, unknown>[] = [];
+console.log(`deltagraph: float32, WebAssembly ${JSON.stringify(wasmFeatures())}, Node ${process.version}`);
 for (const w of workloads) {
   const m = model(w);
   const train = slice(data.train, w.images);
@@ -48,9 +54,26 @@ for (const w of workloads) {
     seconds.push(((performance.now() - started) / 1000) * (50000 / w.images));
   }
   seconds.sort((a, b) => a - b);
-  const result = { workload: w.name, secondsPerEpoch: { median: seconds[2], min: seconds[0], max: seconds[4] }, runs: seconds };
-  results.push(result);
-  console.log(`${w.name}: ${seconds[2].toFixed(2)} s per epoch (min ${seconds[0].toFixed(2)}, max ${seconds[4].toFixed(2)}, 5 runs)`);
+  const ours = { median: seconds[2], min: seconds[0], max: seconds[4] };
+  console.log(`${w.name}\n  deltagraph      ${fmt(ours)}`);
+  const peerResults: Record<string, unknown>[] = [];
+  if (peers) {
+    for (const backend of ['wasm', 'cpu'] as Backend[]) {
+      try {
+        const peer = await measureTfjs({ backend, workload: w.id });
+        const ratio = peer.secondsPerEpoch.median / ours.median;
+        console.log(`  TF.js 4.22 ${backend.padEnd(4)} ${fmt(peer.secondsPerEpoch)}   deltagraph is ${ratio.toFixed(1)}x faster`);
+        peerResults.push({ peer: `tfjs-${backend}`, secondsPerEpoch: peer.secondsPerEpoch, ratio, notes: peer.notes });
+      } catch (e) {
+        console.log(`  TF.js 4.22 ${backend}: failed (${(e as Error).message})`);
+      }
+    }
+  }
+  results.push({ workload: w.name, secondsPerEpoch: ours, runs: seconds, peers: peerResults });
 }
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/training.json', JSON.stringify({ date: new Date().toISOString(), node: process.version, results }, null, 2) + '\n');
+writeFileSync('bench/results/training.json', JSON.stringify({ date: new Date().toISOString(), node: process.version, wasm: wasmFeatures(), results }, null, 2) + '\n');
+
+function fmt(s: { median: number; min: number; max: number }): string {
+  return `${s.median.toFixed(2).padStart(7)} s/epoch (min ${s.min.toFixed(2)}, max ${s.max.toFixed(2)})`;
+}
