@@ -4,7 +4,7 @@
  */
 import b from 'benny';
 import { mkdirSync } from 'node:fs';
-import { compile, Graph } from '../src/index.ts';
+import { compile, Graph, Memory } from '../src/index.ts';
 import { wasmFeatures } from '../src/ops/kernels/wasm/runtime.ts';
 
 type Form = 'A·B' | 'A·Bᵀ' | 'Aᵀ·B';
@@ -16,26 +16,29 @@ const cases: [number, number, number, Form[]][] = [
 ];
 
 /** A program computing one m×k by k×n product in the given form, over random parameters. */
-function product(m: number, k: number, n: number, form: Form) {
+function product(m: number, k: number, n: number, form: Form, threads: boolean) {
   const g = new Graph({ seed: 1 });
   const a = form === 'Aᵀ·B' ? g.parameter('a', [k, m], 'glorotUniform') : g.parameter('a', [m, k], 'glorotUniform');
   const bb = form === 'A·Bᵀ' ? g.parameter('b', [n, k], 'glorotUniform') : g.parameter('b', [k, n], 'glorotUniform');
-  const program = compile(g, { outputs: [a.matMul(bb, form === 'Aᵀ·B', form === 'A·Bᵀ')] });
+  const program = compile(g, { outputs: [a.matMul(bb, form === 'Aᵀ·B', form === 'A·Bᵀ')], memory: new Memory('float32', { threads }) });
   program.run();
   return program;
 }
 
 mkdirSync('bench/results', { recursive: true });
 const flops = new Map<string, number>();
-const entries = cases.flatMap(([m, k, n, forms]) =>
-  forms.map((form) => {
-    const name = `${form} ${m}x${k}x${n}`;
-    flops.set(name, 2 * m * k * n);
-    const program = product(m, k, n, form);
-    return b.add(name, () => {
-      program.run();
-    });
-  }),
+// One core, then two (products over 1M multiply-adds are split with a helper thread).
+const entries = [false, true].flatMap((threads) =>
+  cases.flatMap(([m, k, n, forms]) =>
+    forms.map((form) => {
+      const name = `${form} ${m}x${k}x${n} ${threads ? '2 threads' : '1 thread'}`;
+      flops.set(name, 2 * m * k * n);
+      const program = product(m, k, n, form, threads);
+      return b.add(name, () => {
+        program.run();
+      });
+    }),
+  ),
 );
 
 console.log(`WebAssembly SIMD: ${JSON.stringify(wasmFeatures())}`);
@@ -44,7 +47,7 @@ await b.suite(
   ...entries,
   b.cycle((result: { name: string; ops: number; margin: number }) => {
     const gflops = (result.ops * flops.get(result.name)!) / 1e9;
-    return `${result.name.padEnd(22)} ${gflops.toFixed(1).padStart(6)} GFLOP/s  (±${result.margin.toFixed(1)}%)`;
+    return `${result.name.padEnd(32)} ${gflops.toFixed(1).padStart(6)} GFLOP/s  (±${result.margin.toFixed(1)}%)`;
   }),
   b.save({ file: 'matmul', folder: 'bench/results', format: 'json', details: false }),
 );

@@ -35,14 +35,21 @@ export class Memory {
   /** The WebAssembly kernels bound to this memory (null: float64, or no WebAssembly SIMD here). */
   readonly wasm: WasmKernels | null = null;
 
+  /**
+   * @param dtype precision of every value in it
+   * @param options.capacity elements to reserve at first (it grows as needed)
+   * @param options.threads split large matrix multiplies with a helper thread (default true
+   *   where the runtime allows; the environment variable DELTAGRAPH_THREADS=1 turns it off)
+   */
   constructor(
     readonly dtype: Precision = 'float32',
-    capacity = 1 << 16,
+    options: { capacity?: number; threads?: boolean } = {},
   ) {
     if (dtype !== 'float32' && dtype !== 'float64') throw new GraphError(`Memory: dtype must be 'float32' or 'float64', got '${String(dtype)}'`);
+    const capacity = options.capacity ?? 1 << 16;
     if (dtype === 'float32' && typeof WebAssembly === 'object') {
       const memory = createWasmMemory(pagesFor(capacity));
-      this.wasm = wasmKernels(memory);
+      this.wasm = wasmKernels(memory, { threads: options.threads ?? true });
       if (this.wasm) this.wasmMemory = memory;
     }
     this.data = this.wasmMemory ? new Float32Array(this.wasmMemory.buffer) : this.make(capacity);

@@ -111,9 +111,21 @@ describe('compile and run', () => {
     expect(p.stats.workspace).toBeLessThanOrEqual(p.stats.unshared / 4);
   });
 
+  it('remakes its views when a float32 (WebAssembly) memory grows under it', () => {
+    const { g, out } = tinyNet();
+    const memory = new Memory('float32', { capacity: 16 });
+    const predict = compile(g, { outputs: [out], memory });
+    const first = Float32Array.from(predict.run({ x: feeds.x })[0]);
+    const big = new Graph();
+    const wide = big.dense(big.input('x', [null, 4]), 50000, { name: 'wide' }); // 250,000 floats: several new pages
+    compile(big, { outputs: [wide], memory }).run({ x: feeds.x });
+    expect(memory.generation).toBeGreaterThan(0);
+    expect(Array.from(predict.run({ x: feeds.x })[0])).toEqual(Array.from(first));
+  });
+
   it('remakes its views when the memory grows under it', () => {
     const { g, out, loss } = tinyNet();
-    const memory = new Memory('float64', 16);
+    const memory = new Memory('float64', { capacity: 16 });
     const predict = compile(g, { outputs: [out], memory });
     const first = Float64Array.from(predict.run({ x: feeds.x })[0]);
     compile(g, { outputs: [loss, ...grad(loss, g.parameters)], memory }).run(feeds); // grows the memory

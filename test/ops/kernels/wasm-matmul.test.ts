@@ -75,11 +75,7 @@ describe('matmul split across two threads', () => {
       return compile(g, { outputs, memory });
     };
     const threaded = new Memory('float32');
-    const saved = process.env.DELTAGRAPH_THREADS;
-    process.env.DELTAGRAPH_THREADS = '1';
-    const single = new Memory('float32');
-    if (saved === undefined) delete process.env.DELTAGRAPH_THREADS;
-    else process.env.DELTAGRAPH_THREADS = saved;
+    const single = new Memory('float32', { threads: false });
     const xs = Float32Array.from({ length: 166 * 170 }, (_, i) => Math.sin(i * 0.37));
     const r1 = build(threaded).run({ a: xs }).map((r) => Array.from(r));
     const r2 = build(single).run({ a: xs }).map((r) => Array.from(r));

@@ -92,14 +92,14 @@ function threadsWanted(): boolean {
 const SPLIT_MACS = 1 << 20;
 
 /** The kernels bound to `memory`, or null when WebAssembly SIMD is not available. */
-export function wasmKernels(memory: WebAssembly.Memory): WasmKernels | null {
+export function wasmKernels(memory: WebAssembly.Memory, options: { threads?: boolean } = {}): WasmKernels | null {
   const c = compileOnce();
   if (!c) return null;
   const exports = new WebAssembly.Instance(c.module, { env: { memory } }).exports as Record<string, (...args: number[]) => void>;
   const pick = (test: (name: string) => boolean) => Object.fromEntries(Object.entries(exports).filter(([k]) => test(k)));
   const [gemm, gemmNT] = [exports.gemm, exports.gemmNT];
   // The helper thread starts with the first multiply large enough to split (W1-sized work never has one).
-  let helper: Helper | null | undefined = threadsWanted() ? undefined : null;
+  let helper: Helper | null | undefined = threadsWanted() && options.threads !== false ? undefined : null;
   const helperFor = (macs: number, m: number): Helper | null => {
     if (macs < SPLIT_MACS || m < 5 || helper === null) return null;
     return (helper ??= startHelper(c.module, memory));
