@@ -8,6 +8,7 @@ import { GraphError } from './errors.ts';
 import { ancestors, describeNode } from './ir.ts';
 import { Memory, type Precision } from './memory.ts';
 import { Program } from './executor.ts';
+import { optimize } from './passes/index.ts';
 import { formatShape, sameShape } from './shape.ts';
 import { callSite } from './site.ts';
 import type { Tensor } from './tensor.ts';
@@ -61,14 +62,15 @@ export function compile(graph: Graph, options: CompileOptions): Program {
     throw new GraphError(`compile: dtype '${options.dtype}' differs from the shared memory's '${options.memory.dtype}'`, site);
   }
   const memory = options.memory ?? new Memory(options.dtype ?? 'float32');
-  const ir = graph.ir();
+  const updateIds = updates.map(([p, v]) => [p.id, v.id] as const);
+  const ir = optimize(graph.ir(), { outputs: outputs.map((t) => t.id), updates: updateIds });
   const roots = [...outputs.map((t) => t.id), ...updates.map(([, v]) => v.id)];
   return new Program(
     ir,
     memory,
     ancestors(ir.nodes, roots),
     outputs.map((t) => t.id),
-    updates.map(([p, v]) => [p.id, v.id] as const),
+    updateIds,
     options.training ?? updates.length > 0,
   );
 }

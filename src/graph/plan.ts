@@ -159,7 +159,9 @@ export class Plan {
     const values = new Set(this.updates.map(([, v]) => v));
     for (const [param, value] of this.updates) {
       const node = nodes[value];
-      if (!getOp(node.op).elementwise || owner.get(value) !== value || outputs.has(param) || values.has(param) || inPlace.has(value)) continue;
+      const def = getOp(node.op);
+      const overwritable = def.elementwise || (def.overwrites !== undefined && node.inputs[def.overwrites] === param);
+      if (!overwritable || owner.get(value) !== value || outputs.has(param) || values.has(param) || inPlace.has(value)) continue;
       const readers = [...position].filter(([id]) => owner.get(id) !== undefined && nodes[id].inputs.some((i) => owner.get(i) === param));
       if (readers.every(([, at]) => at <= position.get(value)!)) inPlace.set(value, param);
     }

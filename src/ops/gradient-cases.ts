@@ -86,6 +86,19 @@ function matMulCases(): GradientCase[] {
 
 const reductionAxes: (number | number[] | undefined)[] = [undefined, 0, 1, 2, -1, [0, 2], [0, 1], [1, 2]];
 
+function fusedCases(): GradientCase[] {
+  return [
+    [false, false, [3, 5], [5, 4]],
+    [true, false, [5, 3], [5, 4]],
+    [false, true, [3, 5], [4, 5]],
+  ].map(([tA, tB, a, b]) => ({
+    op: 'subScaledMatMul',
+    label: `c − s·${tA ? 'aᵀ' : 'a'}·${tB ? 'bᵀ' : 'b'}`,
+    inputs: [s(3, 4), s(...(a as number[])), s(...(b as number[])), s()],
+    build: (c: Tensor, x: Tensor, y: Tensor, k: Tensor) => c.graph.apply('subScaledMatMul', [c, x, y, k], { transposeA: tA, transposeB: tB }),
+  }));
+}
+
 function reductionCases(): GradientCase[] {
   const ops: [string, (x: Tensor, axes: number | number[] | undefined, keep: boolean) => Tensor][] = [
     ['sum', (x, a, k) => x.sum(a, k)],
@@ -169,5 +182,5 @@ function secondOrderCases(): GradientCase[] {
 }
 
 export function gradientCases(): GradientCase[] {
-  return [...unaryCases(), ...binaryCases(), ...matMulCases(), ...reductionCases(), ...otherCases(), ...secondOrderCases()];
+  return [...unaryCases(), ...binaryCases(), ...matMulCases(), ...fusedCases(), ...reductionCases(), ...otherCases(), ...secondOrderCases()];
 }

@@ -3,29 +3,41 @@
  * transpose flags, so backprop never materialises a transpose (BP2 and BP4 are these).
  */
 import { RuleError } from '../graph/errors.ts';
-import { formatShape } from '../graph/shape.ts';
+import { formatShape, type Shape } from '../graph/shape.ts';
+import type { Tensor } from '../graph/tensor.ts';
 import { matMulInto } from './kernels/matmul.ts';
 import { registerOp } from './registry.ts';
 
 type MatMulAttrs = { transposeA: boolean; transposeB: boolean };
 
+function matMulShape([a, b]: readonly Shape[], { transposeA, transposeB }: MatMulAttrs): Shape {
+  if (a.length !== 2 || b.length !== 2) {
+    throw new RuleError(`both inputs must be rank 2, got ${formatShape(a)} and ${formatShape(b)}`);
+  }
+  const [m, ka] = transposeA ? [a[1], a[0]] : [a[0], a[1]];
+  const [kb, n] = transposeB ? [b[1], b[0]] : [b[0], b[1]];
+  if (ka !== null && kb !== null && ka !== kb) {
+    const left = transposeA ? 'aᵀ' : 'a';
+    const right = transposeB ? 'bᵀ' : 'b';
+    throw new RuleError(`inner dimensions must agree: ${left} has ${ka} columns, ${right} has ${kb} rows`);
+  }
+  return [m, n];
+}
+
+/** The gradients of op(a)·op(b) given dy: matMuls with transpose flags. */
+function matMulVjp(dy: Tensor, a: Tensor, b: Tensor, { transposeA, transposeB }: MatMulAttrs): [Tensor, Tensor] {
+  // C = op(A)·op(B); dop(A) = dC·op(B)ᵀ, dop(B) = op(A)ᵀ·dC, then undo each op.
+  if (!transposeA && !transposeB) return [dy.matMul(b, false, true), a.matMul(dy, true, false)];
+  if (!transposeA && transposeB) return [dy.matMul(b), dy.matMul(a, true, false)];
+  if (transposeA && !transposeB) return [b.matMul(dy, false, true), a.matMul(dy)];
+  return [b.matMul(dy, true, true), dy.matMul(a, true, true)];
+}
+
 registerOp<MatMulAttrs>({
   name: 'matMul',
   arity: 2,
   doc: 'matrix product op(a)·op(b), op = optional transpose',
-  shape: ([a, b], { transposeA, transposeB }) => {
-    if (a.length !== 2 || b.length !== 2) {
-      throw new RuleError(`both inputs must be rank 2, got ${formatShape(a)} and ${formatShape(b)}`);
-    }
-    const [m, ka] = transposeA ? [a[1], a[0]] : [a[0], a[1]];
-    const [kb, n] = transposeB ? [b[1], b[0]] : [b[0], b[1]];
-    if (ka !== null && kb !== null && ka !== kb) {
-      const left = transposeA ? 'aᵀ' : 'a';
-      const right = transposeB ? 'bᵀ' : 'b';
-      throw new RuleError(`inner dimensions must agree: ${left} has ${ka} columns, ${right} has ${kb} rows`);
-    }
-    return [m, n];
-  },
+  shape: matMulShape,
   kernel: ({ inputs: [a, b], output, inputShapes: [sa], outputShape: [m, n], attrs: { transposeA, transposeB }, wasm }) => {
     const k = transposeA ? sa[0] : sa[1];
     if (wasm && !(transposeA && transposeB)) {
@@ -37,11 +49,46 @@ registerOp<MatMulAttrs>({
     }
     return () => matMulInto(a, b, output, m, k, n, transposeA, transposeB);
   },
-  vjp: ({ dy, inputs: [a, b], attrs: { transposeA, transposeB } }) => {
-    // C = op(A)·op(B); dop(A) = dC·op(B)ᵀ, dop(B) = op(A)ᵀ·dC, then undo each op.
-    if (!transposeA && !transposeB) return [dy.matMul(b, false, true), a.matMul(dy, true, false)];
-    if (!transposeA && transposeB) return [dy.matMul(b), dy.matMul(a, true, false)];
-    if (transposeA && !transposeB) return [b.matMul(dy, false, true), a.matMul(dy)];
-    return [b.matMul(dy, true, true), dy.matMul(a, true, true)];
+  vjp: ({ dy, inputs: [a, b], attrs }) => matMulVjp(dy, a, b, attrs),
+});
+
+/**
+ * c − s·op(a)·op(b) with s a scalar: a whole SGD step W ← W − η·Xᵀ·Δ in one pass over W. Made by
+ * the fuse-updates pass from sub(W, mul(matMul(…), η)); users write the unfused form.
+ */
+registerOp<MatMulAttrs>({
+  name: 'subScaledMatMul',
+  arity: 4,
+  doc: 'c − s·op(a)·op(b), s a scalar (a fused SGD step)',
+  overwrites: 0,
+  shape: ([c, a, b, s], attrs) => {
+    const product = matMulShape([a, b], attrs);
+    if (s.some((d) => d !== 1)) throw new RuleError(`s must be a scalar, got ${formatShape(s)}`);
+    if (c.length !== 2 || c.some((d, i) => d !== null && product[i] !== null && d !== product[i])) {
+      throw new RuleError(`c ${formatShape(c)} must have the product's shape ${formatShape(product)}`);
+    }
+    return c;
+  },
+  kernel: ({ inputs: [c, a, b, s], output, inputShapes: [, sa], outputShape: [m, n], attrs: { transposeA, transposeB }, wasm }) => {
+    const k = transposeA ? sa[0] : sa[1];
+    const inPlace = output.byteOffset === c.byteOffset && output.buffer === c.buffer;
+    if (wasm && !transposeB) {
+      const [pa, pb, pc] = [a.byteOffset, b.byteOffset, output.byteOffset];
+      const [sar, sap] = transposeA ? [1, m] : [k, 1];
+      return () => {
+        if (!inPlace) output.set(c);
+        wasm.gemmAcc(pa, pb, pc, m, n, k, sar, sap, -s[0]);
+      };
+    }
+    const product = new Float64Array(m * n); // made once per plan
+    return () => {
+      matMulInto(a, b, product, m, k, n, transposeA, transposeB);
+      const scale = s[0];
+      for (let i = 0; i < output.length; i++) output[i] = c[i] - scale * product[i];
+    };
+  },
+  vjp: ({ dy, inputs: [c, a, b, s], attrs }) => {
+    const [da, db] = matMulVjp(dy.mul(s).neg(), a, b, attrs);
+    return [dy, da, db, dy.mul(a.matMul(b, attrs.transposeA, attrs.transposeB)).sum().neg().reshape(s.shape.map(() => 1))];
   },
 });

@@ -72,6 +72,8 @@ export interface OpDef<A extends Attrs = Attrs> {
    * output may be written over such an input (a parameter update done in place).
    */
   readonly elementwise?: boolean;
+  /** The output may be written over this input (element i reads its element i only). */
+  readonly overwrites?: number;
   /** Impure ops (random ones) are never merged with an identical-looking node. */
   readonly impure?: boolean;
   /** One line for docs and the gradcheck table. */

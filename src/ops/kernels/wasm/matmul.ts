@@ -13,7 +13,7 @@
  *
  * Pointers and sizes are byte addresses and element counts in the shared memory.
  */
-import { f32, FunctionBuilder, i32, v128, type Local } from './emit.ts';
+import { f32, FunctionBuilder, i32, v128, type Local, type ValueType } from './emit.ts';
 
 export interface MatMulOptions {
   /** Use f32x4.relaxed_madd (fused multiply-add) instead of a multiply and an add. */
@@ -26,9 +26,32 @@ function madd(f: FunctionBuilder, acc: Local, x: Local, y: Local, fma: boolean):
   else f.get(x).get(y).f32x4Mul().get(acc).f32x4Add().set(acc);
 }
 
-export function gemmFunction({ fma }: MatMulOptions): FunctionBuilder {
-  const f = new FunctionBuilder('gemm', [i32, i32, i32, i32, i32, i32, i32, i32]);
+/**
+ * `accumulate`: the function is `gemmAcc(…, alpha)` and adds alpha·(the product) to C instead of
+ * storing it: a parameter update W ← W − η·Xᵀ·Δ in one pass.
+ */
+export function gemmFunction({ fma, accumulate = false }: MatMulOptions & { accumulate?: boolean }): FunctionBuilder {
+  const params: ValueType[] = [i32, i32, i32, i32, i32, i32, i32, i32];
+  if (accumulate) params.push(f32);
+  const f = new FunctionBuilder(accumulate ? 'gemmAcc' : 'gemm', params);
   const [a, b, c, M, N, K, sar, sap] = [0, 1, 2, 3, 4, 5, 6, 7].map((k) => f.param(k));
+  const alpha = f.param(8); // only read when accumulating
+  const alphaV = f.local(v128);
+  if (accumulate) f.get(alpha).f32x4Splat().set(alphaV);
+  /** Stores (or adds alpha times) the vector `value` at `address + offset`. */
+  const store = (address: Local, offset: number, value: Local) => {
+    f.get(address);
+    if (!accumulate) f.get(value);
+    else if (fma) f.get(value).get(alphaV).get(address).v128Load(offset).f32x4RelaxedMadd();
+    else f.get(value).get(alphaV).f32x4Mul().get(address).v128Load(offset).f32x4Add();
+    f.v128Store(offset);
+  };
+  const storeLane = (address: Local, lane: number, value: Local) => {
+    f.get(address);
+    f.get(value).f32x4ExtractLane(lane);
+    if (accumulate) f.get(alpha).f32Mul().get(address).f32Load(4 * lane).f32Add();
+    f.f32Store(4 * lane);
+  };
   const [i, j, p, pa, pb, rowA, stepA, rowB, M4, M2, N8, N4] = Array.from({ length: 12 }, () => f.local(i32));
   const x = f.local(v128);
   const bv = [f.local(v128), f.local(v128)];
@@ -71,13 +94,13 @@ export function gemmFunction({ fma }: MatMulOptions): FunctionBuilder {
           f.get(c).get(i).i32(r).i32Add().get(N).i32Mul().get(j).i32Add().i32(2).i32Shl().i32Add();
           f.set(pa); // reuse pa as the row's address
           if (!masked) {
-            for (let v = 0; v < vectors; v++) f.get(pa).get(acc[r][v]).v128Store(16 * v);
+            for (let v = 0; v < vectors; v++) store(pa, 16 * v, acc[r][v]);
           } else {
             // Columns j, j+1, j+2 as far as they are < N (j + 3 ≥ N here).
             for (let lane = 0; lane < 3; lane++) {
               f.ifThen(
                 () => f.get(N).get(j).i32Sub().i32(lane).i32GtS(),
-                () => f.get(pa).get(acc[r][0]).f32x4ExtractLane(lane).f32Store(4 * lane),
+                () => storeLane(pa, lane, acc[r][0]),
               );
             }
           }

@@ -15,6 +15,8 @@ export type UnaryKernel = (x: number, out: number, n: number) => void;
 export interface WasmKernels {
   /** C = Σ_p A(r,p)·B[p,:]; see matmul.ts. Byte pointers, element counts and strides. */
   gemm(a: number, b: number, c: number, m: number, n: number, k: number, sar: number, sap: number): void;
+  /** C ← C + alpha·(the gemm product); see matmul.ts. */
+  gemmAcc(a: number, b: number, c: number, m: number, n: number, k: number, sar: number, sap: number, alpha: number): void;
   /** C = A·Bᵀ; see matmul.ts. */
   gemmNT(a: number, b: number, c: number, m: number, n: number, k: number): void;
   /** Binary ops by `<op>_<ac><bc>` and unary ops by name; see elementwise.ts. */
@@ -43,7 +45,7 @@ export const MAXIMUM_PAGES = 65536;
 const shared = typeof SharedArrayBuffer !== 'undefined';
 
 function moduleBytes(fma: boolean): Uint8Array<ArrayBuffer> {
-  const functions = [gemmFunction({ fma }), gemmNTFunction({ fma }), ...elementwiseFunctions()];
+  const functions = [gemmFunction({ fma }), gemmFunction({ fma, accumulate: true }), gemmNTFunction({ fma }), ...elementwiseFunctions()];
   return encodeModule(functions, { minimumPages: 1, shared, maximumPages: MAXIMUM_PAGES });
 }
 
@@ -97,7 +99,7 @@ export function wasmKernels(memory: WebAssembly.Memory, options: { threads?: boo
   if (!c) return null;
   const exports = new WebAssembly.Instance(c.module, { env: { memory } }).exports as Record<string, (...args: number[]) => void>;
   const pick = (test: (name: string) => boolean) => Object.fromEntries(Object.entries(exports).filter(([k]) => test(k)));
-  const [gemm, gemmNT] = [exports.gemm, exports.gemmNT];
+  const [gemm, gemmAcc, gemmNT] = [exports.gemm, exports.gemmAcc, exports.gemmNT];
   // The helper thread starts with the first multiply large enough to split (W1-sized work never has one).
   let helper: Helper | null | undefined = threadsWanted() && options.threads !== false ? undefined : null;
   const helperFor = (macs: number, m: number): Helper | null => {
@@ -109,7 +111,7 @@ export function wasmKernels(memory: WebAssembly.Memory, options: { threads?: boo
     unary: pick((k) => !/_\d\d$/.test(k) && !k.startsWith('gemm') && k !== 'sumRows'),
     sumRows: exports.sumRows,
   };
-  if (helper === null) return { gemm, gemmNT, ...elementwise };
+  if (helper === null) return { gemm, gemmAcc, gemmNT, ...elementwise };
   // Split C by rows: this thread takes the first ~half (a multiple of 4 rows), the helper the rest.
   const split = (m: number) => Math.max(4, Math.round(m / 8) * 4);
   return {
@@ -119,6 +121,14 @@ export function wasmKernels(memory: WebAssembly.Memory, options: { threads?: boo
       const h = split(m);
       helper.start(1, [a + 4 * h * sar, b, cc + 4 * h * n, m - h, n, k, sar, sap]);
       gemm(a, b, cc, h, n, k, sar, sap);
+      helper.wait();
+    },
+    gemmAcc(a, b, cc, m, n, k, sar, sap, alpha) {
+      const helper = helperFor(m * n * k, m);
+      if (!helper) return gemmAcc(a, b, cc, m, n, k, sar, sap, alpha);
+      const h = split(m);
+      helper.start(3, [a + 4 * h * sar, b, cc + 4 * h * n, m - h, n, k, sar, sap], alpha);
+      gemmAcc(a, b, cc, h, n, k, sar, sap, alpha);
       helper.wait();
     },
     gemmNT(a, b, cc, m, n, k) {

@@ -6,12 +6,14 @@
  * while before it sleeps (a sleep–wake round trip costs 60–70 µs here, a spin under 1 µs).
  */
 
-/** Control block (Int32Array): [posted, done, op, args…]. */
+/** Control block (Int32Array): [posted, done, op, args…]; a float argument (alpha) at ALPHA. */
 const POSTED = 0;
 const DONE = 1;
 const OP = 2;
 const ARGS = 3;
 const GEMM = 1;
+const GEMM_ACC = 3;
+const ALPHA = 12;
 
 // The helper's code, as a string so it runs the same under node, tsx and test runners.
 const helperSource = `
@@ -19,6 +21,7 @@ const { workerData } = require('node:worker_threads');
 const { module, memory, control } = workerData;
 const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const c = new Int32Array(control);
+const cf = new Float32Array(control);
 let seen = 0;
 for (;;) {
   let spins = 0;
@@ -26,7 +29,9 @@ for (;;) {
     if (++spins > 200000) { Atomics.wait(c, ${POSTED}, seen); spins = 0; }
   }
   seen = Atomics.load(c, ${POSTED});
-  if (c[${OP}] === ${GEMM}) k.gemm(c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10]);
+  const op = c[${OP}];
+  if (op === ${GEMM}) k.gemm(c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10]);
+  else if (op === ${GEMM_ACC}) k.gemmAcc(c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], cf[${ALPHA}]);
   else k.gemmNT(c[3], c[4], c[5], c[6], c[7], c[8]);
   Atomics.store(c, ${DONE}, seen);
   Atomics.notify(c, ${DONE});
@@ -39,8 +44,8 @@ interface WorkerLike {
 }
 
 export interface Helper {
-  /** Runs gemm (op 1) or gemmNT (op 2) with `args` on the helper; `wait()` returns when it is done. */
-  start(op: 1 | 2, args: readonly number[]): void;
+  /** Runs gemm (op 1), gemmNT (op 2) or gemmAcc (op 3, with alpha) on the helper; `wait()` returns when it is done. */
+  start(op: 1 | 2 | 3, args: readonly number[], alpha?: number): void;
   wait(): void;
 }
 
@@ -54,12 +59,14 @@ export function startHelper(module: WebAssembly.Module, memory: WebAssembly.Memo
   if (!threads) return null;
   const control = new SharedArrayBuffer(16 * 4);
   const c = new Int32Array(control);
+  const cf = new Float32Array(control);
   const worker = new threads.Worker(helperSource, { eval: true, workerData: { module, memory, control } });
   worker.unref(); // an idle helper never keeps the process alive
   let posted = 0;
   return {
-    start(op, args) {
+    start(op, args, alpha = 0) {
       c[OP] = op;
+      cf[ALPHA] = alpha;
       for (let i = 0; i < args.length; i++) c[ARGS + i] = args[i];
       Atomics.store(c, POSTED, ++posted);
       Atomics.notify(c, POSTED);
