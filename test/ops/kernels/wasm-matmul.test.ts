@@ -16,7 +16,7 @@ function kernels(fma: boolean): { k: WasmKernels; f32: Float32Array } {
   return { k: instance.exports as unknown as WasmKernels, f32: new Float32Array(memory.buffer) };
 }
 
-const shapes = [[1, 1, 1], [3, 5, 2], [4, 8, 8], [5, 9, 13], [10, 784, 30], [17, 3, 33], [8, 1, 9], [31, 64, 7]];
+const shapes = [[1, 1, 1], [3, 5, 2], [4, 8, 8], [5, 9, 13], [10, 784, 30], [17, 3, 33], [8, 1, 9], [31, 64, 7], [9, 513, 12]];
 
 describe('WebAssembly SIMD matmul agrees with the float64 reference', () => {
   const variants = wasmFeatures().fma ? [false, true] : [false];
@@ -46,6 +46,27 @@ describe('WebAssembly SIMD matmul agrees with the float64 reference', () => {
       },
     );
   }
+
+  it('gemmAcc adds alpha·A·B into C, across several K blocks', () => {
+    const memory = new WebAssembly.Memory({ initial: 64 });
+    const bytes = encodeModule([gemmFunction({ fma: false, accumulate: true })], { minimumPages: 1 });
+    const { gemmAcc } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as WasmKernels;
+    const f32 = new Float32Array(memory.buffer);
+    const [m, k, n] = [6, 600, 11]; // K spans three blocks of 256
+    const rng = new Rng(9);
+    const a = f32.subarray(0, m * k);
+    const b = f32.subarray(8192, 8192 + k * n);
+    const c = f32.subarray(20000, 20000 + m * n);
+    a.forEach((_, i) => (a[i] = rng.normal()));
+    b.forEach((_, i) => (b[i] = rng.normal()));
+    c.forEach((_, i) => (c[i] = rng.normal()));
+    const c0 = Float64Array.from(c);
+    gemmAcc(a.byteOffset, b.byteOffset, c.byteOffset, m, n, k, k, 1, -0.25);
+    const ref = new Float64Array(m * n);
+    matMulInto(Float64Array.from(a), Float64Array.from(b), ref, m, k, n, false, false);
+    const scale = Math.max(...ref.map(Math.abs));
+    ref.forEach((v, i) => expect(Math.abs(c0[i] - 0.25 * v - c[i]) / scale).toBeLessThanOrEqual(TOLERANCE));
+  });
 
   it('runs inside compiled float32 programs, equal to the float64 program within tolerance', () => {
     expect(new Memory('float32').wasm).not.toBeNull();

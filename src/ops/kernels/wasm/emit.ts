@@ -184,8 +184,21 @@ export class FunctionBuilder {
     body();
     return this.op(0x0b);
   }
+  /** `if (condition) then() else otherwise()`. */
+  ifElse(condition: () => void, then: () => void, otherwise: () => void): this {
+    condition();
+    this.op(0x04, 0x40);
+    then();
+    this.op(0x05);
+    otherwise();
+    return this.op(0x0b);
+  }
   i32GtS(): this {
     return this.op(0x4a);
+  }
+  /** select: stack a, b, condition → a if condition ≠ 0, else b. */
+  select(): this {
+    return this.op(0x1b);
   }
 
   /** `for (i = start; i < end; i += step) body()` with start, end and step as emitters. */

@@ -20,6 +20,9 @@ export interface MatMulOptions {
   fma: boolean;
 }
 
+/** Rows of B per K block: a strip of 8 columns of a block is 8 KiB, kept in L1 across row tiles. */
+const KB = 256;
+
 /** acc ← acc + x·y on v128 values already on hand as locals. */
 function madd(f: FunctionBuilder, acc: Local, x: Local, y: Local, fma: boolean): void {
   if (fma) f.get(x).get(y).get(acc).f32x4RelaxedMadd().set(acc);
@@ -36,26 +39,29 @@ export function gemmFunction({ fma, accumulate = false }: MatMulOptions & { accu
   const f = new FunctionBuilder(accumulate ? 'gemmAcc' : 'gemm', params);
   const [a, b, c, M, N, K, sar, sap] = [0, 1, 2, 3, 4, 5, 6, 7].map((k) => f.param(k));
   const alpha = f.param(8); // only read when accumulating
-  const alphaV = f.local(v128);
-  if (accumulate) f.get(alpha).f32x4Splat().set(alphaV);
-  /** Stores (or adds alpha times) the vector `value` at `address + offset`. */
-  const store = (address: Local, offset: number, value: Local) => {
-    f.get(address);
-    if (!accumulate) f.get(value);
-    else if (fma) f.get(value).get(alphaV).get(address).v128Load(offset).f32x4RelaxedMadd();
-    else f.get(value).get(alphaV).f32x4Mul().get(address).v128Load(offset).f32x4Add();
-    f.v128Store(offset);
-  };
-  const storeLane = (address: Local, lane: number, value: Local) => {
-    f.get(address);
-    f.get(value).f32x4ExtractLane(lane);
-    if (accumulate) f.get(alpha).f32Mul().get(address).f32Load(4 * lane).f32Add();
-    f.f32Store(4 * lane);
-  };
-  const [i, j, p, pa, pb, rowA, stepA, rowB, M4, M2, N8, N4] = Array.from({ length: 12 }, () => f.local(i32));
+  const [i, j, p, pa, pb, rowA, stepA, rowB, M4, M2, N8, N4, kb, kLen, aK, bK, add] = Array.from({ length: 17 }, () => f.local(i32));
   const x = f.local(v128);
   const bv = [f.local(v128), f.local(v128)];
   const acc = Array.from({ length: 4 }, () => [f.local(v128), f.local(v128)]);
+  const alphaV = f.local(v128);
+  if (accumulate) f.get(alpha).f32x4Splat().set(alphaV);
+  else f.f32Const(1).f32x4Splat().set(alphaV);
+  // C ← C + alpha·acc (every K block of gemmAcc, and K blocks after the first of gemm)
+  const addInto = (address: Local, offset: number, value: Local) => {
+    f.get(address);
+    if (fma) f.get(value).get(alphaV).get(address).v128Load(offset).f32x4RelaxedMadd();
+    else f.get(value).get(alphaV).f32x4Mul().get(address).v128Load(offset).f32x4Add();
+    f.v128Store(offset);
+  };
+  const store = (address: Local, offset: number, value: Local) => {
+    if (accumulate) addInto(address, offset, value);
+    else f.ifElse(() => f.get(add), () => addInto(address, offset, value), () => f.get(address).get(value).v128Store(offset));
+  };
+  const storeLane = (address: Local, lane: number, value: Local) => {
+    const addLane = () => f.get(address).get(value).f32x4ExtractLane(lane).get(alphaV).f32x4ExtractLane(0).f32Mul().get(address).f32Load(4 * lane).f32Add().f32Store(4 * lane);
+    if (accumulate) addLane();
+    else f.ifElse(() => f.get(add), addLane, () => f.get(address).get(value).f32x4ExtractLane(lane).f32Store(4 * lane));
+  };
 
   // Byte strides and the tiled extents.
   f.get(sar).i32(2).i32Shl().set(rowA);
@@ -67,18 +73,19 @@ export function gemmFunction({ fma, accumulate = false }: MatMulOptions & { accu
   f.get(N).i32(-4).i32And().set(N4);
 
   /**
-   * Rows [i0, i1) in steps of R, columns [j0, j1) in steps of `vectors`·4; `masked`: one 4-wide
-   * step whose columns past N are computed but not stored.
+   * Columns [j0, j1) in steps of `vectors`·4, and within each strip rows [i0, i1) in steps of R,
+   * so a strip of the current K block of B stays in cache while every row tile uses it.
+   * `masked`: one 4-wide step whose columns past N are computed but not stored.
    */
   const tile = (R: number, vectors: number, i0: () => void, i1: () => void, j0: () => void, j1: () => void, masked = false) => {
     const width = vectors * 4;
-    f.forLoop(i, i0, i1, R, () => {
-      f.forLoop(j, j0, j1, width, () => {
+    f.forLoop(j, j0, j1, width, () => {
+      f.forLoop(i, i0, i1, R, () => {
         for (let r = 0; r < R; r++) for (let v = 0; v < vectors; v++) f.v128Zero().set(acc[r][v]);
-        // pa = a + 4·i·sar, pb = b + 4·j
-        f.get(a).get(i).get(rowA).i32Mul().i32Add().set(pa);
-        f.get(b).get(j).i32(2).i32Shl().i32Add().set(pb);
-        f.forLoop(p, () => f.i32(0), () => f.get(K), 1, () => {
+        // pa = aK + 4·i·sar, pb = bK + 4·j
+        f.get(aK).get(i).get(rowA).i32Mul().i32Add().set(pa);
+        f.get(bK).get(j).i32(2).i32Shl().i32Add().set(pb);
+        f.forLoop(p, () => f.i32(0), () => f.get(kLen), 1, () => {
           for (let v = 0; v < vectors; v++) f.get(pb).v128Load(16 * v).set(bv[v]);
           for (let r = 0; r < R; r++) {
             f.get(pa);
@@ -111,17 +118,24 @@ export function gemmFunction({ fma, accumulate = false }: MatMulOptions & { accu
 
   const at = (l: Local) => () => f.get(l);
   const zero = () => f.i32(0);
-  // 4-row tiles, then a 2-row tile, then a single row; within each, 8-wide, 4-wide, then the
-  // masked last columns.
-  for (const [R, rows0, rows1] of [
-    [4, zero, at(M4)],
-    [2, at(M4), at(M2)],
-    [1, at(M2), at(M)],
-  ] as const) {
-    tile(R, 2, rows0, rows1, zero, at(N8));
-    tile(R, 1, rows0, rows1, at(N8), at(N4));
-    tile(R, 1, rows0, rows1, at(N4), at(N), true);
-  }
+  // K in blocks of KB rows of B, each block added into C after the first.
+  f.forLoop(kb, zero, at(K), KB, () => {
+    f.i32(KB).get(K).get(kb).i32Sub().get(K).get(kb).i32Sub().i32(KB).i32GtS().select().set(kLen); // min(KB, K − kb)
+    f.get(a).get(kb).get(stepA).i32Mul().i32Add().set(aK);
+    f.get(b).get(kb).get(rowB).i32Mul().i32Add().set(bK);
+    f.get(kb).i32(0).i32GtS().set(add);
+    // 4-row tiles, then a 2-row tile, then a single row; within each, 8-wide, 4-wide, then the
+    // masked last columns.
+    for (const [R, rows0, rows1] of [
+      [4, zero, at(M4)],
+      [2, at(M4), at(M2)],
+      [1, at(M2), at(M)],
+    ] as const) {
+      tile(R, 2, rows0, rows1, zero, at(N8));
+      tile(R, 1, rows0, rows1, at(N8), at(N4));
+      tile(R, 1, rows0, rows1, at(N4), at(N), true);
+    }
+  });
   return f;
 }
 
