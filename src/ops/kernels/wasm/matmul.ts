@@ -22,6 +22,8 @@ export interface MatMulOptions {
 
 /** Rows of B per K block: a strip of 8 columns of a block is 8 KiB, kept in L1 across row tiles. */
 const KB = 256;
+/** Rows of A per block (a multiple of 4): 64 × 256 floats of A, 64 KiB, kept in L2. */
+const MB = 64;
 
 /** acc ← acc + x·y on v128 values already on hand as locals. */
 function madd(f: FunctionBuilder, acc: Local, x: Local, y: Local, fma: boolean): void {
@@ -39,7 +41,7 @@ export function gemmFunction({ fma, accumulate = false }: MatMulOptions & { accu
   const f = new FunctionBuilder(accumulate ? 'gemmAcc' : 'gemm', params);
   const [a, b, c, M, N, K, sar, sap] = [0, 1, 2, 3, 4, 5, 6, 7].map((k) => f.param(k));
   const alpha = f.param(8); // only read when accumulating
-  const [i, j, p, pa, pb, rowA, stepA, rowB, M4, M2, N8, N4, kb, kLen, aK, bK, add] = Array.from({ length: 17 }, () => f.local(i32));
+  const [i, j, p, pa, pb, rowA, stepA, rowB, M4, M2, N8, N4, kb, kLen, aK, bK, add, ib, mEnd] = Array.from({ length: 19 }, () => f.local(i32));
   const x = f.local(v128);
   const bv = [f.local(v128), f.local(v128)];
   const acc = Array.from({ length: 4 }, () => [f.local(v128), f.local(v128)]);
@@ -67,8 +69,6 @@ export function gemmFunction({ fma, accumulate = false }: MatMulOptions & { accu
   f.get(sar).i32(2).i32Shl().set(rowA);
   f.get(sap).i32(2).i32Shl().set(stepA);
   f.get(N).i32(2).i32Shl().set(rowB);
-  f.get(M).i32(-4).i32And().set(M4);
-  f.get(M).i32(-2).i32And().set(M2);
   f.get(N).i32(-8).i32And().set(N8);
   f.get(N).i32(-4).i32And().set(N4);
 
@@ -124,17 +124,24 @@ export function gemmFunction({ fma, accumulate = false }: MatMulOptions & { accu
     f.get(a).get(kb).get(stepA).i32Mul().i32Add().set(aK);
     f.get(b).get(kb).get(rowB).i32Mul().i32Add().set(bK);
     f.get(kb).i32(0).i32GtS().set(add);
-    // 4-row tiles, then a 2-row tile, then a single row; within each, 8-wide, 4-wide, then the
-    // masked last columns.
-    for (const [R, rows0, rows1] of [
-      [4, zero, at(M4)],
-      [2, at(M4), at(M2)],
-      [1, at(M2), at(M)],
-    ] as const) {
-      tile(R, 2, rows0, rows1, zero, at(N8));
-      tile(R, 1, rows0, rows1, at(N8), at(N4));
-      tile(R, 1, rows0, rows1, at(N4), at(N), true);
-    }
+    // Rows in blocks of MB, so the block's rows of A (MB × KB floats) stay in L2 while every
+    // column strip passes over them.
+    f.forLoop(ib, zero, at(M), MB, () => {
+      f.get(M).get(ib).i32(MB).i32Add().get(ib).i32(MB).i32Add().get(M).i32GtS().select().set(mEnd); // min(ib + MB, M)
+      f.get(mEnd).get(ib).i32Sub().i32(-4).i32And().get(ib).i32Add().set(M4);
+      f.get(mEnd).get(ib).i32Sub().i32(-2).i32And().get(ib).i32Add().set(M2);
+      // 4-row tiles, then a 2-row tile, then a single row; within each, 8-wide, 4-wide, then
+      // the masked last columns.
+      for (const [R, rows0, rows1] of [
+        [4, at(ib), at(M4)],
+        [2, at(M4), at(M2)],
+        [1, at(M2), at(mEnd)],
+      ] as const) {
+        tile(R, 2, rows0, rows1, zero, at(N8));
+        tile(R, 1, rows0, rows1, at(N8), at(N4));
+        tile(R, 1, rows0, rows1, at(N4), at(N), true);
+      }
+    });
   });
   return f;
 }
