@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compile, grad, Graph, type Tensor } from '../../src/index.ts';
+import { compile, grad, Graph, type Tensor } from '../../../src/index.ts';
 
 /** Runs `f` on constant inputs in float64 and returns its values. */
 function values(f: (g: Graph) => Tensor): number[] {
