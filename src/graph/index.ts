@@ -5,7 +5,7 @@ export { compile, type CompileOptions } from './compile.ts';
 export { Program, type Feed, type Feeds } from './executor.ts';
 export { Memory, type Precision } from './memory.ts';
 export type { PlanStats } from './plan.ts';
-export { DeltaGraphError, GraphError, RunError, ShapeError } from './errors.ts';
+export { DeltaGraphError, GraphError, RuleError, RunError, ShapeError } from './errors.ts';
 export type { DType, IR, Node, Attrs } from './ir.ts';
 export { formatShape, type Dim, type Shape } from './shape.ts';
 export { gradCheck, type GradCheckInput, type GradCheckOptions, type GradCheckResult } from './gradcheck.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compile, defineOp, grad, gradCheck, Graph, GraphError, ShapeError } from '../../src/index.ts';
-import { RuleError } from '../../src/graph/errors.ts';
+import { compile, defineOp, grad, gradCheck, Graph, GraphError, RuleError, ShapeError } from '../../src/index.ts';
+
 
 // A user's op, defined exactly as the built-ins are: shape rule, kernel, gradient as graph.
 const cube = defineOp({
