@@ -67,6 +67,9 @@ export function gemmFunction({ fma, accumulate = false }: MatMulOptions & { accu
 
   // Byte strides and the tiled extents.
   f.get(sar).i32(2).i32Shl().set(rowA);
+  const rowAx = [rowA, rowA, f.local(i32), f.local(i32)]; // r·rowA for r = 1, 2, 3
+  f.get(rowA).i32(2).i32Mul().set(rowAx[2]);
+  f.get(rowA).i32(3).i32Mul().set(rowAx[3]);
   f.get(sap).i32(2).i32Shl().set(stepA);
   f.get(N).i32(2).i32Shl().set(rowB);
   f.get(N).i32(-8).i32And().set(N8);
@@ -85,17 +88,19 @@ export function gemmFunction({ fma, accumulate = false }: MatMulOptions & { accu
         // pa = aK + 4·i·sar, pb = bK + 4·j
         f.get(aK).get(i).get(rowA).i32Mul().i32Add().set(pa);
         f.get(bK).get(j).i32(2).i32Shl().i32Add().set(pb);
-        f.forLoop(p, () => f.i32(0), () => f.get(kLen), 1, () => {
+        // One step along K: B's row segment, then each row's A value broadcast and multiplied in.
+        const kStep = () => {
           for (let v = 0; v < vectors; v++) f.get(pb).v128Load(16 * v).set(bv[v]);
           for (let r = 0; r < R; r++) {
             f.get(pa);
-            if (r > 0) f.get(rowA).i32(r).i32Mul().i32Add();
+            if (r > 0) f.get(rowAx[r]).i32Add();
             f.v128Load32Splat().set(x);
             for (let v = 0; v < vectors; v++) madd(f, acc[r][v], x, bv[v], fma);
           }
           f.get(pa).get(stepA).i32Add().set(pa);
           f.get(pb).get(rowB).i32Add().set(pb);
-        });
+        };
+        f.forLoop(p, () => f.i32(0), () => f.get(kLen), 1, kStep);
         // Store: c + 4·((i + r)·N + j)
         for (let r = 0; r < R; r++) {
           f.get(c).get(i).i32(r).i32Add().get(N).i32Mul().get(j).i32Add().i32(2).i32Shl().i32Add();
