@@ -193,6 +193,8 @@ export class Model {
       for (const c of callbacks) c.onEpochBegin?.(epoch, this);
       if (shuffle) shuffleInPlace(order, rng);
       const rate = learningRateAt(compiled.config.optimizer.learningRate, this.epochsTrained);
+      // If training diverges, the weights go back to this state instead of staying NaN.
+      const before = this.getWeights();
       const started = performance.now();
       let lossSum = 0;
       let correct = 0;
@@ -207,7 +209,10 @@ export class Model {
         const [loss, out] = run.run();
         const value = loss[0];
         if (!Number.isFinite(value)) {
-          throw new GraphError(`fit: the loss became ${value} at epoch ${epoch}, step ${s + 1}: training diverged (try a lower learning rate)`);
+          this.setWeights(before);
+          throw new GraphError(
+            `fit: the loss became ${value} at epoch ${epoch}, step ${s + 1}: training diverged (try a lower learning rate); the weights are back as they were at the start of epoch ${epoch}`,
+          );
         }
         lossSum += value * n;
         correct += countCorrect(out, yb, n, this.classes);

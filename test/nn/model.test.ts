@@ -112,6 +112,13 @@ describe('Model', () => {
     const g = new Graph();
     const x = g.input('x', [null, 12]);
     const model = new Model({ inputs: x, outputs: g.dense(x, 3) }).compile({ loss: 'quadratic', optimizer: sgd({ learningRate: 1e6 }) });
-    expect(() => model.fit(train, { epochs: 5 })).toThrow(/the loss became (NaN|Infinity) at epoch \d+, step \d+: training diverged/);
+    let atEpochStart: Map<string, Float64Array> | null = null;
+    const keep = { onEpochBegin: () => (atEpochStart = model.getWeights()) };
+    expect(() => model.fit(train, { epochs: 5, callbacks: [keep] })).toThrow(
+      /the loss became (NaN|Infinity) at epoch \d+, step \d+: training diverged .*the weights are back as they were at the start of epoch \d+/,
+    );
+    // Nothing is lost: the weights are finite, as they were when the failing epoch began.
+    expect([...model.getWeights()]).toEqual([...atEpochStart!]);
+    for (const w of model.getWeights().values()) expect(w.every(Number.isFinite)).toBe(true);
   });
 });
