@@ -2,17 +2,17 @@
  * The user's call site of a graph operation, e.g. `examples/mnist.ts:42:13`, so that an error can
  * point at the line of user code that built the bad node. Frames inside deltagraph's own src/
  * folder are skipped: a layer built by src/nn reports the user's line that asked for the layer.
+ * No Node modules here, so the graph core also runs in a browser.
  */
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
 
-const srcDir = (() => {
-  try {
-    return path.dirname(path.dirname(fileURLToPath(import.meta.url))) + path.sep;
-  } catch {
-    return ''; // not a file: URL (e.g. a bundle in a browser): report the first frame
-  }
-})();
+/** A file path from a stack frame's location (a path, or a file: URL). */
+function pathOf(location: string): string {
+  return location.startsWith('file://') ? decodeURIComponent(location.slice('file://'.length)) : location;
+}
+
+// deltagraph's src/ folder: two levels up from this file (src/graph/site.ts).
+const srcDir = pathOf(new URL('..', import.meta.url).href);
+const cwd = (globalThis as { process?: { cwd?: () => string } }).process?.cwd?.() ?? '';
 
 const frame = /\(?((?:file:\/\/)?[^\s()]+):(\d+):(\d+)\)?$/;
 
@@ -24,11 +24,11 @@ export function callSite(): string | undefined {
   for (const line of stack.split('\n').slice(1)) {
     const m = frame.exec(line.trim());
     if (!m) continue;
-    let file = m[1];
-    if (file.startsWith('file://')) file = fileURLToPath(file);
-    if (file.startsWith('node:') || file.includes(`${path.sep}node_modules${path.sep}`)) continue;
+    const file = pathOf(m[1]);
+    if (file.startsWith('node:') || file.includes('/node_modules/')) continue;
     if (srcDir && file.startsWith(srcDir)) continue;
-    return `${path.relative(process.cwd(), file) || file}:${m[2]}:${m[3]}`;
+    const shown = cwd && file.startsWith(`${cwd}/`) ? file.slice(cwd.length + 1) : file;
+    return `${shown}:${m[2]}:${m[3]}`;
   }
   return undefined;
 }

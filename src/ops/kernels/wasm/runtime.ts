@@ -38,6 +38,9 @@ export function createWasmMemory(initialPages: number): WebAssembly.Memory {
   return new WebAssembly.Memory({ initial: initialPages, maximum: MAXIMUM_PAGES, shared });
 }
 
+/** Environment switches, where there is an environment (Node); none in a browser. */
+const env: Record<string, string | undefined> = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+
 /** The largest memory: 4 GiB (a shared memory must declare its maximum). */
 export const MAXIMUM_PAGES = 65536;
 
@@ -65,13 +68,13 @@ function enableRelaxedSimd(): void {
 function compileOnce(): { module: WebAssembly.Module; features: WasmFeatures } | null {
   if (compiled !== undefined) return compiled;
   compiled = null;
-  if (typeof WebAssembly !== 'object' || process.env.DELTAGRAPH_NO_WASM === '1') return compiled;
+  if (typeof WebAssembly !== 'object' || env.DELTAGRAPH_NO_WASM === '1') return compiled;
   let fmaBytes = moduleBytes(true);
   if (!WebAssembly.validate(fmaBytes)) {
     enableRelaxedSimd();
     if (!WebAssembly.validate(fmaBytes)) fmaBytes = new Uint8Array(0);
   }
-  if (fmaBytes.length > 0 && process.env.DELTAGRAPH_NO_FMA !== '1') {
+  if (fmaBytes.length > 0 && env.DELTAGRAPH_NO_FMA !== '1') {
     compiled = { module: new WebAssembly.Module(fmaBytes), features: { simd: true, fma: true, threads: false } };
     return compiled;
   }
@@ -87,7 +90,7 @@ export function wasmFeatures(): WasmFeatures {
 }
 
 function threadsWanted(): boolean {
-  return shared && process.env.DELTAGRAPH_THREADS !== '1';
+  return shared && env.DELTAGRAPH_THREADS !== '1';
 }
 
 /** Multiplies smaller than this many multiply-adds stay on one thread: below it the split did not pay (W1 measured slower split). */
