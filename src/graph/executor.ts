@@ -69,10 +69,11 @@ export class Program {
     const feeds: Record<string, Feed> = {};
     for (const [name, shape] of Object.entries(shapes)) feeds[name] = { data: { length: shape.reduce((a, b) => a * b, 1) }, shape };
     const plan = this.planFor(feeds);
+    const byName = new Map(plan.inputs.map((i) => [i.name, i])); // looked up on every batch
     return {
       input: (name: string) => {
         plan.bindIfStale();
-        const input = plan.inputs.find((i) => i.name === name);
+        const input = byName.get(name);
         if (!input) throw new RunError(`prepare: '${name}' is not an input this program reads (${this.inputNames.join(', ')})`);
         return input.view;
       },

@@ -162,8 +162,8 @@ export class Plan {
       const def = getOp(node.op);
       const overwritable = def.elementwise || (def.overwrites !== undefined && node.inputs[def.overwrites] === param);
       if (!overwritable || owner.get(value) !== value || outputs.has(param) || values.has(param) || inPlace.has(value)) continue;
-      const readers = [...position].filter(([id]) => owner.get(id) !== undefined && nodes[id].inputs.some((i) => owner.get(i) === param));
-      if (readers.every(([, at]) => at <= position.get(value)!)) inPlace.set(value, param);
+      // lastUse of the parameter is its last reader (itself or through an alias).
+      if ((lastUse.get(param) ?? -1) <= position.get(value)!) inPlace.set(value, param);
     }
 
     // Simulate the run: allocate each result when made, free it after its last reader.

@@ -332,7 +332,8 @@ export class Model {
     let program = this.trainSteps.get(key);
     if (program) return program;
     const g = this.graph;
-    const params = g.trainableParameters.filter((p) => ancestors(g.ir().nodes, [compiled.loss.id]).includes(p.id));
+    const onLossPath = new Set(ancestors(g.ir().nodes, [compiled.loss.id]));
+    const params = g.trainableParameters.filter((p) => onLossPath.has(p.id));
     let grads = grad(compiled.loss, params);
     const l2 = compiled.config.l2 ?? 0;
     // Nielsen's L2 on weights (not biases): the gradient gains (λ/n)·W.

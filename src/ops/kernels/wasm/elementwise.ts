@@ -21,17 +21,20 @@ const binaryOps = {
 export type BinaryOpName = keyof typeof binaryOps;
 export const wasmBinaryOps = Object.keys(binaryOps) as BinaryOpName[];
 
-/** Each unary op as vector code (x on the stack → result) and scalar code. */
+/** Emits code turning the value on the stack into the result, given v128 and f32 scratch locals. */
+type UnaryEmit = (f: FunctionBuilder, v: Local, x: Local) => unknown;
+
+/** Each unary op as vector code and scalar code. */
 const unaryOps = {
   neg: { simd: (f: FunctionBuilder) => f.simdOp(0xe1), scalar: (f: FunctionBuilder) => f.scalarOp(0x8c) },
   abs: { simd: (f: FunctionBuilder) => f.simdOp(0xe0), scalar: (f: FunctionBuilder) => f.scalarOp(0x8b) },
   sqrt: { simd: (f: FunctionBuilder) => f.simdOp(0xe3), scalar: (f: FunctionBuilder) => f.scalarOp(0x91) },
-  // max(x, 0) with NaN → 0 as the JS kernel: pmax(0, x) = 0 < x ? x : 0
-  square: { simd: (f: FunctionBuilder) => f.setScratch().getScratch().getScratch().simdOp(0xe6), scalar: (f: FunctionBuilder) => f.setScalarScratch().getScalarScratch().getScalarScratch().f32Mul() },
+  square: { simd: (f: FunctionBuilder, v: Local) => f.tee(v).get(v).simdOp(0xe6), scalar: (f: FunctionBuilder, _: Local, x: Local) => f.tee(x).get(x).f32Mul() },
   // x > 0 ? 1 : 0: the comparison's all-ones mask ANDed with 1.0
-  step: { simd: (f: FunctionBuilder) => f.setScratch().getScratch().v128Zero().simdOp(0x44).f32Const(1).f32x4Splat().simdOp(0x4e), scalar: (f: FunctionBuilder) => f.f32Const(0).scalarOp(0x5e).scalarOp(0xb3) },
-  relu: { simd: (f: FunctionBuilder) => f.setScratch().v128Zero().getScratch().simdOp(0xeb), scalar: (f: FunctionBuilder) => f.f32Const(0).scalarOp(0x97) },
-} as const;
+  step: { simd: (f: FunctionBuilder) => f.v128Zero().simdOp(0x44).f32Const(1).f32x4Splat().simdOp(0x4e), scalar: (f: FunctionBuilder) => f.f32Const(0).scalarOp(0x5e).scalarOp(0xb3) },
+  // max(x, 0) with NaN → 0 as the JS kernel: pmax(0, x) = 0 < x ? x : 0
+  relu: { simd: (f: FunctionBuilder, v: Local) => f.set(v).v128Zero().get(v).simdOp(0xeb), scalar: (f: FunctionBuilder) => f.f32Const(0).scalarOp(0x97) },
+} satisfies Record<string, { simd: UnaryEmit; scalar: UnaryEmit }>;
 
 /**
  * e^x of the v128 on the stack, four lanes: x clamped to [−87.3, 88.7], k = round(x·log2 e),
@@ -134,20 +137,20 @@ function unaryFunction(name: keyof typeof unaryOps): FunctionBuilder {
   const f = new FunctionBuilder(name, [i32, i32, i32]);
   const [x, out, n] = [0, 1, 2].map((k) => f.param(k));
   const [i, n4] = [f.local(i32), f.local(i32)];
-  f.scratch = f.local(v128);
-  f.scalarScratch = f.local(f32);
-  const op = unaryOps[name];
+  // Scratch locals for ops that need their operand twice.
+  const [v, sx] = [f.local(v128), f.local(f32)];
+  const op: { simd: UnaryEmit; scalar: UnaryEmit } = unaryOps[name];
   f.get(n).i32(-4).i32And().i32(2).i32Shl().set(n4);
   f.forLoop(i, () => f.i32(0), () => f.get(n4), 16, () => {
     f.get(out).get(i).i32Add();
     f.get(x).get(i).i32Add().v128Load();
-    op.simd(f);
+    op.simd(f, v, sx);
     f.v128Store();
   });
   f.forLoop(i, () => f.get(n4), () => f.get(n).i32(2).i32Shl(), 4, () => {
     f.get(out).get(i).i32Add();
     f.get(x).get(i).i32Add().f32Load();
-    op.scalar(f);
+    op.scalar(f, v, sx);
     f.f32Store();
   });
   return f;

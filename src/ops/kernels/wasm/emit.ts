@@ -63,21 +63,6 @@ export class FunctionBuilder {
     return (this.params.length + this.locals.length - 1) as Local;
   }
 
-  /** A v128 local some instruction sequences need (set by the function that uses them). */
-  scratch: Local | null = null;
-  setScratch(): this {
-    return this.set(this.scratch!);
-  }
-  getScratch(): this {
-    return this.get(this.scratch!);
-  }
-  scalarScratch: Local | null = null;
-  setScalarScratch(): this {
-    return this.set(this.scalarScratch!);
-  }
-  getScalarScratch(): this {
-    return this.get(this.scalarScratch!);
-  }
   /** A one-byte scalar instruction by its opcode (f32.sub 0x93, f32.div 0x95, f32.neg 0x8c, …). */
   scalarOp(code: number): this {
     return this.op(code);
