@@ -45,6 +45,8 @@ export class Plan {
   private copies: [FloatArray, FloatArray][] = [];
   private updateCopies: [FloatArray, FloatArray][] = [];
   private places = new Map<number, Place>();
+  /** Working memory of the kernels that ask for it (see OpDef.scratch), free again after the call. */
+  private scratch = new Map<number, Place>();
   /** Offsets of the copies of outputs that this program's updates overwrite. */
   private snapshotAt = new Map<number, number>();
   private generation = -1;
@@ -173,9 +175,17 @@ export class Plan {
     let fixed = 0;
     let unshared = 0;
     const fixedAt = new Map<number, number>();
+    const scratchAt = new Map<number, number>();
     for (const id of this.schedule) {
       const node = nodes[id];
       const size = roundUp(this.sizeOf(id));
+      const scratch = roundUp(this.scratchOf(node));
+      if (scratch > 0) {
+        // Allocated after the output and freed with the inputs, so it overlaps neither.
+        scratchAt.set(id, pool.alloc(scratch));
+        unshared += scratch;
+        (freeAt.get(position.get(id)!) ?? freeAt.set(position.get(id)!, []).get(position.get(id)!)!).push(-1 - id);
+      }
       if (owner.get(id) === id && node.op !== 'parameter' && !inPlace.has(id)) {
         if (node.op === 'input' || node.op === 'constant') {
           fixedAt.set(id, fixed);
@@ -187,7 +197,10 @@ export class Plan {
           if (end < forever) (freeAt.get(end) ?? freeAt.set(end, []).get(end)!).push(id);
         }
       }
-      for (const done of freeAt.get(position.get(id)!) ?? []) pool.free(workspace.get(done)!, roundUp(this.sizeOf(done)));
+      for (const done of freeAt.get(position.get(id)!) ?? []) {
+        if (done < 0) pool.free(scratchAt.get(-1 - done)!, roundUp(this.scratchOf(nodes[-1 - done])));
+        else pool.free(workspace.get(done)!, roundUp(this.sizeOf(done)));
+      }
     }
     // An output that is a parameter this program updates is copied out before the update.
     const updated = new Set(this.updates.map(([p]) => p));
@@ -214,6 +227,7 @@ export class Plan {
       }
     }
     for (const [id, at] of this.snapshotAt) this.snapshotAt.set(id, base + at);
+    for (const [id, at] of scratchAt) this.scratch.set(id, { offset: base + fixed + at, size: this.scratchOf(nodes[id]) });
     for (const id of this.schedule) {
       if (nodes[id].op === 'constant') this.memory.view(this.places.get(id)!.offset, this.sizeOf(id)).set(this.ir.data.get(id)!);
     }
@@ -243,6 +257,7 @@ export class Plan {
           node,
           training: this.training,
           wasm: this.memory.wasm,
+          scratch: this.scratch.has(id) ? this.memory.view(this.scratch.get(id)!.offset, this.scratch.get(id)!.size) : this.memory.view(0, 0),
         }),
       );
     }
@@ -259,6 +274,17 @@ export class Plan {
       .filter(([p, v]) => this.places.get(p)!.offset !== this.places.get(v)!.offset)
       .map(([p, v]) => [view(p), view(v)]);
     this.generation = this.memory.generation;
+  }
+
+  private scratchOf(node: Node): number {
+    const def = getOp(node.op);
+    if (!def.scratch || node.inputs.length === 0 || def.alias) return 0;
+    return def.scratch({
+      inputShapes: node.inputs.map((i) => this.shapes.get(i)!),
+      outputShape: this.shapes.get(node.id)!,
+      attrs: node.attrs,
+      wasm: this.memory.wasm !== null,
+    });
   }
 
   private sizeOf(id: number): number {

@@ -6,6 +6,7 @@ import { RuleError } from '../graph/errors.ts';
 import { formatShape, type Shape } from '../graph/shape.ts';
 import type { Tensor } from '../graph/tensor.ts';
 import { matMulInto } from './kernels/matmul.ts';
+import { matMulScratch } from './kernels/wasm/matmul-driver.ts';
 import { registerOp } from './registry.ts';
 
 type MatMulAttrs = { transposeA: boolean; transposeB: boolean };
@@ -38,14 +39,13 @@ registerOp<MatMulAttrs>({
   arity: 2,
   doc: 'matrix product op(a)·op(b), op = optional transpose',
   shape: matMulShape,
-  kernel: ({ inputs: [a, b], output, inputShapes: [sa], outputShape: [m, n], attrs: { transposeA, transposeB }, wasm }) => {
+  scratch: ({ inputShapes: [sa], outputShape: [m, n], attrs: { transposeA, transposeB }, wasm }) =>
+    wasm ? matMulScratch(m, n, transposeA ? sa[0] : sa[1], transposeA, transposeB, false) : 0,
+  kernel: ({ inputs: [a, b], output, inputShapes: [sa], outputShape: [m, n], attrs: { transposeA, transposeB }, wasm, scratch }) => {
     const k = transposeA ? sa[0] : sa[1];
-    if (wasm && !(transposeA && transposeB)) {
-      const [pa, pb, pc] = [a.byteOffset, b.byteOffset, output.byteOffset];
-      if (transposeB) return () => wasm.gemmNT(pa, pb, pc, m, n, k);
-      // A(r, p) at r·sar + p·sap: A·B reads rows of A, Aᵀ·B reads its columns.
-      const [sar, sap] = transposeA ? [1, m] : [k, 1];
-      return () => wasm.gemm(pa, pb, pc, m, n, k, sar, sap);
+    if (wasm) {
+      const [pa, pb, pc, ps] = [a.byteOffset, b.byteOffset, output.byteOffset, scratch.byteOffset];
+      return () => wasm.matMul(pa, pb, pc, m, n, k, transposeA, transposeB, ps);
     }
     return () => matMulInto(a, b, output, m, k, n, transposeA, transposeB);
   },
@@ -69,15 +69,16 @@ registerOp<MatMulAttrs>({
     }
     return c;
   },
-  kernel: ({ inputs: [c, a, b, s], output, inputShapes: [, sa], outputShape: [m, n], attrs: { transposeA, transposeB }, wasm }) => {
+  scratch: ({ inputShapes: [, sa], outputShape: [m, n], attrs: { transposeA, transposeB }, wasm }) =>
+    wasm ? matMulScratch(m, n, transposeA ? sa[0] : sa[1], transposeA, transposeB, true) : 0,
+  kernel: ({ inputs: [c, a, b, s], output, inputShapes: [, sa], outputShape: [m, n], attrs: { transposeA, transposeB }, wasm, scratch }) => {
     const k = transposeA ? sa[0] : sa[1];
     const inPlace = output.byteOffset === c.byteOffset && output.buffer === c.buffer;
-    if (wasm && !transposeB) {
-      const [pa, pb, pc] = [a.byteOffset, b.byteOffset, output.byteOffset];
-      const [sar, sap] = transposeA ? [1, m] : [k, 1];
+    if (wasm) {
+      const [pa, pb, pc, ps] = [a.byteOffset, b.byteOffset, output.byteOffset, scratch.byteOffset];
       return () => {
         if (!inPlace) output.set(c);
-        wasm.gemmAcc(pa, pb, pc, m, n, k, sar, sap, -s[0]);
+        wasm.matMul(pa, pb, pc, m, n, k, transposeA, transposeB, ps, -s[0]);
       };
     }
     const product = new Float64Array(m * n); // made once per plan

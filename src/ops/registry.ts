@@ -27,6 +27,16 @@ export interface KernelContext<A extends Attrs = Attrs> {
    * SIMD is available), else null. Pointers are the views' byteOffsets.
    */
   readonly wasm: WasmKernels | null;
+  /** Working memory the op asked for with `scratch` (free for the duration of the call), else empty. */
+  readonly scratch: FloatArray;
+}
+
+/** What `scratch` is asked with: the shapes and whether the WebAssembly kernels run. */
+export interface ScratchContext<A extends Attrs = Attrs> {
+  readonly inputShapes: readonly (readonly number[])[];
+  readonly outputShape: readonly number[];
+  readonly attrs: A;
+  readonly wasm: boolean;
 }
 
 /**
@@ -74,6 +84,8 @@ export interface OpDef<A extends Attrs = Attrs> {
   readonly elementwise?: boolean;
   /** The output may be written over this input (element i reads its element i only). */
   readonly overwrites?: number;
+  /** Elements of working memory the kernel needs beyond its output (e.g. packed operands). */
+  readonly scratch?: (ctx: ScratchContext<A>) => number;
   /** Impure ops (random ones) are never merged with an identical-looking node. */
   readonly impure?: boolean;
   /** One line for docs and the gradcheck table. */

@@ -97,6 +97,9 @@ export class FunctionBuilder {
   i32Mul(): this {
     return this.op(0x6c);
   }
+  i32DivU(): this {
+    return this.op(0x6e);
+  }
   i32Shl(): this {
     return this.op(0x74);
   }
@@ -109,6 +112,9 @@ export class FunctionBuilder {
   }
   i32LtS(): this {
     return this.op(0x48);
+  }
+  i32Eq(): this {
+    return this.op(0x46);
   }
   i32Eqz(): this {
     return this.op(0x45);

@@ -5,7 +5,8 @@
  * WebAssembly SIMD is missing altogether, `wasmKernels` is null and the JS kernels run.
  */
 import { encodeModule } from './emit.ts';
-import { gemmFunction, gemmNTFunction } from './matmul.ts';
+import { gemmFunction, gemmNTFunction, gemmPackedFunction, packBFunction } from './matmul.ts';
+import { matMulDriver, SPLIT_MACS, type MatMulExports, type MatMulKernel } from './matmul-driver.ts';
 import { elementwiseFunctions } from './elementwise.ts';
 import { startHelper, type Helper } from './threads.ts';
 
@@ -13,12 +14,8 @@ export type BinaryKernel = (a: number, b: number, out: number, rows: number, col
 export type UnaryKernel = (x: number, out: number, n: number) => void;
 
 export interface WasmKernels {
-  /** C = Σ_p A(r,p)·B[p,:]; see matmul.ts. Byte pointers, element counts and strides. */
-  gemm(a: number, b: number, c: number, m: number, n: number, k: number, sar: number, sap: number): void;
-  /** C ← C + alpha·(the gemm product); see matmul.ts. */
-  gemmAcc(a: number, b: number, c: number, m: number, n: number, k: number, sar: number, sap: number, alpha: number): void;
-  /** C = A·Bᵀ; see matmul.ts. */
-  gemmNT(a: number, b: number, c: number, m: number, n: number, k: number): void;
+  /** C = op(A)·op(B) (or C += alpha·…), any form, the kernel and thread split picked by shape; see matmul-driver.ts. */
+  matMul: MatMulKernel;
   /** Binary ops by `<op>_<ac><bc>` and unary ops by name; see elementwise.ts. */
   readonly binary: Readonly<Record<string, BinaryKernel>>;
   readonly unary: Readonly<Record<string, UnaryKernel>>;
@@ -48,7 +45,15 @@ export const MAXIMUM_PAGES = 65536;
 const shared = typeof SharedArrayBuffer !== 'undefined';
 
 function moduleBytes(fma: boolean): Uint8Array<ArrayBuffer> {
-  const functions = [gemmFunction({ fma }), gemmFunction({ fma, accumulate: true }), gemmNTFunction({ fma }), ...elementwiseFunctions()];
+  const functions = [
+    gemmFunction({ fma }),
+    gemmFunction({ fma, accumulate: true }),
+    gemmNTFunction({ fma }),
+    packBFunction(),
+    gemmPackedFunction({ fma }),
+    gemmPackedFunction({ fma, accumulate: true }),
+    ...elementwiseFunctions(),
+  ];
   return encodeModule(functions, { minimumPages: 1, shared, maximumPages: MAXIMUM_PAGES });
 }
 
@@ -93,55 +98,22 @@ function threadsWanted(): boolean {
   return shared && env.DELTAGRAPH_THREADS !== '1';
 }
 
-/** Multiplies smaller than this many multiply-adds stay on one thread: below it the split did not pay (W1 measured slower split). */
-const SPLIT_MACS = 1 << 20;
-
 /** The kernels bound to `memory`, or null when WebAssembly SIMD is not available. */
 export function wasmKernels(memory: WebAssembly.Memory, options: { threads?: boolean } = {}): WasmKernels | null {
   const c = compileOnce();
   if (!c) return null;
   const exports = new WebAssembly.Instance(c.module, { env: { memory } }).exports as Record<string, (...args: number[]) => void>;
   const pick = (test: (name: string) => boolean) => Object.fromEntries(Object.entries(exports).filter(([k]) => test(k)));
-  const [gemm, gemmAcc, gemmNT] = [exports.gemm, exports.gemmAcc, exports.gemmNT];
   // The helper thread starts with the first multiply large enough to split (W1-sized work never has one).
   let helper: Helper | null | undefined = threadsWanted() && options.threads !== false ? undefined : null;
-  const helperFor = (macs: number, m: number): Helper | null => {
-    if (macs < SPLIT_MACS || m < 5 || helper === null) return null;
+  const helperFor = (macs: number): Helper | null => {
+    if (macs < SPLIT_MACS || helper === null) return null;
     return (helper ??= startHelper(c.module, memory));
   };
-  const elementwise = {
-    binary: pick((k) => /_\d\d$/.test(k)),
-    unary: pick((k) => !/_\d\d$/.test(k) && !k.startsWith('gemm') && k !== 'sumRows'),
-    sumRows: exports.sumRows,
-  };
-  if (helper === null) return { gemm, gemmAcc, gemmNT, ...elementwise };
-  // Split C by rows: this thread takes the first ~half (a multiple of 4 rows), the helper the rest.
-  const split = (m: number) => Math.max(4, Math.round(m / 8) * 4);
   return {
-    gemm(a, b, cc, m, n, k, sar, sap) {
-      const helper = helperFor(m * n * k, m);
-      if (!helper) return gemm(a, b, cc, m, n, k, sar, sap);
-      const h = split(m);
-      helper.start(1, [a + 4 * h * sar, b, cc + 4 * h * n, m - h, n, k, sar, sap]);
-      gemm(a, b, cc, h, n, k, sar, sap);
-      helper.wait();
-    },
-    gemmAcc(a, b, cc, m, n, k, sar, sap, alpha) {
-      const helper = helperFor(m * n * k, m);
-      if (!helper) return gemmAcc(a, b, cc, m, n, k, sar, sap, alpha);
-      const h = split(m);
-      helper.start(3, [a + 4 * h * sar, b, cc + 4 * h * n, m - h, n, k, sar, sap], alpha);
-      gemmAcc(a, b, cc, h, n, k, sar, sap, alpha);
-      helper.wait();
-    },
-    gemmNT(a, b, cc, m, n, k) {
-      const helper = helperFor(m * n * k, m);
-      if (!helper) return gemmNT(a, b, cc, m, n, k);
-      const h = split(m);
-      helper.start(2, [a + 4 * h * k, b, cc + 4 * h * n, m - h, n, k]);
-      gemmNT(a, b, cc, h, n, k);
-      helper.wait();
-    },
-    ...elementwise,
+    matMul: matMulDriver(exports as unknown as MatMulExports, helperFor),
+    binary: pick((k) => /_\d\d$/.test(k)),
+    unary: pick((k) => !/_\d\d$/.test(k) && !/^(gemm|packB)/.test(k) && k !== 'sumRows'),
+    sumRows: exports.sumRows,
   };
 }

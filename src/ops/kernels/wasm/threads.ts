@@ -1,27 +1,27 @@
 /**
  * A helper thread for large matrix multiplies. The helper instantiates the same compiled module
- * over the same shared WebAssembly.Memory; a multiply is split by rows of C, the caller doing
- * the first part and the helper the rest, so the result is bit for bit the one a single thread
- * gives. The two sides meet through a small shared control block: the helper spins on it for a
- * while before it sleeps (a sleep–wake round trip costs 60–70 µs here, a spin under 1 µs).
+ * over the same shared WebAssembly.Memory and runs a queue of calls of its exports that the
+ * caller posts (the caller does the other part of the work meanwhile), so the result is bit for
+ * bit the one a single thread gives. The two sides meet through a small shared control block:
+ * the helper spins on it for a while before it sleeps (a sleep–wake round trip costs 60–70 µs
+ * here, a spin under 1 µs).
  */
 
-/** Control block (Int32Array): [posted, done, op, args…]; a float argument (alpha) at ALPHA. */
+/** Int32 view: [posted, done]; from byte 8 a Float64 view: [calls, (export, args × ARGS)…]. */
 const POSTED = 0;
 const DONE = 1;
-const OP = 2;
-const ARGS = 3;
-const GEMM = 1;
-const GEMM_ACC = 3;
-const ALPHA = 12;
+/** Arguments per call (the widest kernel takes 11: pointers and sizes are exact as doubles, alpha too). */
+const ARGS = 11;
+const MAX_CALLS = 4;
 
 // The helper's code, as a string so it runs the same under node, tsx and test runners.
 const helperSource = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, control } = workerData;
 const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const c = new Int32Array(control);
-const cf = new Float32Array(control);
+const fns = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => k[e.name]);
+const c = new Int32Array(control, 0, 2);
+const f = new Float64Array(control, 8);
 let seen = 0;
 for (;;) {
   let spins = 0;
@@ -29,10 +29,9 @@ for (;;) {
     if (++spins > 200000) { Atomics.wait(c, ${POSTED}, seen); spins = 0; }
   }
   seen = Atomics.load(c, ${POSTED});
-  const op = c[${OP}];
-  if (op === ${GEMM}) k.gemm(c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10]);
-  else if (op === ${GEMM_ACC}) k.gemmAcc(c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], cf[${ALPHA}]);
-  else k.gemmNT(c[3], c[4], c[5], c[6], c[7], c[8]);
+  for (let call = 0, at = 1; call < f[0]; call++, at += ${ARGS + 1}) {
+    fns[f[at]](f[at + 1], f[at + 2], f[at + 3], f[at + 4], f[at + 5], f[at + 6], f[at + 7], f[at + 8], f[at + 9], f[at + 10], f[at + 11]);
+  }
   Atomics.store(c, ${DONE}, seen);
   Atomics.notify(c, ${DONE});
 }
@@ -44,8 +43,10 @@ interface WorkerLike {
 }
 
 export interface Helper {
-  /** Runs gemm (op 1), gemmNT (op 2) or gemmAcc (op 3, with alpha) on the helper; `wait()` returns when it is done. */
-  start(op: 1 | 2 | 3, args: readonly number[], alpha?: number): void;
+  /** Queues a call of the module's export `name` (at most 4 per post, 11 numeric arguments). */
+  queue(name: string, ...args: number[]): void;
+  /** Starts the queued calls on the helper; `wait()` returns when they are done. */
+  post(): void;
   wait(): void;
 }
 
@@ -57,17 +58,28 @@ export function startHelper(module: WebAssembly.Module, memory: WebAssembly.Memo
     | { Worker: new (code: string, options: { eval: boolean; workerData: unknown }) => WorkerLike }
     | undefined;
   if (!threads) return null;
-  const control = new SharedArrayBuffer(16 * 4);
-  const c = new Int32Array(control);
-  const cf = new Float32Array(control);
+  const control = new SharedArrayBuffer(8 + 8 * (1 + MAX_CALLS * (ARGS + 1)));
+  const c = new Int32Array(control, 0, 2);
+  const f = new Float64Array(control, 8);
+  const index = new Map(
+    WebAssembly.Module.exports(module)
+      .filter((e) => e.kind === 'function')
+      .map((e, i) => [e.name, i]),
+  );
   const worker = new threads.Worker(helperSource, { eval: true, workerData: { module, memory, control } });
   worker.unref(); // an idle helper never keeps the process alive
   let posted = 0;
+  let calls = 0;
   return {
-    start(op, args, alpha = 0) {
-      c[OP] = op;
-      cf[ALPHA] = alpha;
-      for (let i = 0; i < args.length; i++) c[ARGS + i] = args[i];
+    queue(name, ...args) {
+      const at = 1 + calls * (ARGS + 1);
+      f[at] = index.get(name)!;
+      for (let i = 0; i < ARGS; i++) f[at + 1 + i] = i < args.length ? args[i] : 0;
+      calls++;
+    },
+    post() {
+      f[0] = calls;
+      calls = 0;
       Atomics.store(c, POSTED, ++posted);
       Atomics.notify(c, POSTED);
     },
@@ -82,4 +94,3 @@ export function startHelper(module: WebAssembly.Module, memory: WebAssembly.Memo
     },
   };
 }
-
