@@ -167,6 +167,10 @@ export class FunctionBuilder {
   v128Zero(): this {
     return this.simd(0x0c, ...new Array<number>(16).fill(0));
   }
+  /** A constant vector of four i32 lanes. */
+  i32x4Const(lanes: readonly [number, number, number, number]): this {
+    return this.simd(0x0c, ...new Uint8Array(Int32Array.from(lanes).buffer));
+  }
 
   /** `if (condition) body()`, the condition an i32 left on the stack by `condition`. */
   ifThen(condition: () => void, body: () => void): this {

@@ -212,12 +212,14 @@ export const PANEL = 8;
  * `packB(b, out, K, N, sbr, sbc)`: B(p, j), at element p·sbr + j·sbc, into panels of 8 columns,
  * panel q holding rows p = 0..K−1 of columns 8q..8q+7 contiguously ([⌈N/8⌉][K][8]), columns
  * past N as zeros. Row-major B (sbc = 1) is copied 8 floats at a time; any other layout (Bᵀ
- * stored N×K: sbr = 1, sbc = K) is gathered element by element along its rows.
+ * stored N×K: sbr = 1, sbc = K) is gathered element by element along its rows. Row-major reads
+ * may go up to 7 floats past B (inside Memory's slack); those lanes are cleared.
  */
 export function packBFunction(): FunctionBuilder {
   const f = new FunctionBuilder('packB', [i32, i32, i32, i32, i32, i32]);
   const [b, out, K, N, sbr, sbc] = [0, 1, 2, 3, 4, 5].map((k) => f.param(k));
   const [q, p, t, src, dst, N8, rowB, colB, rem] = Array.from({ length: 9 }, () => f.local(i32));
+  const mask = [f.local(v128), f.local(v128)];
   f.get(N).i32(-8).i32And().set(N8);
   f.get(sbr).i32(2).i32Shl().set(rowB);
   f.get(sbc).i32(2).i32Shl().set(colB);
@@ -252,17 +254,32 @@ export function packBFunction(): FunctionBuilder {
     () => f.get(rem),
     () => {
       f.get(b).get(N8).get(colB).i32Mul().i32Add().set(src);
-      f.forLoop(p, () => f.i32(0), () => f.get(K), 1, () => {
-        f.get(dst).v128Zero().v128Store(0);
-        f.get(dst).v128Zero().v128Store(16);
-        f.forLoop(t, () => f.i32(0), () => f.get(rem), 1, () => {
-          f.get(dst).get(t).i32(2).i32Shl().i32Add();
-          f.get(src).get(t).get(colB).i32Mul().i32Add().f32Load();
-          f.f32Store();
-        });
-        f.get(src).get(rowB).i32Add().set(src);
-        f.get(dst).i32(32).i32Add().set(dst);
-      });
+      f.ifElse(
+        () => f.get(sbc).i32(1).i32Eq(),
+        () => {
+          // Eight floats per row, those past N cleared by lane masks (the loads past a row stay
+          // inside the memory's slack after the last one).
+          f.i32x4Const([0, 1, 2, 3]).get(rem).simdOp(0x11).simdOp(0x39).set(mask[0]);
+          f.i32x4Const([4, 5, 6, 7]).get(rem).simdOp(0x11).simdOp(0x39).set(mask[1]);
+          f.forLoop(p, () => f.i32(0), () => f.get(K), 1, () => {
+            for (let v = 0; v < 2; v++) f.get(dst).get(src).v128Load(16 * v).get(mask[v]).simdOp(0x4e).v128Store(16 * v);
+            f.get(src).get(rowB).i32Add().set(src);
+            f.get(dst).i32(32).i32Add().set(dst);
+          });
+        },
+        () =>
+          f.forLoop(p, () => f.i32(0), () => f.get(K), 1, () => {
+            f.get(dst).v128Zero().v128Store(0);
+            f.get(dst).v128Zero().v128Store(16);
+            f.forLoop(t, () => f.i32(0), () => f.get(rem), 1, () => {
+              f.get(dst).get(t).i32(2).i32Shl().i32Add();
+              f.get(src).get(t).get(colB).i32Mul().i32Add().f32Load();
+              f.f32Store();
+            });
+            f.get(src).get(rowB).i32Add().set(src);
+            f.get(dst).i32(32).i32Add().set(dst);
+          }),
+      );
     },
   );
   return f;
