@@ -7,10 +7,12 @@
 import { encodeModule } from './emit.ts';
 import { gemmFunction, gemmNTFunction } from './matmul.ts';
 import { elementwiseFunctions } from './elementwise.ts';
+import { fusedFunctions, fusedKernelNames } from './fused.ts';
 import { startHelper, type Helper } from './threads.ts';
 
 export type BinaryKernel = (a: number, b: number, out: number, rows: number, cols: number, ars: number, brs: number) => void;
 export type UnaryKernel = (x: number, out: number, n: number) => void;
+export type FusedKernel = (...pointersAndCounts: number[]) => void;
 
 export interface WasmKernels {
   /** C = Σ_p A(r,p)·B[p,:]; see matmul.ts. Byte pointers, element counts and strides. */
@@ -24,6 +26,8 @@ export interface WasmKernels {
   readonly unary: Readonly<Record<string, UnaryKernel>>;
   /** out[j] = Σ_r x[r·cols + j]; see elementwise.ts. */
   sumRows(x: number, out: number, rows: number, cols: number): void;
+  /** Kernels of fused ops by name; see fused.ts. */
+  readonly fused: Readonly<Record<string, FusedKernel>>;
 }
 
 export interface WasmFeatures {
@@ -48,7 +52,7 @@ export const MAXIMUM_PAGES = 65536;
 const shared = typeof SharedArrayBuffer !== 'undefined';
 
 function moduleBytes(fma: boolean): Uint8Array<ArrayBuffer> {
-  const functions = [gemmFunction({ fma }), gemmFunction({ fma, accumulate: true }), gemmNTFunction({ fma }), ...elementwiseFunctions()];
+  const functions = [gemmFunction({ fma }), gemmFunction({ fma, accumulate: true }), gemmNTFunction({ fma }), ...elementwiseFunctions(), ...fusedFunctions()];
   return encodeModule(functions, { minimumPages: 1, shared, maximumPages: MAXIMUM_PAGES });
 }
 
@@ -111,8 +115,9 @@ export function wasmKernels(memory: WebAssembly.Memory, options: { threads?: boo
   };
   const elementwise = {
     binary: pick((k) => /_\d\d$/.test(k)),
-    unary: pick((k) => !/_\d\d$/.test(k) && !k.startsWith('gemm') && k !== 'sumRows'),
+    unary: pick((k) => !/_\d\d$/.test(k) && !k.startsWith('gemm') && k !== 'sumRows' && !fusedKernelNames.includes(k)),
     sumRows: exports.sumRows,
+    fused: pick((k) => fusedKernelNames.includes(k)),
   };
   if (helper === null) return { gemm, gemmAcc, gemmNT, ...elementwise };
   // Split C by rows: this thread takes the first ~half (a multiple of 4 rows), the helper the rest.
