@@ -1,5 +1,6 @@
 /**
- * Neural-network ops along the class axis: softmax, logSoftmax, softmaxCrossEntropy, oneHot.
+ * Neural-network ops along the class axis: softmax, logSoftmax, softmaxCrossEntropy, oneHot, and
+ * softmaxCrossEntropyGrad (made by a pass).
  * softmaxCrossEntropy is one op so that it is stable at any logits and its gradient is the
  * classic softmax(z) − y (BP1 for a softmax output), not a chain through log and exp.
  */
