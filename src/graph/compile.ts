@@ -8,7 +8,7 @@ import { GraphError } from './errors.ts';
 import { ancestors, describeNode } from './ir.ts';
 import { Memory, type Precision } from './memory.ts';
 import { Program } from './executor.ts';
-import { optimize } from './passes/index.ts';
+import { optimize, passNames, type PassName } from './passes/index.ts';
 import { formatShape, sameShape } from './shape.ts';
 import { callSite } from './site.ts';
 import type { Tensor } from './tensor.ts';
@@ -30,6 +30,11 @@ export interface CompileOptions {
    * has updates, false otherwise.
    */
   training?: boolean;
+  /**
+   * Graph passes to leave out ('fuse-updates', 'fuse-softmax-cross-entropy', 'fuse-dense'): to
+   * hold a fused program against the plain one, or to debug a fused kernel.
+   */
+  skipPasses?: readonly PassName[];
 }
 
 /**
@@ -61,9 +66,12 @@ export function compile(graph: Graph, options: CompileOptions): Program {
   if (options.memory && options.dtype && options.memory.dtype !== options.dtype) {
     throw new GraphError(`compile: dtype '${options.dtype}' differs from the shared memory's '${options.memory.dtype}'`, site);
   }
+  for (const name of options.skipPasses ?? []) {
+    if (!passNames.includes(name)) throw new GraphError(`compile: unknown pass '${String(name)}' in skipPasses; the passes are ${passNames.join(', ')}`, site);
+  }
   const memory = options.memory ?? new Memory(options.dtype ?? 'float32');
   const updateIds = updates.map(([p, v]) => [p.id, v.id] as const);
-  const ir = optimize(graph.ir(), { outputs: outputs.map((t) => t.id), updates: updateIds });
+  const ir = optimize(graph.ir(), { outputs: outputs.map((t) => t.id), updates: updateIds }, options.skipPasses);
   const roots = [...outputs.map((t) => t.id), ...updates.map(([, v]) => v.id)];
   return new Program(
     ir,

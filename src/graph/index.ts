@@ -2,6 +2,7 @@ export { Graph, applyActivation, type Activation, type DenseOptions, type GraphO
 export { Tensor, type TensorLike } from './tensor.ts';
 export { grad, valueAndGrad, reduceToShape, type GradOptions } from './autodiff.ts';
 export { compile, type CompileOptions } from './compile.ts';
+export type { PassName } from './passes/index.ts';
 export { Program, type Feed, type Feeds } from './executor.ts';
 export { Memory, type Precision } from './memory.ts';
 export type { PlanStats } from './plan.ts';

@@ -52,11 +52,17 @@ unary('sign', '−1, 0 or 1 (no gradient)', Math.sign, () => [null]);
 unary('step', '1 where x > 0, else 0 (no gradient)', (x) => (x > 0 ? 1 : 0), () => [null]);
 unary('sigmoid', '1 / (1 + e⁻ˣ)', sigmoid, ({ dy, output: y }) => [dy.mul(y.mul(y.neg().add(1)))]);
 unary('tanh', 'hyperbolic tangent', Math.tanh, ({ dy, output: y }) => [dy.mul(y.square().neg().add(1))]);
-unary('relu', 'max(x, 0)', (x) => (x > 0 ? x : 0), ({ dy, inputs: [x] }) => [dy.mul(x.step())]);
+// From the output (relu(x) > 0 iff x > 0), so the pre-activation is not kept for the backward
+// pass and matMul + bias + relu can be fused.
+unary('relu', 'max(x, 0)', relu, ({ dy, output: y }) => [dy.mul(y.step())]);
 unary('softplus', 'ln(1 + eˣ), stable', (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))), ({ dy, inputs: [x] }) => [dy.mul(x.sigmoid())]);
 
+export function relu(x: number): number {
+  return x > 0 ? x : 0;
+}
+
 /** Stable for large |x|: never exponentiates a large positive number. */
-function sigmoid(x: number): number {
+export function sigmoid(x: number): number {
   if (x >= 0) return 1 / (1 + Math.exp(-x));
   const e = Math.exp(x);
   return e / (1 + e);

@@ -15,8 +15,11 @@ export interface GradientCase {
   order?: 1 | 2;
 }
 
-/** Ops with no gradient by definition (their outputs are piecewise constant or carry no values). */
-export const notDifferentiable = ['input', 'parameter', 'constant', 'sign', 'step', 'equal', 'oneHot', 'count', 'stopGradient', 'dropoutMask'];
+/**
+ * Ops with no gradient by definition (their outputs are piecewise constant or carry no values),
+ * and softmaxCrossEntropyGrad, a gradient made by a pass after autodiff has run.
+ */
+export const notDifferentiable = ['input', 'parameter', 'constant', 'sign', 'step', 'equal', 'oneHot', 'count', 'stopGradient', 'dropoutMask', 'softmaxCrossEntropyGrad'];
 
 const s = (...shape: number[]): GradCheckInput => ({ shape });
 const positive = (...shape: number[]): GradCheckInput => ({ shape, domain: 'positive' });
@@ -87,7 +90,7 @@ function matMulCases(): GradientCase[] {
 const reductionAxes: (number | number[] | undefined)[] = [undefined, 0, 1, 2, -1, [0, 2], [0, 1], [1, 2]];
 
 function fusedCases(): GradientCase[] {
-  return [
+  const updates = [
     [false, false, [3, 5], [5, 4]],
     [true, false, [5, 3], [5, 4]],
     [false, true, [3, 5], [4, 5]],
@@ -97,6 +100,13 @@ function fusedCases(): GradientCase[] {
     inputs: [s(3, 4), s(...(a as number[])), s(...(b as number[])), s()],
     build: (c: Tensor, x: Tensor, y: Tensor, k: Tensor) => c.graph.apply('subScaledMatMul', [c, x, y, k], { transposeA: tA, transposeB: tB }),
   }));
+  const dense = (['linear', 'relu', 'sigmoid'] as const).map((activation) => ({
+    op: 'matMulBiasActivation',
+    label: `${activation}(x·W + b)`,
+    inputs: [s(3, 5), s(5, 4), s(4)],
+    build: (x: Tensor, w: Tensor, b: Tensor) => x.graph.apply('matMulBiasActivation', [x, w, b], { activation }),
+  }));
+  return [...updates, ...dense];
 }
 
 function reductionCases(): GradientCase[] {

@@ -5,6 +5,7 @@
 import { RuleError } from '../graph/errors.ts';
 import { formatShape, type Shape } from '../graph/shape.ts';
 import type { Tensor } from '../graph/tensor.ts';
+import { relu, sigmoid } from './elementwise.ts';
 import { matMulInto } from './kernels/matmul.ts';
 import { matMulScratch } from './kernels/wasm/matmul-driver.ts';
 import { registerOp } from './registry.ts';
@@ -91,5 +92,56 @@ registerOp<MatMulAttrs>({
   vjp: ({ dy, inputs: [c, a, b, s], attrs }) => {
     const [da, db] = matMulVjp(dy.mul(s).neg(), a, b, attrs);
     return [dy, da, db, dy.mul(a.matMul(b, attrs.transposeA, attrs.transposeB)).sum().neg().reshape(s.shape.map(() => 1))];
+  },
+});
+
+/** The activations a fused dense layer applies, with the same formulas as the unfused ops. */
+const activations = { linear: (x: number) => x, relu, sigmoid };
+export type DenseActivation = keyof typeof activations;
+
+/**
+ * act(x·W + b) with b a row added to every row: a dense layer in one op, the product's buffer
+ * taking the bias and the activation in place. Made by the fuse-dense pass from
+ * act(add(matMul(x, W), b)); users write the unfused form. As TF.js's fused matMul.
+ */
+registerOp<{ activation: DenseActivation }>({
+  name: 'matMulBiasActivation',
+  arity: 3,
+  doc: 'act(x·W + b), b a row vector, act linear, relu or sigmoid (a fused dense layer)',
+  shape: ([x, w, b], { activation }) => {
+    if (!Object.hasOwn(activations, activation)) {
+      throw new RuleError(`activation must be ${Object.keys(activations).join(', ')}, got '${String(activation)}'`);
+    }
+    const product = matMulShape([x, w], { transposeA: false, transposeB: false });
+    if (b.length !== 1 || (b[0] !== null && product[1] !== null && b[0] !== product[1])) {
+      throw new RuleError(`b ${formatShape(b)} must be a row of the product's ${product[1]} columns`);
+    }
+    return product;
+  },
+  scratch: ({ inputShapes: [[, k]], outputShape: [m, n], wasm }) => (wasm ? matMulScratch(m, n, k, false, false, false) : 0),
+  kernel: ({ inputs: [x, w, b], output, inputShapes: [[, k]], outputShape: [m, n], attrs: { activation }, wasm, scratch }) => {
+    const biasActivation = wasm?.fused[`biasActivation_${activation}`];
+    if (wasm && biasActivation) {
+      const [px, pw, pb, po, ps] = [x.byteOffset, w.byteOffset, b.byteOffset, output.byteOffset, scratch.byteOffset];
+      return () => {
+        wasm.matMul(px, pw, po, m, n, k, false, false, ps);
+        biasActivation(po, pb, m, n);
+      };
+    }
+    const f = activations[activation];
+    return () => {
+      matMulInto(x, w, output, m, k, n, false, false);
+      for (let row = 0; row < m * n; row += n) {
+        for (let j = 0; j < n; j++) {
+          // Stored between the two steps so float32 rounds as the unfused add then activation do.
+          output[row + j] = output[row + j] + b[j];
+          output[row + j] = f(output[row + j]);
+        }
+      }
+    };
+  },
+  vjp: ({ dy, inputs: [x, w], output: y, attrs: { activation } }) => {
+    const dz = activation === 'relu' ? dy.mul(y.step()) : activation === 'sigmoid' ? dy.mul(y.mul(y.neg().add(1))) : dy;
+    return [dz.matMul(w, false, true), x.matMul(dz, true, false), dz];
   },
 });

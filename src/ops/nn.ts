@@ -1,11 +1,12 @@
 /**
- * Neural-network ops along the class axis: softmax, logSoftmax, softmaxCrossEntropy, oneHot.
+ * Neural-network ops along the class axis: softmax, logSoftmax, softmaxCrossEntropy, oneHot, and
+ * softmaxCrossEntropyGrad (made by a pass).
  * softmaxCrossEntropy is one op so that it is stable at any logits and its gradient is the
  * classic softmax(z) − y (BP1 for a softmax output), not a chain through log and exp.
  */
 import { RuleError, RunError } from '../graph/errors.ts';
 import { formatShape, normalizeAxes, type Shape } from '../graph/shape.ts';
-import type { DType } from '../graph/ir.ts';
+import type { DType, Node } from '../graph/ir.ts';
 import { aroundAxis } from './kernels/indexing.ts';
 import { forEachSlice, sliceLogSumExp } from './kernels/softmax.ts';
 import { broadcastAxes } from './reduce.ts';
@@ -69,20 +70,31 @@ registerOp({
     }
     return lead;
   },
-  kernel: ({ inputs: [z, labels], output, inputShapes: [shape, labelShape], node }) => {
+  kernel: ({ inputs: [z, labels], output, inputShapes: [shape, labelShape], node, wasm }) => {
     const classes = shape[shape.length - 1];
     const rows = output.length;
     const sparse = labelShape.length === shape.length - 1;
+    const sumExpRows = sparse ? wasm?.fused.sumExpRows : undefined;
+    if (sumExpRows) {
+      // Σ e^(z − max) per row in WebAssembly; the max, the log and the label's logit here.
+      const [pz, po] = [z.byteOffset, output.byteOffset];
+      return () => {
+        sumExpRows(pz, po, rows, classes);
+        for (let r = 0; r < rows; r++) {
+          const start = r * classes;
+          const label = classId(labels[r], r, classes, node);
+          let m = -Infinity;
+          for (let j = 0; j < classes; j++) m = Math.max(m, z[start + j]);
+          output[r] = m + Math.log(output[r]) - z[start + label];
+        }
+      };
+    }
     return () => {
       for (let r = 0; r < rows; r++) {
         const start = r * classes;
         const lse = sliceLogSumExp(z, start, 1, classes);
         if (sparse) {
-          const label = labels[r];
-          if (!(Number.isInteger(label) && label >= 0 && label < classes)) {
-            throw new RunError(`softmaxCrossEntropy: label ${label} of row ${r} is not a class id in [0, ${classes})`, `%${node.id}`, node.site);
-          }
-          output[r] = lse - z[start + label];
+          output[r] = lse - z[start + classId(labels[r], r, classes, node)];
         } else {
           let loss = 0;
           for (let j = 0; j < classes; j++) {
@@ -104,6 +116,64 @@ registerOp({
     // For rows y that sum to s: ∂/∂z = s·softmax(z) − y (s = 1 for one-hot or probability rows).
     const dz = p.mul(labels.sum(-1, true)).sub(labels);
     return [dyRows.mul(dz), dyRows.mul(logits.logSoftmax(-1).neg())];
+  },
+});
+
+/** A label that is a class id, or a RunError naming the op, the row and the label. */
+function classId(label: number, row: number, classes: number, node: Node): number {
+  if (!(Number.isInteger(label) && label >= 0 && label < classes)) {
+    throw new RunError(`${node.op}: label ${label} of row ${row} is not a class id in [0, ${classes})`, `%${node.id}`, node.site);
+  }
+  return label;
+}
+
+/**
+ * dy·(softmax(z) − onehot(labels)) row by row, dy one number per row: the logits gradient of
+ * softmaxCrossEntropy with class-id labels in one pass, without the softmax, the one-hot rows or
+ * their difference ever stored. Made by the fuse-softmax-cross-entropy pass after autodiff, so it
+ * has no gradient of its own.
+ */
+registerOp({
+  name: 'softmaxCrossEntropyGrad',
+  arity: 3,
+  doc: 'dy·(softmax(z) − onehot(labels)) per row (the fused gradient of softmaxCrossEntropy)',
+  dtype: ([z, , dy]): DType => {
+    if (z !== 'float' || dy !== 'float') throw new RuleError('z (input 0) and dy (input 2) must be float');
+    return 'float';
+  },
+  shape: ([z, labels, dy]): Shape => {
+    if (z.length < 1) throw new RuleError('z must have a class axis (rank ≥ 1)');
+    const lead = z.slice(0, -1);
+    const fitsLead = (s: Shape) => s.length === lead.length && s.every((d, i) => d === null || lead[i] === null || d === lead[i]);
+    if (!fitsLead(labels) || !fitsLead(dy)) throw new RuleError(`labels and dy must have one value per row, shape ${formatShape(lead)}`);
+    return z;
+  },
+  kernel: ({ inputs: [z, labels, dy], output, inputShapes: [shape], node, wasm }) => {
+    const classes = shape[shape.length - 1];
+    const rows = labels.length;
+    const fused = wasm?.fused.softmaxCrossEntropyGrad;
+    if (fused) {
+      const [pz, pl, pd, po] = [z.byteOffset, labels.byteOffset, dy.byteOffset, output.byteOffset];
+      return () => {
+        for (let r = 0; r < rows; r++) classId(labels[r], r, classes, node); // before the kernel indexes by them
+        fused(pz, pl, pd, po, rows, classes);
+      };
+    }
+    // The softmax kernel's steps, then − 1 at the label and · dy, each stored as the unfused ops do.
+    return () => {
+      for (let r = 0; r < rows; r++) {
+        const start = r * classes;
+        const label = classId(labels[r], r, classes, node);
+        let m = -Infinity;
+        for (let j = 0; j < classes; j++) m = Math.max(m, z[start + j]);
+        let sum = 0;
+        for (let j = 0; j < classes; j++) sum += output[start + j] = Math.exp(z[start + j] - m);
+        for (let j = 0; j < classes; j++) output[start + j] /= sum;
+        output[start + label] -= 1;
+        const d = dy[r];
+        for (let j = 0; j < classes; j++) output[start + j] *= d;
+      }
+    };
   },
 });
 

@@ -5,21 +5,17 @@
  * gradient ever being stored.
  */
 import { castDraft, produce } from 'immer';
-import { ancestors, type IR, type Node } from '../ir.ts';
+import type { IR, Node } from '../ir.ts';
 import type { PassContext } from './index.ts';
+import { countReaders } from './readers.ts';
 
 export function fuseUpdates(ir: IR, context: PassContext): IR {
-  const { outputs, updates } = context;
   const { nodes } = ir;
-  const needed = ancestors(nodes, [...outputs, ...updates.map(([, v]) => v)]);
-  // Readers of each node: the nodes that take it as input, and the program's outputs.
-  const readers = new Map<number, number>();
-  for (const id of [...needed.flatMap((id) => nodes[id].inputs), ...outputs]) readers.set(id, (readers.get(id) ?? 0) + 1);
-  const only = (id: number) => readers.get(id) === 1;
+  const only = countReaders(nodes, context).once;
   const isScalar = (n: Node) => n.shape.every((d) => d === 1);
 
   const fused = new Map<number, Node>();
-  for (const [param, value] of updates) {
+  for (const [param, value] of context.updates) {
     const sub = nodes[value];
     if (sub.op !== 'sub' || sub.inputs[0] !== param || !only(sub.inputs[1])) continue;
     const mul = nodes[sub.inputs[1]];

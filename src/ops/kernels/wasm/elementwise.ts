@@ -41,7 +41,7 @@ const unaryOps = {
  * r = x − k·ln 2 (in two parts), e^r by its degree-6 Taylor polynomial, times 2^k built in the
  * exponent bits; 0 below −87.3 (where float32 e^x is 0 or subnormal). Relative error about 2e-7.
  */
-function emitExp(f: FunctionBuilder, t: Local, k: Local, x: Local): void {
+export function emitExp(f: FunctionBuilder, t: Local, k: Local, x: Local): void {
   f.tee(x);
   f.f32Const(88.7).f32x4Splat().simdOp(0xe8); // min
   f.f32Const(-87.3).f32x4Splat().simdOp(0xe9); // max
@@ -59,17 +59,16 @@ function emitExp(f: FunctionBuilder, t: Local, k: Local, x: Local): void {
   f.get(x).f32Const(-87.3).f32x4Splat().simdOp(0x43).simdOp(0x4f); // andnot(result, x < −87.3)
 }
 
+/** 1 / (1 + e^−x) of the v128 on the stack, with emitExp's scratch locals. */
+export function emitSigmoid(f: FunctionBuilder, t: Local, k: Local, x: Local): void {
+  f.simdOp(0xe1);
+  emitExp(f, t, k, x);
+  f.f32Const(1).f32x4Splat().f32x4Add().set(t);
+  f.f32Const(1).f32x4Splat().get(t).simdOp(0xe7);
+}
+
 /** Ops whose float32 kernel needs e^x: the vector code, given three scratch v128 locals. */
-const expOps = {
-  exp: (f: FunctionBuilder, t: Local, k: Local, x: Local) => emitExp(f, t, k, x),
-  // 1 / (1 + e^−x)
-  sigmoid: (f: FunctionBuilder, t: Local, k: Local, x: Local) => {
-    f.simdOp(0xe1);
-    emitExp(f, t, k, x);
-    f.f32Const(1).f32x4Splat().f32x4Add().set(t);
-    f.f32Const(1).f32x4Splat().get(t).simdOp(0xe7);
-  },
-} as const;
+const expOps = { exp: emitExp, sigmoid: emitSigmoid } as const;
 
 export type UnaryOpName = keyof typeof unaryOps | keyof typeof expOps;
 export const wasmUnaryOps = [...Object.keys(unaryOps), ...Object.keys(expOps)] as UnaryOpName[];

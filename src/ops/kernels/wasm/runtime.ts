@@ -8,10 +8,12 @@ import { encodeModule } from './emit.ts';
 import { gemmFunction, gemmNTFunction, gemmPackedFunction, packBFunction } from './matmul.ts';
 import { matMulDriver, SPLIT_MACS, type MatMulExports, type MatMulKernel } from './matmul-driver.ts';
 import { elementwiseFunctions } from './elementwise.ts';
+import { fusedFunctions, fusedKernelNames } from './fused.ts';
 import { startHelper, type Helper } from './threads.ts';
 
 export type BinaryKernel = (a: number, b: number, out: number, rows: number, cols: number, ars: number, brs: number) => void;
 export type UnaryKernel = (x: number, out: number, n: number) => void;
+export type FusedKernel = (...pointersAndCounts: number[]) => void;
 
 export interface WasmKernels {
   /** C = op(A)·op(B) (or C += alpha·…), any form, the kernel and thread split picked by shape; see matmul-driver.ts. */
@@ -21,6 +23,8 @@ export interface WasmKernels {
   readonly unary: Readonly<Record<string, UnaryKernel>>;
   /** out[j] = Σ_r x[r·cols + j]; see elementwise.ts. */
   sumRows(x: number, out: number, rows: number, cols: number): void;
+  /** Kernels of fused ops by name; see fused.ts. */
+  readonly fused: Readonly<Record<string, FusedKernel>>;
 }
 
 export interface WasmFeatures {
@@ -53,6 +57,7 @@ function moduleBytes(fma: boolean): Uint8Array<ArrayBuffer> {
     gemmPackedFunction({ fma }),
     gemmPackedFunction({ fma, accumulate: true }),
     ...elementwiseFunctions(),
+    ...fusedFunctions(),
   ];
   return encodeModule(functions, { minimumPages: 1, shared, maximumPages: MAXIMUM_PAGES });
 }
@@ -113,7 +118,8 @@ export function wasmKernels(memory: WebAssembly.Memory, options: { threads?: boo
   return {
     matMul: matMulDriver(exports as unknown as MatMulExports, helperFor),
     binary: pick((k) => /_\d\d$/.test(k)),
-    unary: pick((k) => !/_\d\d$/.test(k) && !/^(gemm|packB)/.test(k) && k !== 'sumRows'),
+    unary: pick((k) => !/_\d\d$/.test(k) && !/^(gemm|packB)/.test(k) && k !== 'sumRows' && !fusedKernelNames.includes(k)),
     sumRows: exports.sumRows,
+    fused: pick((k) => fusedKernelNames.includes(k)),
   };
 }
