@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { compile, grad, Graph, Memory, RunError } from '../../src/index.ts';
+import { compile, defineOp, grad, Graph, Memory, RunError } from '../../src/index.ts';
 
 function tinyNet(seed = 1) {
   const g = new Graph({ seed });
@@ -207,5 +207,41 @@ describe('run-time errors', () => {
     expect(ce.run({ z: [0, 0, 0, 1, 1, 1], labels: [0, 2] })[0][0]).toBeCloseTo(Math.log(3), 6);
     expect(() => ce.run({ z: [0, 0, 0, 1, 1, 1], labels: [0, 3] })).toThrow(/label 3 of row 1 is not a class id in \[0, 3\)/);
     expect(() => ce.run({ z: [0, 0, 0, 1, 1, 1], labels: [0, 1.5] })).toThrow(/input 'labels' has 1.5 at index 1 \(int input: whole numbers only\)/);
+  });
+});
+
+describe('scratch memory of a kernel', () => {
+  const seen: { scratch: number; ranges: [number, number][] }[] = [];
+  // Reverses each row through its scratch: correct only if the scratch overlaps neither buffer.
+  const reverseRows = defineOp({
+    name: 'test_reverseRowsThroughScratch',
+    arity: 1,
+    shape: ([x]) => x,
+    scratch: ({ inputShapes: [[, cols]] }) => cols,
+    kernel: ({ inputs: [x], output, outputShape: [rows, cols], scratch }) => {
+      seen.push({ scratch: scratch.length, ranges: [x, output, scratch].map((v) => [v.byteOffset, v.byteOffset + v.byteLength]) });
+      return () => {
+        for (let r = 0; r < rows; r++) {
+          for (let j = 0; j < cols; j++) scratch[cols - 1 - j] = x[r * cols + j];
+          output.set(scratch, r * cols);
+        }
+      };
+    },
+  });
+
+  it('gets the elements it asks for, apart from its inputs and output, reused after the call', () => {
+    const g = new Graph();
+    const x = g.input('x', [null, 5]);
+    const y = reverseRows(x.mul(2)).add(1);
+    const program = compile(g, { outputs: [reverseRows(y).mul(3)], dtype: 'float64' });
+    const xs = Float64Array.from({ length: 15 }, (_, i) => i);
+    const [out] = program.run({ x: xs });
+    // reverse twice is the identity: out = 3·(2x + 1)
+    expect(Array.from(out)).toEqual(Array.from(xs, (v) => 3 * (2 * v + 1)));
+    expect(seen.map((s) => s.scratch)).toEqual([5, 5]);
+    for (const { ranges } of seen) {
+      const [scratch] = ranges.slice(2);
+      for (const [start, end] of ranges.slice(0, 2)) expect(end <= scratch[0] || scratch[1] <= start).toBe(true);
+    }
   });
 });
