@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeModule } from '../../../src/ops/kernels/wasm/emit.ts';
-import { gemmFunction, gemmNTFunction, gemmPackedFunction, packBFunction } from '../../../src/ops/kernels/wasm/matmul.ts';
+import { matMulFunctions } from '../../../src/ops/kernels/wasm/matmul.ts';
 import { matMulDriver, matMulScratch, type MatMulExports, type MatMulKernel } from '../../../src/ops/kernels/wasm/matmul-driver.ts';
 import { wasmFeatures } from '../../../src/ops/kernels/wasm/runtime.ts';
 import { matMulInto } from '../../../src/ops/kernels/matmul.ts';
@@ -13,15 +13,7 @@ const TOLERANCE = 1e-5;
 /** The driver over a fresh module's kernels, one thread; memory as float32 for filling. */
 function kernels(fma: boolean): { matMul: MatMulKernel; f32: Float32Array } {
   const memory = new WebAssembly.Memory({ initial: 256 });
-  const functions = [
-    gemmFunction({ fma }),
-    gemmFunction({ fma, accumulate: true }),
-    gemmNTFunction({ fma }),
-    packBFunction(),
-    gemmPackedFunction({ fma }),
-    gemmPackedFunction({ fma, accumulate: true }),
-  ];
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(encodeModule(functions, { minimumPages: 1 })), { env: { memory } });
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(encodeModule(matMulFunctions(fma), { minimumPages: 1 })), { env: { memory } });
   return { matMul: matMulDriver(instance.exports as unknown as MatMulExports, () => null), f32: new Float32Array(memory.buffer) };
 }
 

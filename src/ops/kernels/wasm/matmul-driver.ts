@@ -38,8 +38,10 @@ export function matMulDriver(kernels: MatMulExports, helperFor: (macs: number) =
   const { gemm, gemmAcc, gemmNT, packB, gemmPacked, gemmPackedAcc } = kernels;
   return (a, b, c, m, n, k, transposeA, transposeB, scratch, alpha) => {
     // A(r, p) at r·sar + p·sap and B(p, j) at p·sbr + j·sbc, in elements.
-    const [sar, sap] = transposeA ? [1, m] : [k, 1];
-    const [sbr, sbc] = transposeB ? [1, k] : [n, 1];
+    const sar = transposeA ? 1 : k;
+    const sap = transposeA ? m : 1;
+    const sbr = transposeB ? 1 : n;
+    const sbc = transposeB ? k : 1;
     const helper = helperFor(m * n * k);
     if (packed(m, n, k, transposeA, transposeB, alpha !== undefined)) {
       const slivers = m >= 32 ? scratch + 4 * Math.ceil(n / PANEL) * PANEL * k : 0;

@@ -32,6 +32,35 @@ function madd(f: FunctionBuilder, acc: Local, x: Local, y: Local, fma: boolean):
 }
 
 /**
+ * How a kernel writes a vector of its product into C: stored, or with `accumulate` (and in K
+ * blocks after the first, where `add` is set) added as C + alpha·value. Sets up `alpha`'s splat.
+ */
+function cWriter(f: FunctionBuilder, fma: boolean, accumulate: boolean, alpha: Local, add: Local) {
+  const alphaV = f.local(v128);
+  if (accumulate) f.get(alpha).f32x4Splat().set(alphaV);
+  else f.f32Const(1).f32x4Splat().set(alphaV);
+  const addInto = (address: Local, offset: number, value: Local) => {
+    f.get(address);
+    if (fma) f.get(value).get(alphaV).get(address).v128Load(offset).f32x4RelaxedMadd();
+    else f.get(value).get(alphaV).f32x4Mul().get(address).v128Load(offset).f32x4Add();
+    f.v128Store(offset);
+  };
+  return {
+    store(address: Local, offset: number, value: Local) {
+      if (accumulate) addInto(address, offset, value);
+      else f.ifElse(() => f.get(add), () => addInto(address, offset, value), () => f.get(address).get(value).v128Store(offset));
+    },
+    /** One lane of `value` to the float at address + offset + 4·lane. */
+    storeLane(address: Local, offset: number, lane: number, value: Local) {
+      const at = offset + 4 * lane;
+      const addLane = () => f.get(address).get(value).f32x4ExtractLane(lane).get(alphaV).f32x4ExtractLane(0).f32Mul().get(address).f32Load(at).f32Add().f32Store(at);
+      if (accumulate) addLane();
+      else f.ifElse(() => f.get(add), addLane, () => f.get(address).get(value).f32x4ExtractLane(lane).f32Store(at));
+    },
+  };
+}
+
+/**
  * `accumulate`: the function is `gemmAcc(…, alpha)` and adds alpha·(the product) to C instead of
  * storing it: a parameter update W ← W − η·Xᵀ·Δ in one pass.
  */
@@ -45,25 +74,8 @@ export function gemmFunction({ fma, accumulate = false }: MatMulOptions & { accu
   const x = f.local(v128);
   const bv = [f.local(v128), f.local(v128)];
   const acc = Array.from({ length: 4 }, () => [f.local(v128), f.local(v128)]);
-  const alphaV = f.local(v128);
-  if (accumulate) f.get(alpha).f32x4Splat().set(alphaV);
-  else f.f32Const(1).f32x4Splat().set(alphaV);
-  // C ← C + alpha·acc (every K block of gemmAcc, and K blocks after the first of gemm)
-  const addInto = (address: Local, offset: number, value: Local) => {
-    f.get(address);
-    if (fma) f.get(value).get(alphaV).get(address).v128Load(offset).f32x4RelaxedMadd();
-    else f.get(value).get(alphaV).f32x4Mul().get(address).v128Load(offset).f32x4Add();
-    f.v128Store(offset);
-  };
-  const store = (address: Local, offset: number, value: Local) => {
-    if (accumulate) addInto(address, offset, value);
-    else f.ifElse(() => f.get(add), () => addInto(address, offset, value), () => f.get(address).get(value).v128Store(offset));
-  };
-  const storeLane = (address: Local, lane: number, value: Local) => {
-    const addLane = () => f.get(address).get(value).f32x4ExtractLane(lane).get(alphaV).f32x4ExtractLane(0).f32Mul().get(address).f32Load(4 * lane).f32Add().f32Store(4 * lane);
-    if (accumulate) addLane();
-    else f.ifElse(() => f.get(add), addLane, () => f.get(address).get(value).f32x4ExtractLane(lane).f32Store(4 * lane));
-  };
+  // C ← C + alpha·acc in every K block of gemmAcc, and in K blocks after the first of gemm
+  const { store, storeLane } = cWriter(f, fma, accumulate, alpha, add);
 
   // Byte strides and the tiled extents.
   f.get(sar).i32(2).i32Shl().set(rowA);
@@ -112,7 +124,7 @@ export function gemmFunction({ fma, accumulate = false }: MatMulOptions & { accu
             for (let lane = 0; lane < 3; lane++) {
               f.ifThen(
                 () => f.get(N).get(j).i32Sub().i32(lane).i32GtS(),
-                () => storeLane(pa, lane, acc[r][0]),
+                () => storeLane(pa, 0, lane, acc[r][0]),
               );
             }
           }
@@ -307,25 +319,7 @@ export function gemmPackedFunction({ fma, accumulate = false }: MatMulOptions & 
   const x = f.local(v128);
   const bv = [f.local(v128), f.local(v128)];
   const acc = Array.from({ length: 4 }, () => [f.local(v128), f.local(v128)]);
-  const alphaV = f.local(v128);
-  if (accumulate) f.get(alpha).f32x4Splat().set(alphaV);
-  else f.f32Const(1).f32x4Splat().set(alphaV);
-  const addInto = (address: Local, offset: number, value: Local) => {
-    f.get(address);
-    if (fma) f.get(value).get(alphaV).get(address).v128Load(offset).f32x4RelaxedMadd();
-    else f.get(value).get(alphaV).f32x4Mul().get(address).v128Load(offset).f32x4Add();
-    f.v128Store(offset);
-  };
-  const store = (address: Local, offset: number, value: Local) => {
-    if (accumulate) addInto(address, offset, value);
-    else f.ifElse(() => f.get(add), () => addInto(address, offset, value), () => f.get(address).get(value).v128Store(offset));
-  };
-  const storeLane = (address: Local, offset: number, lane: number, value: Local) => {
-    const at = offset + 4 * lane;
-    const addLane = () => f.get(address).get(value).f32x4ExtractLane(lane).get(alphaV).f32x4ExtractLane(0).f32Mul().get(address).f32Load(at).f32Add().f32Store(at);
-    if (accumulate) addLane();
-    else f.ifElse(() => f.get(add), addLane, () => f.get(address).get(value).f32x4ExtractLane(lane).f32Store(at));
-  };
+  const { store, storeLane } = cWriter(f, fma, accumulate, alpha, add);
   /** The first `count` lanes (1–3) of a vector. */
   const storeLanes = (address: Local, offset: number, value: Local, count: () => void) => {
     for (let lane = 0; lane < 3; lane++) f.ifThen(() => (count(), f.i32(lane).i32GtS()), () => storeLane(address, offset, lane, value));
@@ -454,4 +448,16 @@ export function gemmPackedFunction({ fma, accumulate = false }: MatMulOptions & 
     });
   });
   return f;
+}
+
+/** Every matmul kernel of the module, in the order the runtime exports them. */
+export function matMulFunctions(fma: boolean): FunctionBuilder[] {
+  return [
+    gemmFunction({ fma }),
+    gemmFunction({ fma, accumulate: true }),
+    gemmNTFunction({ fma }),
+    packBFunction(),
+    gemmPackedFunction({ fma }),
+    gemmPackedFunction({ fma, accumulate: true }),
+  ];
 }

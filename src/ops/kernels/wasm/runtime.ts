@@ -5,7 +5,7 @@
  * WebAssembly SIMD is missing altogether, `wasmKernels` is null and the JS kernels run.
  */
 import { encodeModule } from './emit.ts';
-import { gemmFunction, gemmNTFunction, gemmPackedFunction, packBFunction } from './matmul.ts';
+import { matMulFunctions } from './matmul.ts';
 import { matMulDriver, SPLIT_MACS, type MatMulExports, type MatMulKernel } from './matmul-driver.ts';
 import { elementwiseFunctions } from './elementwise.ts';
 import { fusedFunctions, fusedKernelNames } from './fused.ts';
@@ -50,12 +50,7 @@ const shared = typeof SharedArrayBuffer !== 'undefined';
 
 function moduleBytes(fma: boolean): Uint8Array<ArrayBuffer> {
   const functions = [
-    gemmFunction({ fma }),
-    gemmFunction({ fma, accumulate: true }),
-    gemmNTFunction({ fma }),
-    packBFunction(),
-    gemmPackedFunction({ fma }),
-    gemmPackedFunction({ fma, accumulate: true }),
+    ...matMulFunctions(fma),
     ...elementwiseFunctions(),
     ...fusedFunctions(),
   ];
