@@ -44,10 +44,7 @@ registerOp<MatMulAttrs>({
     wasm ? matMulScratch(m, n, transposeA ? sa[0] : sa[1], transposeA, transposeB, false) : 0,
   kernel: ({ inputs: [a, b], output, inputShapes: [sa], outputShape: [m, n], attrs: { transposeA, transposeB }, wasm, scratch }) => {
     const k = transposeA ? sa[0] : sa[1];
-    if (wasm) {
-      const [pa, pb, pc, ps] = [a.byteOffset, b.byteOffset, output.byteOffset, scratch.byteOffset];
-      return () => wasm.matMul(pa, pb, pc, m, n, k, transposeA, transposeB, ps);
-    }
+    if (wasm) return wasm.matMul({ a: a.byteOffset, b: b.byteOffset, c: output.byteOffset, scratch: scratch.byteOffset, m, n, k, transposeA, transposeB, accumulate: false });
     return () => matMulInto(a, b, output, m, k, n, transposeA, transposeB);
   },
   vjp: ({ dy, inputs: [a, b], attrs }) => matMulVjp(dy, a, b, attrs),
@@ -76,10 +73,10 @@ registerOp<MatMulAttrs>({
     const k = transposeA ? sa[0] : sa[1];
     const inPlace = output.byteOffset === c.byteOffset && output.buffer === c.buffer;
     if (wasm) {
-      const [pa, pb, pc, ps] = [a.byteOffset, b.byteOffset, output.byteOffset, scratch.byteOffset];
+      const update = wasm.matMul({ a: a.byteOffset, b: b.byteOffset, c: output.byteOffset, scratch: scratch.byteOffset, m, n, k, transposeA, transposeB, accumulate: true });
       return () => {
         if (!inPlace) output.set(c);
-        wasm.matMul(pa, pb, pc, m, n, k, transposeA, transposeB, ps, -s[0]);
+        update(-s[0]);
       };
     }
     const product = new Float64Array(m * n); // made once per plan
@@ -122,9 +119,10 @@ registerOp<{ activation: DenseActivation }>({
   kernel: ({ inputs: [x, w, b], output, inputShapes: [[, k]], outputShape: [m, n], attrs: { activation }, wasm, scratch }) => {
     const biasActivation = wasm?.fused[`biasActivation_${activation}`];
     if (wasm && biasActivation) {
-      const [px, pw, pb, po, ps] = [x.byteOffset, w.byteOffset, b.byteOffset, output.byteOffset, scratch.byteOffset];
+      const [pb, po] = [b.byteOffset, output.byteOffset];
+      const product = wasm.matMul({ a: x.byteOffset, b: w.byteOffset, c: po, scratch: scratch.byteOffset, m, n, k, transposeA: false, transposeB: false, accumulate: false });
       return () => {
-        wasm.matMul(px, pw, po, m, n, k, false, false, ps);
+        product();
         biasActivation(po, pb, m, n);
       };
     }

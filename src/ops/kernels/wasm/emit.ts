@@ -100,6 +100,9 @@ export class FunctionBuilder {
   i32DivU(): this {
     return this.op(0x6e);
   }
+  i32RemU(): this {
+    return this.op(0x70);
+  }
   i32Shl(): this {
     return this.op(0x74);
   }
@@ -143,6 +146,26 @@ export class FunctionBuilder {
   }
   v128Load32Splat(offset = 0): this {
     return this.simd(0x09, 2, ...uleb(offset));
+  }
+  /** 4 bytes into lane 0, the other lanes zero. */
+  v128Load32Zero(offset = 0): this {
+    return this.simd(0x5c, 2, ...uleb(offset));
+  }
+  /** 8 bytes into lanes 0–1, the other lanes zero. */
+  v128Load64Zero(offset = 0): this {
+    return this.simd(0x5d, 3, ...uleb(offset));
+  }
+  /** Stack: address, vector → the vector with 4 bytes loaded into `lane`. */
+  v128Load32Lane(offset: number, lane: number): this {
+    return this.simd(0x56, 2, ...uleb(offset), lane);
+  }
+  /** Stack: address, vector; stores 4 bytes of `lane`. */
+  v128Store32Lane(offset: number, lane: number): this {
+    return this.simd(0x5a, 2, ...uleb(offset), lane);
+  }
+  /** Stack: address, vector; stores 8 bytes of 64-bit `lane` (f32 lanes 2·lane, 2·lane + 1). */
+  v128Store64Lane(offset: number, lane: number): this {
+    return this.simd(0x5b, 3, ...uleb(offset), lane);
   }
   f32x4Splat(): this {
     return this.simd(0x13);

@@ -1,29 +1,43 @@
 /**
- * Picks the matmul kernel for a shape and splits large products with the helper thread.
+ * Prepares a matrix multiply for one shape: picks the kernel, its register tile and the thread
+ * split once, when a plan is bound, and returns a call that only passes pointers (and alpha).
  *
- * - Large products (M ≥ 32 rows, N ≥ 16 columns) pack B into 8-column panels and A into 4-row
- *   slivers (matmul.ts: packB, gemmPacked): every form then reads both operands contiguously,
- *   and a transpose costs only the packing. Two threads split the panels: each packs and
- *   multiplies its own columns, so no barrier and the same sums as one thread.
- * - Smaller ones use `gemm` straight from A and B (packing would cost more than it saves), or for
- *   A·Bᵀ `gemmNT` when K is long enough for its dot products (K ≥ 64), else the packed path.
+ * - Large products (M ≥ 32 rows, N ≥ 16 columns, K ≥ 64) pack B into 8-column panels and A into
+ *   4-row slivers (matmul.ts: packB, gemmPacked): every form then reads both operands
+ *   contiguously, and a transpose costs only the packing. Two threads split the panels: each
+ *   packs and multiplies its own columns, so no barrier and the same sums as one thread.
+ * - Smaller ones (and short K, where packing costs more than it saves) use `gemm` straight from A
+ *   and B, with the register tile that wastes least on the shape (`gemmTile`), or for A·Bᵀ
+ *   `gemmNT` when K is long enough for its dot products (K ≥ 64), else the packed path.
  * These thresholds come from measurements of each kernel on the shapes of the MNIST networks.
  */
-import { KB, MB, PANEL } from './matmul.ts';
+import { GEMM_TILES, gemmName, KB, MB, PANEL, type GemmTile } from './matmul.ts';
 import type { Helper } from './threads.ts';
 
 type Kernel = (...args: number[]) => void;
-export type MatMulExports = Record<'gemm' | 'gemmAcc' | 'gemmNT' | 'packB' | 'gemmPacked' | 'gemmPackedAcc', Kernel>;
+export type MatMulExports = Record<string, Kernel>;
 
-/**
- * C = op(A)·op(B), or with `alpha` given C ← C + alpha·op(A)·op(B). Byte pointers; `scratch`
- * points at matMulScratch(…) floats.
- */
-export type MatMulKernel = (a: number, b: number, c: number, m: number, n: number, k: number, transposeA: boolean, transposeB: boolean, scratch: number, alpha?: number) => void;
+/** One product: byte pointers into the memory, sizes, forms; `scratch` holds matMulScratch(…) floats. */
+export interface MatMulSpec {
+  a: number;
+  b: number;
+  c: number;
+  scratch: number;
+  m: number;
+  n: number;
+  k: number;
+  transposeA: boolean;
+  transposeB: boolean;
+  /** C ← C + alpha·op(A)·op(B) instead of C = op(A)·op(B); alpha is given at each call. */
+  accumulate: boolean;
+}
+
+/** Runs the prepared product; `alpha` only when it accumulates. */
+export type MatMulCall = (alpha?: number) => void;
 
 /** Whether a product goes through the packed kernel (gemm cannot read Bᵀ, gemmNT cannot accumulate). */
 const packed = (m: number, n: number, k: number, transposeA: boolean, transposeB: boolean, accumulate: boolean) =>
-  (m >= 32 && n >= 16) || (transposeB && (transposeA || accumulate || k < 64));
+  (m >= 32 && n >= 16 && k >= 64) || (transposeB && (transposeA || accumulate || k < 64));
 
 /** Floats of scratch a product needs: packed B and one sliver block of A per thread. */
 export function matMulScratch(m: number, n: number, k: number, transposeA: boolean, transposeB: boolean, accumulate: boolean): number {
@@ -31,49 +45,71 @@ export function matMulScratch(m: number, n: number, k: number, transposeA: boole
   return Math.ceil(n / PANEL) * PANEL * k + (m >= 32 ? 2 * MB * KB : 0);
 }
 
+/**
+ * The gemm tile with the fewest estimated cycles per step along K for an M×N product: each tile
+ * of R rows × V vectors costs max(R·V multiply-adds, R + V loads) plus 3 for the loop, summed
+ * over the full tiles and the edge tiles (fewer rows, fewer vectors) the shape leaves.
+ */
+export function gemmTile(m: number, n: number): GemmTile {
+  const cost = ({ rows, vectors }: GemmTile) => {
+    const rowTiles: [number, number][] = [];
+    for (let r = rows, left = m; r >= 1; left %= r, r--) rowTiles.push([r, Math.floor(left / r)]);
+    const rest = n % (4 * vectors);
+    const strips: [number, number][] = [[vectors, Math.floor(n / (4 * vectors))], [Math.ceil(rest / 4), rest > 0 ? 1 : 0]];
+    let total = 0;
+    for (const [r, count] of rowTiles) for (const [v, times] of strips) total += count * times * (Math.max(r * v, r + v) + 3);
+    return total;
+  };
+  return GEMM_TILES.reduce((best, tile) => (cost(tile) < cost(best) ? tile : best));
+}
+
 /** Products with fewer multiply-adds stay on one thread: below it the split did not pay (W1 measured slower split). */
 export const SPLIT_MACS = 1 << 20;
 
-export function matMulDriver(kernels: MatMulExports, helperFor: (macs: number) => Helper | null): MatMulKernel {
-  const { gemm, gemmAcc, gemmNT, packB, gemmPacked, gemmPackedAcc } = kernels;
-  return (a, b, c, m, n, k, transposeA, transposeB, scratch, alpha) => {
+export function matMulDriver(kernels: MatMulExports, helperFor: (macs: number) => Helper | null): (spec: MatMulSpec) => MatMulCall {
+  const { gemmNT, packB, gemmPacked, gemmPackedAcc } = kernels;
+  return ({ a, b, c, scratch, m, n, k, transposeA, transposeB, accumulate }) => {
     // A(r, p) at r·sar + p·sap and B(p, j) at p·sbr + j·sbc, in elements.
     const sar = transposeA ? 1 : k;
     const sap = transposeA ? m : 1;
     const sbr = transposeB ? 1 : n;
     const sbc = transposeB ? k : 1;
     const helper = helperFor(m * n * k);
-    if (packed(m, n, k, transposeA, transposeB, alpha !== undefined)) {
+    if (packed(m, n, k, transposeA, transposeB, accumulate)) {
       const slivers = m >= 32 ? scratch + 4 * Math.ceil(n / PANEL) * PANEL * k : 0;
       // This thread takes the first half of the panels, the helper the rest.
       const panels = Math.ceil(n / PANEL);
       const split = helper && panels >= 2 ? Math.ceil(panels / 2) * PANEL : n;
-      if (split < n) {
-        const [bp, cp] = [scratch + 4 * split * k, c + 4 * split];
-        helper!.queue('packB', b + 4 * split * sbc, bp, k, n - split, sbr, sbc);
-        if (alpha === undefined) helper!.queue('gemmPacked', a, bp, cp, m, n - split, k, sar, sap, n, slivers && slivers + 4 * MB * KB);
-        else helper!.queue('gemmPackedAcc', a, bp, cp, m, n - split, k, sar, sap, n, slivers && slivers + 4 * MB * KB, alpha);
-        helper!.post();
-      }
-      packB(b, scratch, k, split, sbr, sbc);
-      if (alpha === undefined) gemmPacked(a, scratch, c, m, split, k, sar, sap, n, slivers);
-      else gemmPackedAcc(a, scratch, c, m, split, k, sar, sap, n, slivers, alpha);
-      if (split < n) helper!.wait();
-      return;
+      const [bp, cp, ap] = [scratch + 4 * split * k, c + 4 * split, slivers && slivers + 4 * MB * KB];
+      return (alpha = 1) => {
+        if (split < n) {
+          helper!.queue('packB', b + 4 * split * sbc, bp, k, n - split, sbr, sbc);
+          if (accumulate) helper!.queue('gemmPackedAcc', a, bp, cp, m, n - split, k, sar, sap, n, ap, alpha);
+          else helper!.queue('gemmPacked', a, bp, cp, m, n - split, k, sar, sap, n, ap);
+          helper!.post();
+        }
+        packB(b, scratch, k, split, sbr, sbc);
+        if (accumulate) gemmPackedAcc(a, scratch, c, m, split, k, sar, sap, n, slivers, alpha);
+        else gemmPacked(a, scratch, c, m, split, k, sar, sap, n, slivers);
+        if (split < n) helper!.wait();
+      };
     }
     // Unpacked: split by rows of C, this thread the first ~half (a multiple of 4 rows).
     const h = helper && m >= 5 ? Math.max(4, Math.round(m / 8) * 4) : m;
     const [a2, c2] = [a + 4 * h * sar, c + 4 * h * n];
     if (transposeB) {
-      if (h < m) (helper!.queue('gemmNT', a2, b, c2, m - h, n, k), helper!.post());
-      gemmNT(a, b, c, h, n, k);
-    } else if (alpha === undefined) {
-      if (h < m) (helper!.queue('gemm', a2, b, c2, m - h, n, k, sar, sap), helper!.post());
-      gemm(a, b, c, h, n, k, sar, sap);
-    } else {
-      if (h < m) (helper!.queue('gemmAcc', a2, b, c2, m - h, n, k, sar, sap, alpha), helper!.post());
-      gemmAcc(a, b, c, h, n, k, sar, sap, alpha);
+      return () => {
+        if (h < m) (helper!.queue('gemmNT', a2, b, c2, m - h, n, k), helper!.post());
+        gemmNT(a, b, c, h, n, k);
+        if (h < m) helper!.wait();
+      };
     }
-    if (h < m) helper!.wait();
+    const [mine, theirs] = [gemmName(gemmTile(h, n), accumulate), gemmName(gemmTile(m - h, n), accumulate)];
+    const gemm = kernels[mine];
+    return (alpha = 1) => {
+      if (h < m) (helper!.queue(theirs, a2, b, c2, m - h, n, k, sar, sap, alpha), helper!.post());
+      gemm(a, b, c, h, n, k, sar, sap, alpha);
+      if (h < m) helper!.wait();
+    };
   };
 }

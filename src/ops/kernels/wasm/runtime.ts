@@ -6,7 +6,7 @@
  */
 import { encodeModule } from './emit.ts';
 import { matMulFunctions } from './matmul.ts';
-import { matMulDriver, SPLIT_MACS, type MatMulExports, type MatMulKernel } from './matmul-driver.ts';
+import { matMulDriver, SPLIT_MACS, type MatMulCall, type MatMulExports, type MatMulSpec } from './matmul-driver.ts';
 import { elementwiseFunctions } from './elementwise.ts';
 import { fusedFunctions, fusedKernelNames } from './fused.ts';
 import { startHelper, type Helper } from './threads.ts';
@@ -16,8 +16,11 @@ export type UnaryKernel = (x: number, out: number, n: number) => void;
 export type FusedKernel = (...pointersAndCounts: number[]) => void;
 
 export interface WasmKernels {
-  /** C = op(A)·op(B) (or C += alpha·…), any form, the kernel and thread split picked by shape; see matmul-driver.ts. */
-  matMul: MatMulKernel;
+  /**
+   * Prepares C = op(A)·op(B) (or C += alpha·…) in any form at fixed pointers: the kernel, tile and
+   * thread split are picked once for the shape; see matmul-driver.ts.
+   */
+  matMul(spec: MatMulSpec): MatMulCall;
   /** Binary ops by `<op>_<ac><bc>` and unary ops by name; see elementwise.ts. */
   readonly binary: Readonly<Record<string, BinaryKernel>>;
   readonly unary: Readonly<Record<string, UnaryKernel>>;
@@ -111,7 +114,7 @@ export function wasmKernels(memory: WebAssembly.Memory, options: { threads?: boo
     return (helper ??= startHelper(c.module, memory));
   };
   return {
-    matMul: matMulDriver(exports as unknown as MatMulExports, helperFor),
+    matMul: matMulDriver(exports as MatMulExports, helperFor),
     binary: pick((k) => /_\d\d$/.test(k)),
     unary: pick((k) => !/_\d\d$/.test(k) && !/^(gemm|packB)/.test(k) && k !== 'sumRows' && !fusedKernelNames.includes(k)),
     sumRows: exports.sumRows,
