@@ -31,9 +31,9 @@ export class Memory {
   /** Changes when the buffer is replaced by a larger one: every view must then be remade. */
   generation = 0;
   /** float32 data lives in a WebAssembly.Memory, so WebAssembly kernels work on it in place. */
-  private readonly wasmMemory: WebAssembly.Memory | null = null;
-  /** The WebAssembly kernels bound to this memory (null: float64, or no WebAssembly SIMD here). */
-  readonly wasm: WasmKernels | null = null;
+  private wasmMemory: WebAssembly.Memory | null = null;
+  private kernels: WasmKernels | null = null;
+  private readonly threads: boolean;
 
   /**
    * @param dtype precision of every value in it
@@ -47,12 +47,23 @@ export class Memory {
   ) {
     if (dtype !== 'float32' && dtype !== 'float64') throw new GraphError(`Memory: dtype must be 'float32' or 'float64', got '${String(dtype)}'`);
     const capacity = options.capacity ?? 1 << 16;
+    this.threads = options.threads ?? true;
     if (dtype === 'float32' && typeof WebAssembly === 'object') {
       const memory = createWasmMemory(pagesFor(capacity));
-      this.wasm = wasmKernels(memory, { threads: options.threads ?? true });
-      if (this.wasm) this.wasmMemory = memory;
+      this.kernels = wasmKernels(memory, { threads: this.threads, share: () => this.share() });
+      if (this.kernels) this.wasmMemory = memory;
     }
     this.data = this.wasmMemory ? new Float32Array(this.wasmMemory.buffer) : this.make(capacity);
+  }
+
+  /** The WebAssembly kernels bound to this memory (null: float64, or no WebAssembly SIMD here). */
+  get wasm(): WasmKernels | null {
+    return this.kernels;
+  }
+
+  /** Whether the memory is shared with a helper thread (from the first product large enough to split). */
+  get shared(): boolean {
+    return typeof SharedArrayBuffer !== 'undefined' && this.data.buffer instanceof SharedArrayBuffer;
   }
 
   /** Reserves `size` elements and returns their offset. */
@@ -122,6 +133,20 @@ export class Memory {
     const slot = this.slots.get(name);
     if (!slot) throw new GraphError(`Memory: no parameter named '${name}' (known: ${this.parameterNames().join(', ') || 'none'})`);
     return slot;
+  }
+
+  /**
+   * Moves the contents to a shared WebAssembly.Memory and binds new kernels to it, the first time
+   * a product is large enough for the helper thread. Like growing, it makes every view stale.
+   */
+  private share(): void {
+    const old = this.wasmMemory!;
+    const shared = createWasmMemory(old.buffer.byteLength / PAGE, true);
+    new Uint8Array(shared.buffer).set(new Uint8Array(old.buffer));
+    this.wasmMemory = shared;
+    this.kernels = wasmKernels(shared, { threads: this.threads });
+    this.data = new Float32Array(shared.buffer);
+    this.generation++;
   }
 
   private grow(needed: number): void {

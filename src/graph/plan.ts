@@ -238,6 +238,7 @@ export class Plan {
   /** Makes the views and kernel closures (again after the memory has grown). */
   private bind(): void {
     const { nodes } = this.ir;
+    const generation = this.memory.generation;
     const view = (id: number) => {
       const place = this.places.get(id)!;
       return this.memory.view(place.offset, place.size);
@@ -273,7 +274,9 @@ export class Plan {
     this.updateCopies = this.updates
       .filter(([p, v]) => this.places.get(p)!.offset !== this.places.get(v)!.offset)
       .map(([p, v]) => [view(p), view(v)]);
-    this.generation = this.memory.generation;
+    // The generation these views were made in: a kernel that moved the memory meanwhile (to share
+    // it with a helper thread) made them stale, and the next run binds again.
+    this.generation = generation;
   }
 
   private scratchOf(node: Node): number {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { compile, defineOp, grad, Graph, Memory, RunError } from '../../src/index.ts';
+import { wasmFeatures } from '../../src/ops/kernels/wasm/runtime.ts';
 
 function tinyNet(seed = 1) {
   const g = new Graph({ seed });
@@ -121,6 +122,27 @@ describe('compile and run', () => {
     compile(big, { outputs: [wide], memory }).run({ x: feeds.x });
     expect(memory.generation).toBeGreaterThan(0);
     expect(Array.from(predict.run({ x: feeds.x })[0])).toEqual(Array.from(first));
+  });
+
+  it('moves to a shared memory for the helper thread only when a product is large enough, and keeps working', () => {
+    const { g, out } = tinyNet();
+    const memory = new Memory('float32');
+    const predict = compile(g, { outputs: [out], memory });
+    const first = Float32Array.from(predict.run({ x: feeds.x })[0]);
+    expect(memory.shared).toBe(false); // small products: no helper, and copies into the memory stay fast
+    const big = new Graph({ seed: 2 });
+    const product = big.input('a', [null, 300]).matMul(big.parameter('big', [300, 400], 'glorotNormal'));
+    const a = Float32Array.from({ length: 64 * 300 }, (_, i) => Math.sin(i));
+    const single = new Memory('float32', { threads: false });
+    const [twoThreads, oneThread] = [memory, single].map((m) => compile(big, { outputs: [product], memory: m }));
+    expect(Array.from(twoThreads.run({ a })[0])).toEqual(Array.from(oneThread.run({ a })[0]));
+    if (wasmFeatures().threads) expect(memory.shared).toBe(true);
+    // The program that moved the memory runs on the new one: it sees weights written there.
+    const changed = Float64Array.from({ length: 300 * 400 }, (_, i) => Math.cos(i));
+    memory.write('big', changed);
+    single.write('big', changed);
+    expect(Array.from(twoThreads.run({ a })[0])).toEqual(Array.from(oneThread.run({ a })[0]));
+    expect(Array.from(predict.run({ x: feeds.x })[0])).toEqual(Array.from(first)); // parameters moved, views remade
   });
 
   it('remakes its views when the memory grows under it', () => {

@@ -33,12 +33,16 @@ export interface WasmKernels {
 export interface WasmFeatures {
   simd: boolean;
   fma: boolean;
-  /** The memory is shared and large multiplies are split with a helper thread. */
+  /** Large multiplies are split with a helper thread (over a shared memory). */
   threads: boolean;
 }
 
-/** A new memory the kernels can use: shared where they import a shared one. */
-export function createWasmMemory(initialPages: number): WebAssembly.Memory {
+/**
+ * A new memory the kernels can use. Unshared unless asked: copies into a shared buffer take a
+ * slower path in V8 (a batch of scattered MNIST rows costs 3 µs more per step), so a Memory
+ * moves to a shared one only when a product is large enough for the helper thread.
+ */
+export function createWasmMemory(initialPages: number, shared = false): WebAssembly.Memory {
   return new WebAssembly.Memory({ initial: initialPages, maximum: MAXIMUM_PAGES, shared });
 }
 
@@ -48,10 +52,10 @@ const env: Record<string, string | undefined> = (globalThis as { process?: { env
 /** The largest memory: 4 GiB (a shared memory must declare its maximum). */
 export const MAXIMUM_PAGES = 65536;
 
-/** Modules import a shared memory where SharedArrayBuffer exists, so a helper thread can share it. */
-const shared = typeof SharedArrayBuffer !== 'undefined';
+/** Whether this runtime can share a memory with a helper thread. */
+const canShare = typeof SharedArrayBuffer !== 'undefined';
 
-function moduleBytes(fma: boolean): Uint8Array<ArrayBuffer> {
+function moduleBytes(fma: boolean, shared: boolean): Uint8Array<ArrayBuffer> {
   const functions = [
     ...matMulFunctions(fma),
     ...elementwiseFunctions(),
@@ -61,6 +65,8 @@ function moduleBytes(fma: boolean): Uint8Array<ArrayBuffer> {
 }
 
 let compiled: { module: WebAssembly.Module; features: WasmFeatures } | null | undefined;
+/** The same kernels importing a shared memory, compiled the first time a memory is shared. */
+let compiledShared: WebAssembly.Module | undefined;
 
 /** Turns on relaxed SIMD in Node's V8 if the runtime allows it (it must precede compiling). */
 function enableRelaxedSimd(): void {
@@ -77,7 +83,7 @@ function compileOnce(): { module: WebAssembly.Module; features: WasmFeatures } |
   if (compiled !== undefined) return compiled;
   compiled = null;
   if (typeof WebAssembly !== 'object' || env.DELTAGRAPH_NO_WASM === '1') return compiled;
-  let fmaBytes = moduleBytes(true);
+  let fmaBytes = moduleBytes(true, false);
   if (!WebAssembly.validate(fmaBytes)) {
     enableRelaxedSimd();
     if (!WebAssembly.validate(fmaBytes)) fmaBytes = new Uint8Array(0);
@@ -86,10 +92,19 @@ function compileOnce(): { module: WebAssembly.Module; features: WasmFeatures } |
     compiled = { module: new WebAssembly.Module(fmaBytes), features: { simd: true, fma: true, threads: false } };
     return compiled;
   }
-  const plain = moduleBytes(false);
+  const plain = moduleBytes(false, false);
   if (WebAssembly.validate(plain)) compiled = { module: new WebAssembly.Module(plain), features: { simd: true, fma: false, threads: false } };
   return compiled;
 }
+
+/** The compiled kernels for a memory, shared or not. */
+function moduleFor(memory: WebAssembly.Memory): WebAssembly.Module {
+  const c = compileOnce()!;
+  if (!isShared(memory)) return c.module;
+  return (compiledShared ??= new WebAssembly.Module(moduleBytes(c.features.fma, true)));
+}
+
+const isShared = (memory: WebAssembly.Memory) => canShare && memory.buffer instanceof SharedArrayBuffer;
 
 /** What this runtime gives the kernels (no SIMD: the plain JS kernels run). */
 export function wasmFeatures(): WasmFeatures {
@@ -98,20 +113,34 @@ export function wasmFeatures(): WasmFeatures {
 }
 
 function threadsWanted(): boolean {
-  return shared && env.DELTAGRAPH_THREADS !== '1';
+  return canShare && env.DELTAGRAPH_THREADS !== '1';
+}
+
+export interface WasmKernelOptions {
+  /** Split large products with a helper thread (default true where the runtime allows). */
+  threads?: boolean;
+  /**
+   * Called when a product prepared over an unshared memory would be split: the owner moves its
+   * contents to a shared memory and binds new kernels to it (this product stays on one thread).
+   */
+  share?: () => void;
 }
 
 /** The kernels bound to `memory`, or null when WebAssembly SIMD is not available. */
-export function wasmKernels(memory: WebAssembly.Memory, options: { threads?: boolean } = {}): WasmKernels | null {
-  const c = compileOnce();
-  if (!c) return null;
-  const exports = new WebAssembly.Instance(c.module, { env: { memory } }).exports as Record<string, (...args: number[]) => void>;
+export function wasmKernels(memory: WebAssembly.Memory, options: WasmKernelOptions = {}): WasmKernels | null {
+  if (!compileOnce()) return null;
+  const module = moduleFor(memory);
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, (...args: number[]) => void>;
   const pick = (test: (name: string) => boolean) => Object.fromEntries(Object.entries(exports).filter(([k]) => test(k)));
   // The helper thread starts with the first multiply large enough to split (W1-sized work never has one).
   let helper: Helper | null | undefined = threadsWanted() && options.threads !== false ? undefined : null;
   const helperFor = (macs: number): Helper | null => {
     if (macs < SPLIT_MACS || helper === null) return null;
-    return (helper ??= startHelper(c.module, memory));
+    if (!isShared(memory)) {
+      options.share?.();
+      return null;
+    }
+    return (helper ??= startHelper(module, memory));
   };
   return {
     matMul: matMulDriver(exports as MatMulExports, helperFor),
