@@ -26,6 +26,17 @@ function block(shape: readonly number[], axes: readonly number[]): [number, numb
 function reduceInto(acc: Accumulate, x: FloatArray, out: FloatArray, shape: readonly number[], axes: readonly number[]) {
   const b = block(shape, axes);
   const { init, step } = acc;
+  if (b && b[2] === 1) {
+    // The last axes reduced (a sum per row): one running value per output.
+    const [outer, length] = b;
+    return () => {
+      for (let o = 0; o < outer; o++) {
+        let value = init;
+        for (let l = o * length, end = l + length; l < end; l++) value = step(value, x[l]);
+        out[o] = value;
+      }
+    };
+  }
   if (b) {
     const [outer, length, inner] = b;
     return () => {
@@ -81,6 +92,24 @@ export const logSumExpKernel: KernelFactory<ReduceAttrs> = ({ inputs: [x], outpu
 
 /** Repeats x (the reduced shape) along `axes` of the output shape: the inverse of a reduction. */
 export const broadcastAxesKernel: KernelFactory<ReduceAttrs> = ({ inputs: [x], output, outputShape, attrs }) => {
+  const b = block(outputShape, attrs.axes);
+  if (b) {
+    // (outer, length, inner): x's row o of `inner` values repeated `length` times.
+    const [outer, length, inner] = b;
+    if (inner === 1) {
+      return () => {
+        for (let o = 0, i = 0; o < outer; o++) {
+          const value = x[o];
+          for (let l = 0; l < length; l++) output[i++] = value;
+        }
+      };
+    }
+    return () => {
+      for (let o = 0, i = 0; o < outer; o++) {
+        for (let l = 0; l < length; l++) for (let k = o * inner, end = k + inner; k < end; k++) output[i++] = x[k];
+      }
+    };
+  }
   const map = reductionIndexMap(outputShape, attrs.axes);
   return () => {
     for (let i = 0; i < output.length; i++) output[i] = x[map[i]];
