@@ -79,7 +79,7 @@ describe('WebAssembly SIMD matmul agrees with the float64 reference', () => {
               for (const [form, tA] of [['A·B', false], ['Aᵀ·B', true]] as const) {
                 for (const accumulate of [false, true]) {
                   const gemm = exports[gemmName(tile, accumulate)];
-                  const direct = (s: MatMulSpec, alpha: number) => gemm(s.a, s.b, s.c, m, n, kk, tA ? 1 : kk, tA ? m : 1, alpha);
+                  const direct = (s: MatMulSpec, alpha: number) => gemm(s.a, s.b, s.c, m, n, kk, tA ? 1 : kk, tA ? m : 1, alpha, s.scratch);
                   const { err, past } = multiply(matMul, f32, m, kk, n, tA, false, accumulate, direct);
                   if (!(err <= TOLERANCE) || past.some((v) => v !== 12345)) failures.push(`${accumulate ? 'C − ¼·' : ''}${form} ${m}x${kk}x${n}: error ${err}, past C ${past}`);
                 }

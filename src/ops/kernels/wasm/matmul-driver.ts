@@ -39,11 +39,14 @@ export type MatMulCall = (alpha?: number) => void;
 const packed = (m: number, n: number, k: number, transposeA: boolean, transposeB: boolean, accumulate: boolean) =>
   (m >= 32 && n >= 16 && k >= 64) || (transposeB && (transposeA || accumulate || k < 64));
 
-/** Floats of scratch a product needs: packed B and one sliver block of A per thread. */
+/** Floats of scratch a product needs: packed B and one sliver block of A per thread; or alpha·B per thread for gemmAcc. */
 export function matMulScratch(m: number, n: number, k: number, transposeA: boolean, transposeB: boolean, accumulate: boolean): number {
-  if (!packed(m, n, k, transposeA, transposeB, accumulate)) return 0;
-  return Math.ceil(n / PANEL) * PANEL * k + (m >= 32 ? 2 * MB * KB : 0);
+  if (packed(m, n, k, transposeA, transposeB, accumulate)) return Math.ceil(n / PANEL) * PANEL * k + (m >= 32 ? 2 * MB * KB : 0);
+  return accumulate && !transposeB ? 2 * scaledB(k, n) : 0;
 }
+
+/** Floats of gemmAcc's copy of alpha·B. */
+const scaledB = (k: number, n: number) => Math.ceil((k * n) / 4) * 4;
 
 /**
  * The gemm tile with the fewest estimated cycles per step along K for an M×N product: each tile
@@ -106,9 +109,10 @@ export function matMulDriver(kernels: MatMulExports, helperFor: (macs: number) =
     }
     const [mine, theirs] = [gemmName(gemmTile(h, n), accumulate), gemmName(gemmTile(m - h, n), accumulate)];
     const gemm = kernels[mine];
+    const scratch2 = scratch + 4 * scaledB(k, n); // the helper's copy of alpha·B
     return (alpha = 1) => {
-      if (h < m) (helper!.queue(theirs, a2, b, c2, m - h, n, k, sar, sap, alpha), helper!.post());
-      gemm(a, b, c, h, n, k, sar, sap, alpha);
+      if (h < m) (helper!.queue(theirs, a2, b, c2, m - h, n, k, sar, sap, alpha, scratch2), helper!.post());
+      gemm(a, b, c, h, n, k, sar, sap, alpha, scratch);
       if (h < m) helper!.wait();
     };
   };

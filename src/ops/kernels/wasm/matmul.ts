@@ -32,18 +32,19 @@ function madd(f: FunctionBuilder, acc: Local, x: Local, y: Local, fma: boolean):
 
 /**
  * How a kernel writes a vector of its product into C: stored, or with `accumulate` (and in K
- * blocks after the first, where `add` is set) added as C + alpha·value. Sets up `alpha`'s splat.
+ * blocks after the first, where `add` is set) added as C + alpha·value, or C + value where
+ * `alpha` is null (the kernel scaled an operand instead).
  */
-function cWriter(f: FunctionBuilder, fma: boolean, accumulate: boolean, alpha: Local, add: Local) {
+function cWriter(f: FunctionBuilder, fma: boolean, accumulate: boolean, alpha: Local | null, add: Local) {
   const alphaV = f.local(v128);
   const part = f.local(v128);
-  if (accumulate) f.get(alpha).f32x4Splat().set(alphaV);
-  else f.f32Const(1).f32x4Splat().set(alphaV);
+  if (alpha !== null) f.get(alpha).f32x4Splat().set(alphaV);
   /** Leaves value·alpha + (what `base` leaves) on the stack. */
   const scaled = (value: Local, base: () => void) => {
-    f.get(value).get(alphaV);
-    if (fma) (base(), f.f32x4RelaxedMadd());
-    else (f.f32x4Mul(), base(), f.f32x4Add());
+    f.get(value);
+    if (alpha === null) (base(), f.f32x4Add());
+    else if (fma) (f.get(alphaV), base(), f.f32x4RelaxedMadd());
+    else (f.get(alphaV).f32x4Mul(), base(), f.f32x4Add());
   };
   /** Stores with `add` (or always, when accumulating) C + alpha·value, else value, via `put`. */
   const write = (address: Local, value: Local, load: () => void, put: (v: Local) => void) => {
@@ -114,23 +115,37 @@ export const gemmName = (tile: GemmTile, accumulate: boolean) => `${accumulate ?
  * leaves a one-row tile: 40 against 35 GFLOP/s; 3×3 on N = 10 and 13x300x21); 4×2 lost to both,
  * and wider tiles spill registers.
  *
- * `accumulate`: the function is `gemmAcc3x3(…, alpha)` and adds alpha·(the product) to C instead
- * of storing it: a parameter update W ← W − η·Xᵀ·Δ in one pass.
+ * `accumulate`: the function is `gemmAcc3x3(…, alpha, scaled)` and adds alpha·(the product) to C
+ * instead of storing it: a parameter update W ← W − η·Xᵀ·Δ in one pass; `scaled` is scratch for
+ * alpha·B (⌈K·N/4⌉·4 floats).
  */
 export function gemmFunction({ fma, accumulate = false, tile: shape }: MatMulOptions & { accumulate?: boolean; tile: GemmTile }): FunctionBuilder {
   const params: ValueType[] = [i32, i32, i32, i32, i32, i32, i32, i32];
-  if (accumulate) params.push(f32);
+  if (accumulate) params.push(f32, i32);
   const f = new FunctionBuilder(gemmName(shape, accumulate), params);
   const { rows: tileRows, vectors: tileVectors } = shape;
   const [a, b, c, M, N, K, sar, sap] = [0, 1, 2, 3, 4, 5, 6, 7].map((k) => f.param(k));
-  const alpha = f.param(8); // only read when accumulating
   const [i, j, p, pa, pb, rowA, stepA, rowB, NW, kb, kLen, aK, bK, add, ib, mEnd, cRow, last] = Array.from({ length: 18 }, () => f.local(i32));
   const x = f.local(v128);
   const bv = Array.from({ length: tileVectors }, () => f.local(v128));
   const acc = Array.from({ length: tileRows }, () => bv.map(() => f.local(v128)));
-  // C ← C + alpha·acc in every K block of gemmAcc, and in K blocks after the first of gemm
-  const { store, storeFirst } = cWriter(f, fma, accumulate, alpha, add);
+  // C ← C + acc in every K block of gemmAcc, and in K blocks after the first of gemm
+  const { store, storeFirst } = cWriter(f, fma, accumulate, null, add);
   const width = 4 * tileVectors;
+
+  if (accumulate) {
+    // gemmAcc(…, alpha, scaled): B·alpha first goes to `scaled` (⌈K·N/4⌉·4 floats), so the tiles
+    // add their sums into C as they are: K·N multiplies instead of M·N in the stores.
+    const [alpha, scaled] = [f.param(8), f.param(9)];
+    const alphaV = f.local(v128);
+    f.get(alpha).f32x4Splat().set(alphaV);
+    f.forLoop(p, () => f.i32(0), () => f.get(K).get(N).i32Mul().i32(2).i32Shl(), 16, () => {
+      f.get(scaled).get(p).i32Add();
+      f.get(b).get(p).i32Add().v128Load().get(alphaV).f32x4Mul();
+      f.v128Store();
+    });
+    f.get(scaled).set(b);
+  }
 
   // Byte strides, r·rowA for each row of a tile, and the columns in whole strips.
   f.get(sar).i32(2).i32Shl().set(rowA);
@@ -368,7 +383,7 @@ export function gemmPackedFunction({ fma, accumulate = false }: MatMulOptions & 
   const x = f.local(v128);
   const bv = [f.local(v128), f.local(v128)];
   const acc = Array.from({ length: 4 }, () => [f.local(v128), f.local(v128)]);
-  const { store, storeFirst } = cWriter(f, fma, accumulate, alpha, add);
+  const { store, storeFirst } = cWriter(f, fma, accumulate, accumulate ? alpha : null, add);
   const remHi = f.local(i32); // columns of the last panel's second vector
 
   f.get(sar).i32(2).i32Shl().set(rowA);
