@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeModule } from '../../../src/ops/kernels/wasm/emit.ts';
 import { GEMM_TILES, gemmName, matMulFunctions } from '../../../src/ops/kernels/wasm/matmul.ts';
+import { elementwiseFunctions } from '../../../src/ops/kernels/wasm/elementwise.ts';
 import { gemmTile, matMulDriver, matMulScratch, type MatMulCall, type MatMulExports, type MatMulSpec } from '../../../src/ops/kernels/wasm/matmul-driver.ts';
 import { wasmFeatures } from '../../../src/ops/kernels/wasm/runtime.ts';
 import { matMulInto } from '../../../src/ops/kernels/matmul.ts';
@@ -15,7 +16,8 @@ type Prepare = (spec: MatMulSpec) => MatMulCall;
 /** The driver over a fresh module's kernels, one thread; the exports; memory as float32 for filling. */
 function kernels(fma: boolean): { matMul: Prepare; exports: MatMulExports; f32: Float32Array } {
   const memory = new WebAssembly.Memory({ initial: 256 });
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(encodeModule(matMulFunctions(fma), { minimumPages: 1 })), { env: { memory } });
+  const functions = [...matMulFunctions(fma), ...elementwiseFunctions()];
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(encodeModule(functions, { minimumPages: 1 })), { env: { memory } });
   const exports = instance.exports as MatMulExports;
   return { matMul: matMulDriver(exports, () => null), exports, f32: new Float32Array(memory.buffer) };
 }
@@ -48,8 +50,9 @@ function multiply(matMul: Prepare, f32: Float32Array, m: number, kk: number, n: 
 }
 
 // Small shapes take gemm/gemmNT, M ≥ 32 with N ≥ 16 the packed kernel with A in slivers, A·Bᵀ
-// with short K the packed kernel reading A directly; odd sizes hit every edge tile.
-const shapes = [[1, 1, 1], [3, 5, 2], [4, 8, 8], [5, 9, 13], [10, 784, 30], [17, 3, 33], [8, 1, 9], [31, 64, 7], [9, 513, 12], [33, 300, 17], [70, 10, 30], [64, 520, 40], [37, 7, 101], [10, 10, 30]];
+// with short K the packed kernel reading A directly; odd sizes hit every edge tile. A·B with few
+// rows and many multiply-adds (10x784x30, 9x2001x13) is summed in two K ranges.
+const shapes = [[1, 1, 1], [3, 5, 2], [4, 8, 8], [5, 9, 13], [10, 784, 30], [17, 3, 33], [8, 1, 9], [31, 64, 7], [9, 513, 12], [33, 300, 17], [70, 10, 30], [64, 520, 40], [37, 7, 101], [10, 10, 30], [9, 2001, 13]];
 const forms = [
   ['A·B', false, false],
   ['Aᵀ·B', true, false],
@@ -117,7 +120,7 @@ describe('WebAssembly SIMD matmul agrees with the float64 reference', () => {
 });
 
 describe('matmul split across two threads', () => {
-  it('gives the same bits as one thread, in every form, packed (split by panels) or not (split by rows)', () => {
+  it('gives the same bits as one thread, in every form, packed (split by panels) or not (split by rows, or along K when rows are few)', () => {
     const build = (memory: Memory) => {
       const g = new Graph({ seed: 4 });
       const a = g.input('a', [null, 170]);
@@ -125,15 +128,17 @@ describe('matmul split across two threads', () => {
       const v = g.parameter('v', [145, 90], 'glorotNormal');
       const narrow = g.parameter('narrow', [170, 12], 'glorotNormal'); // N < 16: not packed
       const u = g.parameter('u', [40, 170], 'glorotNormal');
+      const few = g.input('few', [null, 3000]); // 7 rows: split along K
+      const tall = g.parameter('tall', [3000, 40], 'glorotNormal');
       // every product above the split threshold
-      const outputs = [a.matMul(w), a.matMul(w).matMul(v, false, true), a.matMul(a.matMul(w), true, false), a.matMul(narrow), a.matMul(a, true, false).matMul(u, true, true)];
+      const outputs = [a.matMul(w), a.matMul(w).matMul(v, false, true), a.matMul(a.matMul(w), true, false), a.matMul(narrow), a.matMul(a, true, false).matMul(u, true, true), few.matMul(tall)];
       return compile(g, { outputs, memory });
     };
     const threaded = new Memory('float32');
     const single = new Memory('float32', { threads: false });
-    const xs = Float32Array.from({ length: 600 * 170 }, (_, i) => Math.sin(i * 0.37));
-    const r1 = build(threaded).run({ a: xs }).map((r) => Array.from(r));
-    const r2 = build(single).run({ a: xs }).map((r) => Array.from(r));
+    const feeds = { a: Float32Array.from({ length: 600 * 170 }, (_, i) => Math.sin(i * 0.37)), few: Float32Array.from({ length: 7 * 3000 }, (_, i) => Math.cos(i * 0.11)) };
+    const r1 = build(threaded).run(feeds).map((r) => Array.from(r));
+    const r2 = build(single).run(feeds).map((r) => Array.from(r));
     expect(r1).toEqual(r2);
   });
 });

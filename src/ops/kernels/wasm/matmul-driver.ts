@@ -8,13 +8,20 @@
  *   packs and multiplies its own columns, so no barrier and the same sums as one thread.
  * - Smaller ones (and short K, where packing costs more than it saves) use `gemm` straight from A
  *   and B, with the register tile that wastes least on the shape (`gemmTile`), or for A·Bᵀ
- *   `gemmNT` when K is long enough for its dot products (K ≥ 64), else the packed path.
+ *   `gemmNT` when K is long enough for its dot products (K ≥ 64), else the packed path. Two
+ *   threads split them by rows of C; but an A·B with few rows (a small batch times the weights)
+ *   is summed in two ranges of K instead, the second into scratch and then added: each thread
+ *   then reads half of B, the same rows of the weights whose update it computes (the update's
+ *   row split and this K split meet at the same index, `half`), so each half of the weights
+ *   stays in one core's cache. The K split is made with one thread too, so a result never
+ *   depends on whether the helper ran.
  * These thresholds come from measurements of each kernel on the shapes of the MNIST networks.
  */
 import { GEMM_TILES, gemmName, KB, MB, PANEL, type GemmTile } from './matmul.ts';
 import type { Helper } from './threads.ts';
 
 type Kernel = (...args: number[]) => void;
+/** The module's exports: matmul.ts's kernels, and elementwise.ts's add_11 (the K split's sum). */
 export type MatMulExports = Record<string, Kernel>;
 
 /** One product: byte pointers into the memory, sizes, forms; `scratch` holds matMulScratch(…) floats. */
@@ -39,9 +46,23 @@ export type MatMulCall = (alpha?: number) => void;
 const packed = (m: number, n: number, k: number, transposeA: boolean, transposeB: boolean, accumulate: boolean) =>
   (m >= 32 && n >= 16 && k >= 64) || (transposeB && (transposeA || accumulate || k < 64));
 
-/** Floats of scratch a product needs: packed B and one sliver block of A per thread; or alpha·B per thread for gemmAcc. */
+/** Products with fewer multiply-adds stay on one thread: below it the hand-off costs more than half the work saves. */
+export const SPLIT_MACS = 1 << 17;
+
+/** Whether an A·B with few rows is summed in two K ranges (see the top of this file). */
+const splitsK = (m: number, n: number, k: number, transposeB: boolean, accumulate: boolean) =>
+  m < 32 && !transposeB && !accumulate && k >= 8 && m * n * k >= SPLIT_MACS;
+
+/** Where work is cut in two: about half of `size`, a multiple of 4 (rows of an update, or K). */
+const half = (size: number) => Math.max(4, Math.round(size / 8) * 4);
+
+/**
+ * Floats of scratch a product needs: packed B and one sliver block of A per thread; or alpha·B
+ * per thread for gemmAcc; or the second K range's sum.
+ */
 export function matMulScratch(m: number, n: number, k: number, transposeA: boolean, transposeB: boolean, accumulate: boolean): number {
   if (packed(m, n, k, transposeA, transposeB, accumulate)) return Math.ceil(n / PANEL) * PANEL * k + (m >= 32 ? 2 * MB * KB : 0);
+  if (splitsK(m, n, k, transposeB, accumulate)) return m * n;
   return accumulate && !transposeB ? 2 * scaledB(k, n) : 0;
 }
 
@@ -66,11 +87,8 @@ export function gemmTile(m: number, n: number): GemmTile {
   return GEMM_TILES.reduce((best, tile) => (cost(tile) < cost(best) ? tile : best));
 }
 
-/** Products with fewer multiply-adds stay on one thread: below it the split did not pay (W1 measured slower split). */
-export const SPLIT_MACS = 1 << 20;
-
 export function matMulDriver(kernels: MatMulExports, helperFor: (macs: number) => Helper | null): (spec: MatMulSpec) => MatMulCall {
-  const { gemmNT, packB, gemmPacked, gemmPackedAcc } = kernels;
+  const { gemmNT, packB, gemmPacked, gemmPackedAcc, add_11: add } = kernels;
   return ({ a, b, c, scratch, m, n, k, transposeA, transposeB, accumulate }) => {
     // A(r, p) at r·sar + p·sap and B(p, j) at p·sbr + j·sbc, in elements.
     const sar = transposeA ? 1 : k;
@@ -97,8 +115,22 @@ export function matMulDriver(kernels: MatMulExports, helperFor: (macs: number) =
         if (split < n) helper!.wait();
       };
     }
-    // Unpacked: split by rows of C, this thread the first ~half (a multiple of 4 rows).
-    const h = helper && m >= 5 ? Math.max(4, Math.round(m / 8) * 4) : m;
+    if (splitsK(m, n, k, transposeB, accumulate)) {
+      // C = A[:, :k0]·B[:k0, :] + (A[:, k0:]·B[k0:, :], the helper's or computed first)
+      const k0 = half(k);
+      const name = gemmName(gemmTile(m, n), false);
+      const gemm = kernels[name];
+      const [a2, b2] = [a + 4 * k0 * sap, b + 4 * k0 * n];
+      return () => {
+        if (helper) (helper.queue(name, a2, b2, scratch, m, n, k - k0, sar, sap), helper.post());
+        else gemm(a2, b2, scratch, m, n, k - k0, sar, sap);
+        gemm(a, b, c, m, n, k0, sar, sap);
+        if (helper) helper.wait();
+        add(c, scratch, c, 1, m * n, 0, 0);
+      };
+    }
+    // Unpacked: split by rows of C, this thread the first ~half.
+    const h = helper && m >= 5 ? half(m) : m;
     const [a2, c2] = [a + 4 * h * sar, c + 4 * h * n];
     if (transposeB) {
       return () => {
