@@ -28,6 +28,8 @@ export interface ModelOptions {
   outputs: Tensor;
   /** Precision of the parameters and of every program (default 'float32'). */
   dtype?: Precision;
+  /** Split large matrix multiplies with a helper thread (default true where the runtime allows; see Memory). */
+  threads?: boolean;
 }
 
 export interface CompileConfig {
@@ -127,7 +129,7 @@ export class Model {
     this.graph = inputs.graph;
     this.input = inputs;
     this.output = outputs;
-    this.memory = new Memory(options.dtype ?? 'float32');
+    this.memory = new Memory(options.dtype ?? 'float32', { threads: options.threads });
     // Place the parameters now, so that weights can be read and set before any run.
     this.predictor();
   }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Graph } from '../../src/index.ts';
 import { adam, DataError, Model, sgd, type EpochLogs } from '../../src/nn/index.ts';
 import { blobs, smallModel } from './helpers.ts';
+import { wasmFeatures } from '../../src/ops/kernels/wasm/runtime.ts';
 
 describe('Model', () => {
   const train = blobs(600);
@@ -29,6 +30,22 @@ describe('Model', () => {
       return [h.epochs.map((e) => e.loss), [...model.getWeights().values()].map((w) => Array.from(w))];
     };
     expect(run()).toEqual(run());
+  });
+
+  it('trains to the same bits with the helper thread as without (threads: false)', () => {
+    const wide = blobs(120, 400, 3, 5);
+    const train = (threads: boolean) => {
+      const g = new Graph({ seed: 4 });
+      const x = g.input('x', [null, 400]);
+      const out = g.dense(g.dense(x, 400, { activation: 'sigmoid' }), 3, { activation: 'sigmoid' });
+      const model = new Model({ inputs: x, outputs: out, threads }).compile({ loss: 'quadratic', optimizer: sgd({ learningRate: 1 }) });
+      model.fit(wide, { epochs: 1, batchSize: 10, seed: 2 }); // 10x400x400 products: split along K; updates: by rows
+      return model;
+    };
+    const [split, alone] = [train(true), train(false)];
+    if (wasmFeatures().threads) expect(split.memory.shared).toBe(true);
+    expect(alone.memory.shared).toBe(false);
+    expect([...split.getWeights()]).toEqual([...alone.getWeights()]);
   });
 
   it('takes given initial weights and follows them without shuffling', () => {
