@@ -27,7 +27,7 @@ function product(m: number, k: number, n: number, form: Form, threads: boolean) 
 
 mkdirSync('bench/results', { recursive: true });
 const flops = new Map<string, number>();
-// One core, then two (products over 1M multiply-adds are split with a helper thread).
+// One core, then two (products of at least 2¹⁷ multiply-adds are split with a helper thread).
 const entries = [false, true].flatMap((threads) =>
   cases.flatMap(([m, k, n, forms]) =>
     forms.map((form) => {

@@ -28,6 +28,7 @@ export class Memory {
   private data: FloatArray;
   private used = 0;
   private readonly slots = new Map<string, ParameterSlot>();
+  private uploaded: { offset: number; size: number } | null = null;
   /** Changes when the buffer is replaced by a larger one: every view must then be remade. */
   generation = 0;
   /** float32 data lives in a WebAssembly.Memory, so WebAssembly kernels work on it in place. */
@@ -78,6 +79,22 @@ export class Memory {
 
   view(offset: number, size: number): FloatArray {
     return this.data.subarray(offset, offset + size);
+  }
+
+  /** The same elements as 32-bit integers (float32 memory only): indices for kernels. */
+  int32View(offset: number, size: number): Int32Array {
+    if (this.dtype !== 'float32') throw new GraphError('Memory.int32View: only a float32 memory holds 32-bit elements');
+    return new Int32Array(this.data.buffer, this.data.byteOffset + offset * 4, size);
+  }
+
+  /**
+   * Copies `values` into the memory for kernels that read them in place (fit's training set) and
+   * returns their offset. There is one such region: the next upload reuses it, grown if needed.
+   */
+  upload(values: ArrayLike<number>): number {
+    if (!this.uploaded || this.uploaded.size < values.length) this.uploaded = { offset: this.alloc(values.length), size: values.length };
+    this.data.set(values, this.uploaded.offset);
+    return this.uploaded.offset;
   }
 
   /** Elements in use (parameters and every plan's buffers). */

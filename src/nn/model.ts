@@ -16,7 +16,7 @@ import type { Tensor } from '../graph/tensor.ts';
 import type { FloatArray } from '../ops/registry.ts';
 import { DataError } from './data/errors.ts';
 import type { Augment } from './data/augment.ts';
-import { validateDataset, type Dataset } from './data/dataset.ts';
+import { nonFiniteInput, validateDataset, type Dataset } from './data/dataset.ts';
 import { Rng } from './init.ts';
 import { lossFor, type LossName } from './losses.ts';
 import { learningRateAt, type Optimizer } from './optim.ts';
@@ -117,6 +117,8 @@ export class Model {
   private compiled: Compiled | null = null;
   private readonly trainSteps = new Map<number, Program>();
   private evalProgram: Program | null = null;
+  /** Where fit's gather kernel reads a batch's row indices (see batchGatherer). */
+  private batchIndices: { offset: number; size: number } | null = null;
   private predictProgram: Program | null = null;
 
   constructor(options: ModelOptions) {
@@ -171,7 +173,8 @@ export class Model {
     const { epochs = 1, batchSize = 32, shuffle = true, validationData, callbacks = [] } = options;
     if (!(Number.isInteger(epochs) && epochs >= 0)) throw new GraphError(`fit: epochs must be a whole number, got ${epochs}`);
     if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new GraphError(`fit: batchSize must be a positive whole number, got ${batchSize}`);
-    this.checkData(train, 'training data');
+    const gather = this.memory.wasm !== null;
+    this.checkData(train, 'training data', { finite: !gather }); // scanned after the upload instead
     if (train.count === 0) throw new DataError('no samples to train on', { file: 'training data' });
     if (validationData) this.checkData(validationData, 'validation data');
 
@@ -185,6 +188,8 @@ export class Model {
     const full = prepared(Math.min(batchSize, train.count));
     const rest = train.count % batchSize;
     const last = rest === 0 || train.count < batchSize ? full : prepared(rest);
+    // after the plans: one may move the memory to a shared one, which would copy the upload again
+    const writeBatch = gather ? this.batchGatherer(train, batchSize) : copyRows;
     const steps = Math.ceil(train.count / batchSize);
     const history: History = { epochs: [] };
     this.stopTraining = false;
@@ -205,7 +210,7 @@ export class Model {
         const run = n === batchSize || last === full ? full : last;
         const xb = run.input(input);
         const yb = run.input('labels');
-        copyRows(train, order, s * batchSize, n, xb, yb);
+        writeBatch(train, order, s * batchSize, n, xb, yb);
         run.input('learningRate')[0] = rate;
         options.augment?.(xb, n, rng);
         const [loss, out] = run.run();
@@ -354,8 +359,37 @@ export class Model {
     compile(this.graph, { outputs: [this.graph.get(name)], memory: this.memory });
   }
 
-  private checkData(data: Dataset, name: string): void {
-    validateDataset(data, name);
+  /**
+   * Batches by a WebAssembly kernel: the training set is copied into the memory once per `fit`
+   * (and checked there for non-finite values, faster than in JS), and each batch's rows are
+   * gathered from it together, so their cache misses overlap (MNIST batches of 10 rows: 3 µs
+   * instead of 8 µs a step into a shared memory, where copies from JS take a slower path).
+   */
+  private batchGatherer(train: Dataset, batchSize: number): typeof copyRows {
+    const memory = this.memory;
+    const wasm = memory.wasm!;
+    const source = memory.upload(train.x);
+    if (!this.batchIndices || this.batchIndices.size < batchSize) this.batchIndices = { offset: memory.alloc(batchSize), size: batchSize };
+    const at = this.batchIndices.offset;
+    wasm.firstNonFinite(source * 4, train.x.length, at * 4);
+    const first = memory.int32View(at, 1)[0];
+    if (first >= 0) throw nonFiniteInput(train, first, 'training data');
+    const rowBytes = 4 * train.features;
+    let indices = memory.int32View(at, batchSize);
+    let generation = memory.generation;
+    return (data, order, start, n, xb, yb) => {
+      if (memory.generation !== generation) (indices = memory.int32View(at, batchSize)), (generation = memory.generation);
+      for (let b = 0; b < n; b++) {
+        const i = order[start + b];
+        indices[b] = i;
+        yb[b] = data.y[i];
+      }
+      wasm.gatherRows(source * 4, at * 4, n, rowBytes, xb.byteOffset);
+    };
+  }
+
+  private checkData(data: Dataset, name: string, options: { finite?: boolean } = {}): void {
+    validateDataset(data, name, options);
     if (data.features !== this.features) {
       throw new DataError(`samples have ${data.features} features but the model's input is ${formatShape(this.input.shape)}`, { file: name });
     }

@@ -21,11 +21,13 @@ const isCount = (n: number): boolean => Number.isInteger(n) && n >= 0;
  * Throws a DataError (with `file` = name) unless the dataset is consistent: whole-number sizes,
  * matching array lengths, finite inputs and labels that are integers in [0, classes).
  * Checking once up front means a bad value shows up here, not as a NaN loss many epochs later.
+ * `finite: false` leaves out the scan of the inputs, for a caller that scans them itself
+ * (`fit` does, in WebAssembly) and reports with `nonFiniteInput`.
  *
  * @example
  * validateDataset({ x: new Float32Array([0, 1]), y: new Int32Array([1]), count: 1, features: 2, classes: 2 }, 'toy');
  */
-export function validateDataset(ds: Dataset, name = 'dataset'): void {
+export function validateDataset(ds: Dataset, name = 'dataset', { finite = true }: { finite?: boolean } = {}): void {
   const file = name;
   if (!isCount(ds.count)) throw new DataError(`count must be a whole number, got ${ds.count}`, { file });
   if (!isCount(ds.features) || ds.features === 0) throw new DataError(`features must be a positive whole number, got ${ds.features}`, { file });
@@ -35,12 +37,9 @@ export function validateDataset(ds: Dataset, name = 'dataset'): void {
   }
   if (ds.y.length !== ds.count) throw new DataError(`y has ${ds.y.length} labels, expected count = ${ds.count}`, { file });
 
-  const { x, y, features, classes } = ds;
-  for (let i = 0; i < x.length; i++) {
-    if (!Number.isFinite(x[i])) {
-      const sample = Math.floor(i / features);
-      throw new DataError(`input value is ${x[i]}, expected a finite number`, { file, sample, feature: i - sample * features });
-    }
+  const { x, y, classes } = ds;
+  if (finite) {
+    for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw nonFiniteInput(ds, i, name);
   }
   for (let i = 0; i < y.length; i++) {
     const label = y[i]!;
@@ -48,6 +47,12 @@ export function validateDataset(ds: Dataset, name = 'dataset'): void {
       throw new DataError(`label is ${label}, expected an integer in 0..${classes - 1}`, { file, sample: i });
     }
   }
+}
+
+/** The error for the non-finite input x[index]: which sample and feature. */
+export function nonFiniteInput(ds: Dataset, index: number, name = 'dataset'): DataError {
+  const sample = Math.floor(index / ds.features);
+  return new DataError(`input value is ${ds.x[index]}, expected a finite number`, { file: name, sample, feature: index - sample * ds.features });
 }
 
 /**

@@ -126,6 +126,12 @@ export class FunctionBuilder {
     const b = new Uint8Array(new Float32Array([x]).buffer);
     return this.op(0x43, ...b);
   }
+  i32Load(offset = 0): this {
+    return this.op(0x28, 2, ...uleb(offset));
+  }
+  i32Store(offset = 0): this {
+    return this.op(0x36, 2, ...uleb(offset));
+  }
   f32Load(offset = 0): this {
     return this.op(0x2a, 2, ...uleb(offset));
   }

@@ -9,6 +9,7 @@ import { matMulFunctions } from './matmul.ts';
 import { matMulDriver, SPLIT_MACS, type MatMulCall, type MatMulExports, type MatMulSpec } from './matmul-driver.ts';
 import { elementwiseFunctions } from './elementwise.ts';
 import { fusedFunctions, fusedKernelNames } from './fused.ts';
+import { dataFunctions, dataKernelNames } from './data.ts';
 import { startHelper, type Helper } from './threads.ts';
 
 export type BinaryKernel = (a: number, b: number, out: number, rows: number, cols: number, ars: number, brs: number) => void;
@@ -28,6 +29,10 @@ export interface WasmKernels {
   sumRows(x: number, out: number, rows: number, cols: number): void;
   /** Kernels of fused ops by name; see fused.ts. */
   readonly fused: Readonly<Record<string, FusedKernel>>;
+  /** dst row b ← src row indices[b] (i32 indices at `indices`), rows of `rowBytes`; see data.ts. */
+  gatherRows(src: number, indices: number, n: number, rowBytes: number, dst: number): void;
+  /** The i32 at `out` ← the index of the first non-finite float of n at src, or −1. */
+  firstNonFinite(src: number, n: number, out: number): void;
 }
 
 export interface WasmFeatures {
@@ -60,6 +65,7 @@ function moduleBytes(fma: boolean, shared: boolean): Uint8Array<ArrayBuffer> {
     ...matMulFunctions(fma),
     ...elementwiseFunctions(),
     ...fusedFunctions(),
+    ...dataFunctions(),
   ];
   return encodeModule(functions, { minimumPages: 1, shared, maximumPages: MAXIMUM_PAGES });
 }
@@ -145,8 +151,10 @@ export function wasmKernels(memory: WebAssembly.Memory, options: WasmKernelOptio
   return {
     matMul: matMulDriver(exports as MatMulExports, helperFor),
     binary: pick((k) => /_\d\d$/.test(k)),
-    unary: pick((k) => !/_\d\d$/.test(k) && !/^(gemm|packB)/.test(k) && k !== 'sumRows' && !fusedKernelNames.includes(k)),
+    unary: pick((k) => !/_\d\d$/.test(k) && !/^(gemm|packB)/.test(k) && k !== 'sumRows' && !fusedKernelNames.includes(k) && !dataKernelNames.includes(k)),
     sumRows: exports.sumRows,
     fused: pick((k) => fusedKernelNames.includes(k)),
+    gatherRows: exports.gatherRows,
+    firstNonFinite: exports.firstNonFinite,
   };
 }

@@ -1,0 +1,88 @@
+/**
+ * Kernels over data kept in the memory (a training set copied in once per `fit`):
+ *
+ *   gatherRows(src, indices, n, rowBytes, dst)   dst row b ← src row indices[b] (i32 indices), for
+ *                                                b < n; one 64-byte line of every row at a time,
+ *                                                so the rows' cache misses overlap
+ *   firstNonFinite(src, n, out)                  i32 at out ← the index of the first NaN or ±∞
+ *                                                among n floats, or −1
+ */
+import { FunctionBuilder, i32, v128 } from './emit.ts';
+
+export const dataKernelNames: readonly string[] = ['gatherRows', 'firstNonFinite'];
+
+function gatherRowsFunction(): FunctionBuilder {
+  const f = new FunctionBuilder('gatherRows', [i32, i32, i32, i32, i32]);
+  const [src, indices, n, rowBytes, dst] = [0, 1, 2, 3, 4].map((k) => f.param(k));
+  const [c, b, from, to, bytes16] = Array.from({ length: 5 }, () => f.local(i32));
+  f.get(rowBytes).i32(-16).i32And().set(bytes16);
+  const rowAddresses = () => {
+    f.get(src).get(indices).get(b).i32(2).i32Shl().i32Add().i32Load().get(rowBytes).i32Mul().i32Add().set(from);
+    f.get(dst).get(b).get(rowBytes).i32Mul().i32Add().set(to);
+  };
+  f.forLoop(c, () => f.i32(0), () => f.get(bytes16), 64, () => {
+    f.forLoop(b, () => f.i32(0), () => f.get(n), 1, () => {
+      rowAddresses();
+      f.get(from).get(c).i32Add().set(from);
+      f.get(to).get(c).i32Add().set(to);
+      f.get(to).get(from).v128Load().v128Store();
+      for (let v = 1; v < 4; v++) {
+        f.ifThen(
+          () => f.get(c).i32(16 * v).i32Add().get(bytes16).i32LtS(),
+          () => f.get(to).get(from).v128Load(16 * v).v128Store(16 * v),
+        );
+      }
+    });
+  });
+  // The last 0–3 floats of each row.
+  f.forLoop(b, () => f.i32(0), () => f.get(n), 1, () => {
+    rowAddresses();
+    f.forLoop(c, () => f.get(bytes16), () => f.get(rowBytes), 4, () => {
+      f.get(to).get(c).i32Add().get(from).get(c).i32Add().f32Load().f32Store();
+    });
+  });
+  return f;
+}
+
+function firstNonFiniteFunction(): FunctionBuilder {
+  const f = new FunctionBuilder('firstNonFinite', [i32, i32, i32]);
+  const [src, n, out] = [0, 1, 2].map((k) => f.param(k));
+  const [i, n4, found, end, result] = Array.from({ length: 5 }, () => f.local(i32));
+  const v = f.local(v128);
+  f.get(n).i32(-4).i32And().set(n4);
+  f.i32(-1).set(found);
+  // x − x is 0 for a finite x and NaN for NaN and ±∞; NaN ≠ NaN.
+  f.forLoop(i, () => f.i32(0), () => f.get(n4), 4, () => {
+    f.ifThen(
+      () => f.get(found).i32(0).i32LtS(),
+      () => {
+        f.get(src).get(i).i32(2).i32Shl().i32Add().v128Load().set(v);
+        f.ifThen(
+          () => f.get(v).get(v).simdOp(0xe5).tee(v).get(v).simdOp(0x42).simdOp(0x53),
+          () => f.get(i).set(found),
+        );
+      },
+    );
+  });
+  // The flagged group of four, or the last 1–3 floats, one at a time.
+  f.i32(-1).set(result);
+  f.get(found).get(n4).get(found).i32(0).i32GeS().select().set(i);
+  f.get(found).i32(4).i32Add().get(n).get(found).i32(0).i32GeS().select().set(end);
+  f.forLoop(i, () => f.get(i), () => f.get(end), 1, () => {
+    f.ifThen(
+      () => {
+        f.get(result).i32(0).i32LtS();
+        f.get(src).get(i).i32(2).i32Shl().i32Add().f32Load().get(src).get(i).i32(2).i32Shl().i32Add().f32Load().scalarOp(0x93);
+        f.get(src).get(i).i32(2).i32Shl().i32Add().f32Load().get(src).get(i).i32(2).i32Shl().i32Add().f32Load().scalarOp(0x93);
+        f.scalarOp(0x5c).i32And();
+      },
+      () => f.get(i).set(result),
+    );
+  });
+  f.get(out).get(result).i32Store();
+  return f;
+}
+
+export function dataFunctions(): FunctionBuilder[] {
+  return [gatherRowsFunction(), firstNonFiniteFunction()];
+}
