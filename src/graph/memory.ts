@@ -7,7 +7,7 @@
  */
 import { GraphError } from './errors.ts';
 import type { FloatArray } from '../ops/registry.ts';
-import { createWasmMemory, wasmKernels, type WasmKernels } from '../ops/kernels/wasm/runtime.ts';
+import { createWasmMemory, isShared, wasmKernels, type WasmKernels } from '../ops/kernels/wasm/runtime.ts';
 
 export type Precision = 'float32' | 'float64';
 
@@ -64,7 +64,7 @@ export class Memory {
 
   /** Whether the memory is shared with a helper thread (from the first product large enough to split). */
   get shared(): boolean {
-    return typeof SharedArrayBuffer !== 'undefined' && this.data.buffer instanceof SharedArrayBuffer;
+    return this.wasmMemory !== null && isShared(this.wasmMemory);
   }
 
   /** Reserves `size` elements and returns their offset. */

@@ -110,7 +110,8 @@ function moduleFor(memory: WebAssembly.Memory): WebAssembly.Module {
   return (compiledShared ??= new WebAssembly.Module(moduleBytes(c.features.fma, true)));
 }
 
-const isShared = (memory: WebAssembly.Memory) => canShare && memory.buffer instanceof SharedArrayBuffer;
+/** Whether a memory is shared (so a helper thread can work on it). */
+export const isShared = (memory: WebAssembly.Memory) => canShare && memory.buffer instanceof SharedArrayBuffer;
 
 /** What this runtime gives the kernels (no SIMD: the plain JS kernels run). */
 export function wasmFeatures(): WasmFeatures {
