@@ -47,7 +47,7 @@ function cWriter(f: FunctionBuilder, fma: boolean, accumulate: boolean, alpha: L
     else (f.get(alphaV).f32x4Mul(), base(), f.f32x4Add());
   };
   /** Stores with `add` (or always, when accumulating) C + alpha·value, else value, via `put`. */
-  const write = (address: Local, value: Local, load: () => void, put: (v: Local) => void) => {
+  const write = (value: Local, load: () => void, put: (v: Local) => void) => {
     const addInto = () => {
       scaled(value, load);
       f.set(part);
@@ -57,7 +57,7 @@ function cWriter(f: FunctionBuilder, fma: boolean, accumulate: boolean, alpha: L
     else f.ifElse(() => f.get(add), addInto, () => put(value));
   };
   const store = (address: Local, offset: number, value: Local) =>
-    write(address, value, () => f.get(address).v128Load(offset), (v) => f.get(address).get(v).v128Store(offset));
+    write(value, () => f.get(address).v128Load(offset), (v) => f.get(address).get(v).v128Store(offset));
   /** The first n (1–3) lanes, read and written with lane loads and stores. */
   const storeLanes = (address: Local, offset: number, value: Local, n: number) => {
     const load = () => {
@@ -70,7 +70,7 @@ function cWriter(f: FunctionBuilder, fma: boolean, accumulate: boolean, alpha: L
       if (n === 1) f.get(address).get(v).v128Store32Lane(offset, 0);
       if (n === 3) f.get(address).get(v).v128Store32Lane(offset + 8, 2);
     };
-    write(address, value, load, put);
+    write(value, load, put);
   };
   return {
     store,
