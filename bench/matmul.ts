@@ -4,8 +4,7 @@
  */
 import b from 'benny';
 import { mkdirSync } from 'node:fs';
-import { compile, Graph, Memory } from '../src/index.ts';
-import { wasmFeatures } from '../src/ops/kernels/wasm/runtime.ts';
+import { compile, Device, Graph, wasmFeatures } from '../src/index.ts';
 
 type Form = 'A·B' | 'A·Bᵀ' | 'Aᵀ·B';
 const cases: [number, number, number, Form[]][] = [
@@ -20,7 +19,7 @@ function product(m: number, k: number, n: number, form: Form, threads: boolean) 
   const g = new Graph({ seed: 1 });
   const a = form === 'Aᵀ·B' ? g.parameter('a', [k, m], 'glorotUniform') : g.parameter('a', [m, k], 'glorotUniform');
   const bb = form === 'A·Bᵀ' ? g.parameter('b', [n, k], 'glorotUniform') : g.parameter('b', [k, n], 'glorotUniform');
-  const program = compile(g, { outputs: [a.matMul(bb, form === 'Aᵀ·B', form === 'A·Bᵀ')], memory: new Memory('float32', { threads }) });
+  const program = compile(g, { outputs: [a.matMul(bb, form === 'Aᵀ·B', form === 'A·Bᵀ')], device: new Device({ threads }) });
   program.run();
   return program;
 }

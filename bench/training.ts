@@ -12,9 +12,8 @@
  * Results: bench/results/training.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { Graph } from '../src/index.ts';
+import { Graph, wasmFeatures } from '../src/index.ts';
 import { loadMnist, Model, sgd, type Dataset } from '../src/nn/index.ts';
-import { wasmFeatures } from '../src/ops/kernels/wasm/runtime.ts';
 import { measureTfjs, type Backend } from './peers/tfjs.ts';
 
 interface Workload {

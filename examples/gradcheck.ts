@@ -5,7 +5,7 @@
  * tolerance.
  */
 import { gradCheck } from '../src/index.ts';
-import { gradientCases, notDifferentiable } from '../src/ops/gradient-cases.ts';
+import { gradientCases, notDifferentiable } from '../src/testing/gradient-cases.ts';
 import { compareWithReference, referenceNets } from '../src/nn/reference/index.ts';
 
 const FD_TOLERANCE = 1e-6;

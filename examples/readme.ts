@@ -26,6 +26,6 @@ for (let epoch = 0; epoch <= 300; epoch++) {
   if (epoch % 100 === 0) console.log(`epoch ${epoch}: loss ${lossValue[0].toFixed(4)}`);
 }
 
-// A second program over the same memory sees the trained weights.
-const predict = compile(g, { outputs: [out], memory: step.memory });
+// A second program on the same device sees the trained weights.
+const predict = compile(g, { outputs: [out], device: step.device });
 console.log('predictions', Array.from(predict.run({ x: xs })[0], (v) => v.toFixed(2)).join(' '));

@@ -2,8 +2,15 @@
  * deltagraph: networks as graphs of tensor ops, gradients by reverse-mode autodiff as more graph,
  * and a compiler that runs forward pass, backward pass and update as one program.
  */
+import './backends/index.ts';
+import './nn/layers.ts';
+
+export { DeltaGraphError, GraphError, RuleError, RunError, ShapeError } from './core/errors.ts';
+export type { Attrs, DType, IR, Node } from './core/ir.ts';
+export { Rng } from './core/rng.ts';
+export { formatShape, type Dim, type Shape } from './core/shape.ts';
+export { listOps, type OpDef, type Trait, type VjpContext, type VjpRule } from './ops/index.ts';
 export * from './graph/index.ts';
-export { defineOp, type OpFunction } from './ops/define.ts';
-export { listOps } from './ops/registry.ts';
-export type { FloatArray, KernelContext, KernelFactory, OpDef, VjpContext, VjpRule } from './ops/registry.ts';
-export { Rng, type Initializer, type InitializerFn, type InitializerName } from './nn/init.ts';
+export { registerKernel, wasmFeatures, type FloatArray, type Kernel, type KernelContext, type KernelFactory, type ShapeContext, type WasmFeatures } from './backends/index.ts';
+export * from './runtime/index.ts';
+export { applyActivation, dense, dropout, type Activation, type DenseOptions, type LayerRecord } from './nn/layers.ts';

@@ -4,12 +4,12 @@
  * gradients of its inputs as graph nodes, and sums fan-in. Because the result is graph, it can be
  * printed, compiled, and differentiated again (Hessian-vector products).
  */
-import { getOp } from '../ops/registry.ts';
-import { broadcastAxes } from '../ops/reduce.ts';
-import { GraphError } from './errors.ts';
-import { describeNode } from './ir.ts';
-import { formatShape, sameShape, type Shape } from './shape.ts';
-import { callSite } from './site.ts';
+import { GraphError } from '../core/errors.ts';
+import { describeNode } from '../core/ir.ts';
+import { formatShape, sameShape, type Shape } from '../core/shape.ts';
+import { callSite } from '../core/site.ts';
+import { getOp } from '../ops/index.ts';
+import { broadcastAxesOf } from '../ops/reduce.ts';
 import { Tensor } from './tensor.ts';
 
 export interface GradOptions {
@@ -120,5 +120,5 @@ function sumAll(parts: readonly Tensor[]): Tensor {
 
 /** Zeros of t's shape (known once the batch size is), without reading t's values. */
 function zerosLike(t: Tensor): Tensor {
-  return broadcastAxes(t.graph.constant(0), t, t.shape.map((_, i) => i), false);
+  return broadcastAxesOf(t.graph.constant(0), t, t.shape.map((_, i) => i), false);
 }

@@ -1,12 +1,6 @@
-export { Graph, applyActivation, type Activation, type DenseOptions, type GraphOptions, type LayerRecord } from './builder.ts';
+export { Graph, type GraphOptions } from './graph.ts';
 export { Tensor, type TensorLike } from './tensor.ts';
 export { grad, valueAndGrad, reduceToShape, type GradOptions } from './autodiff.ts';
-export { compile, type CompileOptions } from './compile.ts';
-export type { PassName } from './passes/index.ts';
-export { Program, type Feed, type Feeds } from './executor.ts';
-export { Memory, type Precision } from './memory.ts';
-export type { PlanStats } from './plan.ts';
-export { DeltaGraphError, GraphError, RuleError, RunError, ShapeError } from './errors.ts';
-export type { DType, IR, Node, Attrs } from './ir.ts';
-export { formatShape, type Dim, type Shape } from './shape.ts';
-export { gradCheck, type GradCheckInput, type GradCheckOptions, type GradCheckResult } from './gradcheck.ts';
+export { constantInit, initializerNames, randomNormal, randomUniform, resolveInitializer, type Initializer, type InitializerFn, type InitializerName } from './initializers.ts';
+export { formatGraph, graphToDot } from './print.ts';
+export { optimize, passNames, type PassName } from './passes/index.ts';

@@ -3,9 +3,10 @@
  * nodes (`x.matMul(w).add(b).sigmoid()`), checking shapes at once. Numbers stand for scalar
  * constants wherever a tensor is expected.
  */
-import type { Graph } from './builder.ts';
-import type { DType, Node } from './ir.ts';
-import type { Shape } from './shape.ts';
+import type { DType, Node } from '../core/ir.ts';
+import type { Shape } from '../core/shape.ts';
+import { ops, type OpDef } from '../ops/index.ts';
+import type { Graph } from './graph.ts';
 
 export type TensorLike = Tensor | number;
 
@@ -31,95 +32,95 @@ export class Tensor {
     return this.node.name;
   }
 
-  private unary(op: string, attrs?: Record<string, unknown>): Tensor {
-    return this.graph.apply(op, [this], attrs);
+  private unary(op: OpDef<never>, attrs?: Record<string, unknown>): Tensor {
+    return this.graph.apply(op as OpDef, [this], attrs);
   }
-  private binary(op: string, other: TensorLike): Tensor {
-    return this.graph.apply(op, [this, other]);
+  private binary(op: OpDef<never>, other: TensorLike): Tensor {
+    return this.graph.apply(op as OpDef, [this, other]);
   }
 
   // Elementwise arithmetic with numpy-style broadcasting.
   add(b: TensorLike): Tensor {
-    return this.binary('add', b);
+    return this.binary(ops.add, b);
   }
   sub(b: TensorLike): Tensor {
-    return this.binary('sub', b);
+    return this.binary(ops.sub, b);
   }
   mul(b: TensorLike): Tensor {
-    return this.binary('mul', b);
+    return this.binary(ops.mul, b);
   }
   div(b: TensorLike): Tensor {
-    return this.binary('div', b);
+    return this.binary(ops.div, b);
   }
   /** 1 where the elements are equal, else 0 (no gradient). */
   equal(b: TensorLike): Tensor {
-    return this.binary('equal', b);
+    return this.binary(ops.equal, b);
   }
 
   // Elementwise functions.
   neg(): Tensor {
-    return this.unary('neg');
+    return this.unary(ops.neg);
   }
   exp(): Tensor {
-    return this.unary('exp');
+    return this.unary(ops.exp);
   }
   log(): Tensor {
-    return this.unary('log');
+    return this.unary(ops.log);
   }
   sqrt(): Tensor {
-    return this.unary('sqrt');
+    return this.unary(ops.sqrt);
   }
   square(): Tensor {
-    return this.unary('square');
+    return this.unary(ops.square);
   }
   /** x^exponent for a constant exponent. */
   pow(exponent: number): Tensor {
-    return this.unary('pow', { exponent });
+    return this.unary(ops.pow, { exponent });
   }
   abs(): Tensor {
-    return this.unary('abs');
+    return this.unary(ops.abs);
   }
   /** -1, 0 or 1 (no gradient). */
   sign(): Tensor {
-    return this.unary('sign');
+    return this.unary(ops.sign);
   }
   /** 1 where x > 0, else 0 (no gradient): the derivative of relu. */
   step(): Tensor {
-    return this.unary('step');
+    return this.unary(ops.step);
   }
   sigmoid(): Tensor {
-    return this.unary('sigmoid');
+    return this.unary(ops.sigmoid);
   }
   tanh(): Tensor {
-    return this.unary('tanh');
+    return this.unary(ops.tanh);
   }
   relu(): Tensor {
-    return this.unary('relu');
+    return this.unary(ops.relu);
   }
   /** ln(1 + eˣ), computed without overflow; its derivative is the sigmoid. */
   softplus(): Tensor {
-    return this.unary('softplus');
+    return this.unary(ops.softplus);
   }
 
   /** Matrix product of two rank-2 tensors, optionally transposing either side first. */
   matMul(b: Tensor, transposeA = false, transposeB = false): Tensor {
-    return this.graph.apply('matMul', [this, b], { transposeA, transposeB });
+    return this.graph.apply(ops.matMul, [this, b], { transposeA, transposeB });
   }
   /** Permutes the axes; reverses them when `perm` is omitted. */
   transpose(perm?: readonly number[]): Tensor {
-    return this.unary('transpose', { perm: perm ?? this.shape.map((_, i) => this.rank - 1 - i) });
+    return this.unary(ops.transpose, { perm: perm ?? this.shape.map((_, i) => this.rank - 1 - i) });
   }
   /** Same data, new shape; one dimension may be -1 (inferred). */
   reshape(shape: readonly number[]): Tensor {
-    return this.unary('reshape', { shape });
+    return this.unary(ops.reshape, { shape });
   }
 
   // Reductions over `axis` (a number, a list, or every axis when omitted).
   sum(axis?: number | readonly number[], keepDims = false): Tensor {
-    return this.unary('sum', { axes: axis ?? null, keepDims });
+    return this.unary(ops.sum, { axes: axis ?? null, keepDims });
   }
   max(axis?: number | readonly number[], keepDims = false): Tensor {
-    return this.unary('max', { axes: axis ?? null, keepDims });
+    return this.unary(ops.max, { axes: axis ?? null, keepDims });
   }
   min(axis?: number | readonly number[], keepDims = false): Tensor {
     return this.neg().max(axis, keepDims).neg();
@@ -129,18 +130,18 @@ export class Tensor {
   }
   /** The number of elements over `axis` (known once the batch size is), as a scalar tensor. */
   count(axis?: number | readonly number[], keepDims = false): Tensor {
-    return this.unary('count', { axes: axis ?? null, keepDims });
+    return this.unary(ops.count, { axes: axis ?? null, keepDims });
   }
   /** log Σ exp(x) over `axis`, computed stably (shifted by the maximum). */
   logSumExp(axis?: number | readonly number[], keepDims = false): Tensor {
-    return this.unary('logSumExp', { axes: axis ?? null, keepDims });
+    return this.unary(ops.logSumExp, { axes: axis ?? null, keepDims });
   }
 
   softmax(axis = -1): Tensor {
-    return this.unary('softmax', { axis });
+    return this.unary(ops.softmax, { axis });
   }
   logSoftmax(axis = -1): Tensor {
-    return this.unary('logSoftmax', { axis });
+    return this.unary(ops.logSoftmax, { axis });
   }
   /**
    * Cross-entropy of softmax(this) against `labels` along the last axis, one value per sample:
@@ -148,15 +149,15 @@ export class Tensor {
    * rows of this tensor's shape. Stable for any logits; its gradient is softmax(logits) − onehot.
    */
   softmaxCrossEntropy(labels: Tensor): Tensor {
-    return this.graph.apply('softmaxCrossEntropy', [this, labels]);
+    return this.graph.apply(ops.softmaxCrossEntropy, [this, labels]);
   }
   /** Integer labels → one-hot float rows of length `depth`. */
   oneHot(depth: number): Tensor {
-    return this.unary('oneHot', { depth });
+    return this.unary(ops.oneHot, { depth });
   }
   /** Identity in the forward pass; no gradient flows back through it. */
   stopGradient(): Tensor {
-    return this.unary('stopGradient');
+    return this.unary(ops.stopGradient);
   }
 
   toString(): string {

@@ -1,7 +1,8 @@
 /**
  * Ready-made `fit` callbacks: early stopping, and a progress display for terminals.
  */
-import type { Callback, EpochLogs, Model } from './model.ts';
+import type { Callback, EpochLogs } from './fit.ts';
+import type { Model } from './model.ts';
 
 export interface EarlyStoppingOptions {
   /** What to watch (default 'valAccuracy'); accuracies should rise, losses fall. */

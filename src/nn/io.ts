@@ -12,11 +12,12 @@
  * over the target, so a crash mid-save never destroys the previous model.
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { Graph } from '../graph/builder.ts';
-import { DeltaGraphError } from '../graph/errors.ts';
-import { ancestors, type Attrs, type DType } from '../graph/ir.ts';
-import type { Precision } from '../graph/memory.ts';
-import type { Shape } from '../graph/shape.ts';
+import { isOp, ops } from '../ops/index.ts';
+import { Graph } from '../graph/graph.ts';
+import { DeltaGraphError } from '../core/errors.ts';
+import { ancestors, type Attrs, type DType } from '../core/ir.ts';
+import type { Precision } from '../runtime/memory.ts';
+import type { Shape } from '../core/shape.ts';
 import type { Tensor } from '../graph/tensor.ts';
 import { lossNames, type LossName } from './losses.ts';
 import { Model } from './model.ts';
@@ -68,16 +69,16 @@ export function modelToBytes(model: Model): Uint8Array {
   const g = model.graph;
   const nodes = g.ir().nodes;
   const config = model.config;
-  const lossTensor = model.lossGraph;
+  const loss = model.loss;
   // The inference graph (and the loss), plus every parameter: gradients and updates are remade by fit.
-  const roots = [model.output.id, ...(lossTensor ? [lossTensor.loss.id, lossTensor.labels.id] : [])];
+  const roots = [model.output.id, ...(loss ? [loss.id, model.labels.id] : [])];
   const keep = new Set([...ancestors(nodes, roots), ...g.parameters.map((p) => p.id)]);
   const ids = [...keep].sort((a, b) => a - b);
   const index = new Map(ids.map((id, i) => [id, i]));
   const saved: SavedModel = {
     format: MODEL_FORMAT,
     version: MODEL_VERSION,
-    dtype: model.memory.dtype,
+    dtype: model.device.dtype,
     nodes: ids.map((id) => {
       const n = nodes[id];
       return { op: n.op, inputs: n.inputs.map((i) => index.get(i)!), attrs: n.attrs, shape: n.shape, dtype: n.dtype, ...(n.name ? { name: n.name } : {}) };
@@ -85,14 +86,14 @@ export function modelToBytes(model: Model): Uint8Array {
     input: index.get(model.input.id)!,
     output: index.get(model.output.id)!,
     epochsTrained: model.epochsTrained,
-    ...(config && lossTensor
+    ...(config && loss
       ? {
           compile: {
             loss: config.loss,
             optimizer: config.optimizer.config,
             ...(config.l2 === undefined ? {} : { l2: config.l2 }),
-            labels: index.get(lossTensor.labels.id)!,
-            lossNode: index.get(lossTensor.loss.id)!,
+            labels: index.get(model.labels.id)!,
+            lossNode: index.get(loss.id)!,
           },
         }
       : {}),
@@ -106,10 +107,10 @@ export function modelToBytes(model: Model): Uint8Array {
     offset += bytes;
   };
   for (const p of g.parameters) {
-    if (model.memory.hasParameter(p.name!)) add(p.name!, p.shape as number[], model.memory.read(p.name!), model.memory.dtype === 'float64');
+    if (model.device.hasParameter(p.name!)) add(p.name!, p.shape as number[], model.device.read(p.name!), model.device.dtype === 'float64');
     else add(p.name!, p.shape as number[], g.ir().data.get(p.id)!, true);
   }
-  for (const id of ids) if (nodes[id].op === 'constant') add(`constant:${index.get(id)}`, nodes[id].shape as number[], g.ir().data.get(id)!, true);
+  for (const id of ids) if (isOp(nodes[id], ops.constant)) add(`constant:${index.get(id)}`, nodes[id].shape as number[], g.ir().data.get(id)!, true);
 
   const header: Record<string, unknown> = { __metadata__: { deltagraph: JSON.stringify(saved) } };
   for (const [name, entry] of tensors) header[name] = entry;
@@ -176,16 +177,17 @@ export function modelFromBytes(bytes: Uint8Array, file = '<memory>'): Model {
   try {
     saved.nodes.forEach((n, i) => {
       const shape = n.shape as number[];
-      if (n.op === 'input') made.push(g.input(n.name!, n.shape, n.dtype));
-      else if (n.op === 'parameter') made.push(g.parameter(n.name!, shape, tensor(n.name!), { trainable: n.attrs.trainable !== false }));
-      else if (n.op === 'constant') made.push(g.constant(tensor(`constant:${i}`), shape, n.dtype));
+      if (n.op === ops.input.name) made.push(g.input(n.name!, n.shape, n.dtype));
+      else if (n.op === ops.parameter.name) made.push(g.parameter(n.name!, shape, tensor(n.name!), { trainable: n.attrs.trainable !== false }));
+      else if (n.op === ops.constant.name) made.push(g.constant(tensor(`constant:${i}`), shape, n.dtype));
       else made.push(g.apply(n.op, n.inputs.map((k) => made[k]), n.attrs, n.name));
     });
   } catch (e) {
     if (e instanceof ModelFileError) throw e;
     return fail(`the graph cannot be rebuilt: ${(e as Error).message}${/unknown op/.test((e as Error).message) ? ' (define custom ops with defineOp before loading)' : ''}`);
   }
-  const model = new Model({ inputs: made[saved.input], outputs: made[saved.output], dtype: saved.dtype });
+  const labels = saved.compile ? made[saved.compile.labels] : undefined;
+  const model = new Model({ inputs: made[saved.input], outputs: made[saved.output], dtype: saved.dtype, ...(labels ? { labels } : {}) });
   if (saved.compile) {
     if (!lossNames.includes(saved.compile.loss)) fail(`unknown loss '${saved.compile.loss}'`);
     model.compile({ loss: saved.compile.loss, optimizer: optimizerFromConfig(saved.compile.optimizer), ...(saved.compile.l2 === undefined ? {} : { l2: saved.compile.l2 }) });

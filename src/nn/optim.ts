@@ -5,8 +5,8 @@
  * `optimizer/…`, so it is saved and loaded with the model and training can resume exactly.
  * The learning rate is a fed scalar, so a schedule changes it without recompiling.
  */
-import type { Graph } from '../graph/builder.ts';
-import { GraphError } from '../graph/errors.ts';
+import type { Graph } from '../graph/graph.ts';
+import { GraphError } from '../core/errors.ts';
 import type { Tensor } from '../graph/tensor.ts';
 
 /** A learning rate that changes with the epoch (0-based). */

@@ -2,7 +2,7 @@
  * Curves of a training run: a chart for the terminal and an SVG file, from named series of
  * numbers (one value per epoch), plus the history as CSV.
  */
-import type { History } from './model.ts';
+import type { History } from './fit.ts';
 
 export interface Series {
   name: string;

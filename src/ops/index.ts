@@ -1,12 +1,55 @@
-/** Registers every built-in op (each file registers its family when imported). */
-import './sources.ts';
-import './elementwise.ts';
-import './reduce.ts';
-import './matmul.ts';
-import './movement.ts';
-import './nn.ts';
-import './random.ts';
+/**
+ * Every built-in op, by name: `ops.matMul`, `ops.softmax`, … Importing this module registers
+ * them (each family file registers its ops when loaded).
+ */
+import * as elementwise from './elementwise.ts';
+import * as fused from './fused.ts';
+import * as matmul from './matmul.ts';
+import * as movement from './movement.ts';
+import * as random from './random.ts';
+import * as reduce from './reduce.ts';
+import * as softmax from './softmax.ts';
+import * as sources from './sources.ts';
 
-export { defineOp } from './define.ts';
-export { getOp, listOps, registerOp } from './registry.ts';
-export type { FloatArray, KernelContext, KernelFactory, OpDef, VjpContext, VjpRule } from './registry.ts';
+export const ops = {
+  input: sources.input,
+  parameter: sources.parameter,
+  constant: sources.constant,
+  neg: elementwise.neg,
+  exp: elementwise.exp,
+  log: elementwise.log,
+  sqrt: elementwise.sqrt,
+  square: elementwise.square,
+  pow: elementwise.pow,
+  abs: elementwise.abs,
+  sign: elementwise.sign,
+  step: elementwise.step,
+  sigmoid: elementwise.sigmoid,
+  tanh: elementwise.tanh,
+  relu: elementwise.relu,
+  softplus: elementwise.softplus,
+  add: elementwise.add,
+  sub: elementwise.sub,
+  mul: elementwise.mul,
+  div: elementwise.div,
+  equal: elementwise.equal,
+  sum: reduce.sum,
+  max: reduce.max,
+  logSumExp: reduce.logSumExp,
+  count: reduce.count,
+  broadcastAxes: reduce.broadcastAxes,
+  matMul: matmul.matMul,
+  transpose: movement.transpose,
+  reshape: movement.reshape,
+  stopGradient: movement.stopGradient,
+  softmax: softmax.softmax,
+  logSoftmax: softmax.logSoftmax,
+  softmaxCrossEntropy: softmax.softmaxCrossEntropy,
+  oneHot: softmax.oneHot,
+  dropoutMask: random.dropoutMask,
+  subScaledMatMul: fused.subScaledMatMul,
+  matMulBiasActivation: fused.matMulBiasActivation,
+  softmaxCrossEntropyGrad: fused.softmaxCrossEntropyGrad,
+} as const;
+
+export { getOp, listOps, registerOp, isOp, hasTrait, floatOnly, type OpDef, type Trait, type VjpContext, type VjpRule } from './registry.ts';

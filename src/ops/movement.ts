@@ -2,13 +2,12 @@
  * Ops that move or relabel data: transpose, reshape, stopGradient. reshape and stopGradient are
  * aliases: their output is the input's buffer, so they cost nothing at run time.
  */
-import { RuleError } from '../graph/errors.ts';
-import { formatShape, sizeOf, type Dim } from '../graph/shape.ts';
-import { transposeIndexMap } from './kernels/indexing.ts';
+import { RuleError } from '../core/errors.ts';
+import type { DType } from '../core/ir.ts';
+import { formatShape, sizeOf, type Dim } from '../core/shape.ts';
 import { registerOp } from './registry.ts';
-import type { DType } from '../graph/ir.ts';
 
-registerOp<{ perm: readonly number[] }>({
+export const transpose = registerOp<{ perm: readonly number[] }>({
   name: 'transpose',
   arity: 1,
   doc: 'permutes the axes',
@@ -17,23 +16,17 @@ registerOp<{ perm: readonly number[] }>({
     if (!ok) throw new RuleError(`perm ${JSON.stringify(perm)} is not a permutation of the ${x.length} axes`);
     return perm.map((p) => x[p]);
   },
-  kernel: ({ inputs: [x], output, inputShapes: [shape], attrs: { perm } }) => {
-    const map = transposeIndexMap(shape, perm);
-    return () => {
-      for (let i = 0; i < output.length; i++) output[i] = x[map[i]];
-    };
-  },
   vjp: ({ dy, attrs: { perm } }) => {
     const inverse = perm.map((_, i) => perm.indexOf(i));
     return [dy.transpose(inverse)];
   },
 });
 
-registerOp<{ shape: readonly number[] }>({
+export const reshape = registerOp<{ shape: readonly number[] }>({
   name: 'reshape',
   arity: 1,
   doc: 'same data, new shape (one dimension may be −1)',
-  alias: true,
+  traits: ['alias'],
   dtype: ([x]): DType => x,
   shape: ([x], { shape }) => {
     const inferred = shape.filter((d) => d === -1).length;
@@ -48,7 +41,6 @@ registerOp<{ shape: readonly number[] }>({
     }
     return shape.map((d) => (d === -1 ? size / known : d));
   },
-  kernel: () => () => {},
   vjp: ({ dy, inputs: [x] }) => {
     const unknown = x.shape.filter((d) => d === null).length;
     if (unknown > 1) throw new RuleError(`the gradient of a reshape needs its input shape ${formatShape(x.shape)} to have at most one unknown dimension`);
@@ -56,13 +48,12 @@ registerOp<{ shape: readonly number[] }>({
   },
 });
 
-registerOp({
+export const stopGradient = registerOp({
   name: 'stopGradient',
   arity: 1,
   doc: 'identity forward, no gradient backward',
-  alias: true,
+  traits: ['alias'],
   dtype: ([x]): DType => x,
   shape: ([x]) => x,
-  kernel: () => () => {},
   vjp: () => [null],
 });

@@ -1,49 +1,13 @@
 /**
- * The op registry. An op is ONE definition holding its shape rule, its kernel and its gradient
- * (vjp) rule side by side. Built-in ops and users' custom ops are defined the same way, with
- * `defineOp`, and applied to tensors with `graph.apply(op, inputs, attrs)` or the function that
- * `defineOp` returns.
+ * What an op means: its name, arity, shape and dtype rules, gradient (vjp) and traits. Nothing
+ * here says how an op runs: kernels are registered per backend in src/backends. Built-in ops and
+ * users' ops are registered the same way, and `registerOp` returns the definition, which is the
+ * op's identity in the rest of the code (`isOp(node, softmax)`).
  */
-import type { Attrs, DType, Node } from '../graph/ir.ts';
-import type { Shape } from '../graph/shape.ts';
+import { GraphError, RuleError } from '../core/errors.ts';
+import type { Attrs, DType, Node } from '../core/ir.ts';
+import type { Shape } from '../core/shape.ts';
 import type { Tensor } from '../graph/tensor.ts';
-import { GraphError, RuleError } from '../graph/errors.ts';
-import type { WasmKernels } from './kernels/wasm/runtime.ts';
-
-export type FloatArray = Float32Array | Float64Array;
-
-/** What a kernel factory is given once, when a program's plan is made. */
-export interface KernelContext<A extends Attrs = Attrs> {
-  readonly inputs: readonly FloatArray[];
-  readonly output: FloatArray;
-  readonly inputShapes: readonly (readonly number[])[];
-  readonly outputShape: readonly number[];
-  readonly attrs: A;
-  readonly node: Node;
-  /** False in programs compiled for inference: dropout and the like behave accordingly. */
-  readonly training: boolean;
-  /**
-   * WebAssembly kernels over the memory the views are on (float32 programs where WebAssembly
-   * SIMD is available), else null. Pointers are the views' byteOffsets.
-   */
-  readonly wasm: WasmKernels | null;
-  /** Working memory the op asked for with `scratch` (free for the duration of the call), else empty. */
-  readonly scratch: FloatArray;
-}
-
-/** What `scratch` is asked with: the shapes and whether the WebAssembly kernels run. */
-export interface ScratchContext<A extends Attrs = Attrs> {
-  readonly inputShapes: readonly (readonly number[])[];
-  readonly outputShape: readonly number[];
-  readonly attrs: A;
-  readonly wasm: boolean;
-}
-
-/**
- * A kernel factory runs once per plan and returns the closure that runs on every step; do the
- * index arithmetic in the factory so the closure is a plain loop that allocates nothing.
- */
-export type KernelFactory<A extends Attrs = Attrs> = (ctx: KernelContext<A>) => () => void;
 
 export interface VjpContext<A extends Attrs = Attrs> {
   readonly inputs: readonly Tensor[];
@@ -59,6 +23,18 @@ export interface VjpContext<A extends Attrs = Attrs> {
  */
 export type VjpRule<A extends Attrs = Attrs> = (ctx: VjpContext<A>) => readonly (Tensor | null)[];
 
+/**
+ * What the planner and the passes may rely on:
+ * - source: no inputs; the value lives in storage the runtime provides (input, parameter, constant)
+ * - alias: the output is input 0's buffer, relabelled (reshape, stopGradient): no kernel runs
+ * - elementwise: output element i reads only element i of every input of the output's shape, so
+ *   the output may be written over such an input (a parameter update done in place)
+ * - broadcasting: inputs broadcast numpy-style; a dimension unknown at build time (the batch) is
+ *   then never broadcast: at run time it must equal the output's
+ * - impure: never merged with an identical-looking node (random ops)
+ */
+export type Trait = 'source' | 'alias' | 'elementwise' | 'broadcasting' | 'impure';
+
 export interface OpDef<A extends Attrs = Attrs> {
   readonly name: string;
   /** Number of tensor inputs. */
@@ -67,33 +43,18 @@ export interface OpDef<A extends Attrs = Attrs> {
   readonly shape: (inputs: readonly Shape[], attrs: A) => Shape;
   /** The dtype rule; by default every input must be float and the output is float. */
   readonly dtype?: (inputs: readonly DType[], attrs: A) => DType;
-  readonly kernel: KernelFactory<A>;
   /** Missing: the op is not differentiable and autodiff says so if a gradient must pass it. */
   readonly vjp?: VjpRule<A>;
-  /** The output is a view of input 0's buffer (reshape, stopGradient): no kernel work. */
-  readonly alias?: boolean;
-  /**
-   * Inputs broadcast numpy-style against each other. A dimension unknown at build time (the
-   * batch) is then never broadcast: at run time it must equal the output's.
-   */
-  readonly broadcasting?: boolean;
-  /**
-   * Output element i reads only element i of every input that has the output's shape, so the
-   * output may be written over such an input (a parameter update done in place).
-   */
-  readonly elementwise?: boolean;
+  readonly traits?: readonly Trait[];
   /** The output may be written over this input (element i reads its element i only). */
   readonly overwrites?: number;
-  /** Elements of working memory the kernel needs beyond its output (e.g. packed operands). */
-  readonly scratch?: (ctx: ScratchContext<A>) => number;
-  /** Impure ops (random ones) are never merged with an identical-looking node. */
-  readonly impure?: boolean;
   /** One line for docs and the gradcheck table. */
   readonly doc?: string;
 }
 
 const registry = new Map<string, OpDef>();
 
+/** The default dtype rule: float inputs only, a float output. */
 export function floatOnly(op: string) {
   return (inputs: readonly DType[]): DType => {
     const i = inputs.indexOf('int');
@@ -102,11 +63,12 @@ export function floatOnly(op: string) {
   };
 }
 
-/** Registers an op definition; the name must be new. */
+/** Registers an op definition (the name must be new) and returns it. */
 export function registerOp<A extends Attrs>(def: OpDef<A>): OpDef<A> {
-  if (!/^[A-Za-z_][\w.]*$/.test(def.name)) throw new GraphError(`defineOp: '${def.name}' is not a valid op name`);
+  if (typeof def?.name !== 'string' || !/^[A-Za-z_][\w.]*$/.test(def.name)) throw new GraphError(`defineOp: '${def?.name}' is not a valid op name`);
   if (registry.has(def.name)) throw new GraphError(`defineOp: an op named '${def.name}' is already defined`);
   if (!Number.isInteger(def.arity) || def.arity < 0) throw new GraphError(`defineOp '${def.name}': arity must be a whole number`);
+  if (typeof def.shape !== 'function') throw new GraphError(`defineOp '${def.name}': shape must be a function (input shapes, attrs) → shape`);
   registry.set(def.name, def as unknown as OpDef);
   return def;
 }
@@ -119,4 +81,14 @@ export function getOp(name: string): OpDef {
 
 export function listOps(): OpDef[] {
   return [...registry.values()];
+}
+
+/** Whether `node` applies `op`. */
+export function isOp(node: Node, op: OpDef<never>): boolean {
+  return node.op === op.name;
+}
+
+/** Whether the op of `node` (or the op named) has a trait. */
+export function hasTrait(op: Node | string, trait: Trait): boolean {
+  return getOp(typeof op === 'string' ? op : op.op).traits?.includes(trait) ?? false;
 }

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Graph } from '../../src/index.ts';
+import { Graph, wasmFeatures } from '../../src/index.ts';
 import { adam, DataError, Model, sgd, type EpochLogs } from '../../src/nn/index.ts';
 import { blobs, smallModel } from './helpers.ts';
-import { wasmFeatures } from '../../src/ops/kernels/wasm/runtime.ts';
 
 describe('Model', () => {
   const train = blobs(600);
@@ -43,8 +42,8 @@ describe('Model', () => {
       return model;
     };
     const [split, alone] = [train(true), train(false)];
-    if (wasmFeatures().threads) expect(split.memory.shared).toBe(true);
-    expect(alone.memory.shared).toBe(false);
+    if (wasmFeatures().threads) expect(split.device.shared).toBe(true);
+    expect(alone.device.shared).toBe(false);
     expect([...split.getWeights()]).toEqual([...alone.getWeights()]);
   });
 

@@ -14,7 +14,7 @@ function trajectory(optimizer: Optimizer, steps: number, lr = 0.1): number[][] {
   const out: number[][] = [];
   for (let i = 0; i < steps; i++) {
     step.run({ lr: [lr] });
-    out.push(Array.from(step.memory.read('w')));
+    out.push(Array.from(step.device.read('w')));
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gradCheck, listOps } from '../../src/index.ts';
-import { gradientCases, notDifferentiable } from '../../src/ops/gradient-cases.ts';
+import { gradientCases, notDifferentiable } from '../../src/testing/gradient-cases.ts';
 
 const cases = gradientCases();
 

@@ -3,7 +3,7 @@
  * classic way to enlarge a training set ("expanding the training data"). An augmenter rewrites a
  * mini-batch in place, after it is gathered and before the step runs, from `fit`'s seeded Rng.
  */
-import type { Rng } from '../init.ts';
+import type { Rng } from '../../core/rng.ts';
 import { DataError } from './errors.ts';
 
 /** Rewrites the first `count` rows of `x` (one image per row) in place. */

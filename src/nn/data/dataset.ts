@@ -2,7 +2,7 @@
  * A dataset in the layout the trainers use: `x` row-major (count x features) and integer labels `y`.
  * Helpers to check, split, shuffle and batch one without surprises.
  */
-import { Rng } from '../init.ts';
+import { Rng } from '../../core/rng.ts';
 import { DataError } from './errors.ts';
 
 export interface Dataset {
@@ -115,12 +115,15 @@ function rows(ds: Dataset, from: number, to: number): Dataset {
  */
 export function shuffledIndices(count: number, rng: () => number): Int32Array {
   if (!isCount(count)) throw new DataError(`shuffledIndices: count must be a whole number, got ${count}`);
-  const order = new Int32Array(count);
-  for (let i = 0; i < count; i++) order[i] = i;
-  for (let i = count - 1; i > 0; i--) {
+  return shuffle(Int32Array.from({ length: count }, (_, i) => i), rng);
+}
+
+/** Shuffles `order` in place (Fisher-Yates) with `rng` (values in [0, 1)) and returns it. */
+export function shuffle(order: Int32Array, rng: () => number): Int32Array {
+  for (let i = order.length - 1; i > 0; i--) {
     const r = rng();
     // A bad rng would silently repeat or drop samples; refuse it instead.
-    if (!(r >= 0 && r < 1)) throw new DataError(`shuffledIndices: rng returned ${r}, expected a number in [0, 1)`);
+    if (!(r >= 0 && r < 1)) throw new DataError(`shuffle: rng returned ${r}, expected a number in [0, 1)`);
     const j = Math.floor(r * (i + 1));
     const t = order[i]!;
     order[i] = order[j]!;

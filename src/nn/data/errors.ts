@@ -3,7 +3,7 @@
  * with a stray character, a dataset with a NaN pixel). The facts are fields, so code can inspect
  * them; the message puts them in front of the problem, so a person can find and fix it.
  */
-import { DeltaGraphError } from '../../graph/errors.ts';
+import { DeltaGraphError } from '../../core/errors.ts';
 
 /** Where a data problem is: any of these may be known. */
 export interface DataErrorFacts {

@@ -4,10 +4,11 @@
  * parameters and mini-batch, and every weight and bias gradient is compared in float64.
  */
 import { grad } from '../../graph/autodiff.ts';
-import { Graph } from '../../graph/builder.ts';
-import { compile } from '../../graph/compile.ts';
+import { Graph } from '../../graph/graph.ts';
+import { compile } from '../../runtime/compile.ts';
 import type { Tensor } from '../../graph/tensor.ts';
-import { Rng } from '../init.ts';
+import { Rng } from '../../core/rng.ts';
+import { dense } from '../layers.ts';
 import { backprop, relu, sigmoid, tanh, type Activation, type Cost, type Equations, type Net } from './backprop.ts';
 import { matrix } from './matrix.ts';
 
@@ -46,7 +47,7 @@ export function buildLoss(g: Graph, spec: NetSpec): { loss: Tensor; params: Tens
   const y = g.input('y', [null, sizes[sizes.length - 1]]);
   let a = x;
   for (let l = 1; l < sizes.length; l++) {
-    const z = g.dense(a, sizes[l], { name: `layer${l}`, kernelInitializer: 'randomNormal', biasInitializer: 'randomNormal' });
+    const z = dense(a, sizes[l], { name: `layer${l}`, kernelInitializer: 'randomNormal', biasInitializer: 'randomNormal' });
     a = l < sizes.length - 1 ? z[hidden]() : cost === 'softmaxCrossEntropy' ? z : z.sigmoid();
   }
   let loss: Tensor;

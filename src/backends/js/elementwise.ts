@@ -1,0 +1,90 @@
+/**
+ * Elementwise ops in plain JS, for float32 and float64 alike: the reference the wasm kernels are
+ * tested against. Binary ops pick a loop by broadcasting pattern once per plan.
+ */
+import * as op from '../../ops/elementwise.ts';
+import { registerKernel, type KernelFactory } from '../registry.ts';
+import { broadcastIndexMap, isSuffix } from './indexing.ts';
+
+function unaryKernel(f: (x: number) => number): KernelFactory {
+  return ({ inputs: [x], output: out }) =>
+    () => {
+      for (let i = 0; i < out.length; i++) out[i] = f(x[i]);
+    };
+}
+
+/** Elementwise binary op with numpy broadcasting; picks a loop by broadcasting pattern. */
+function binaryKernel(f: (a: number, b: number) => number): KernelFactory {
+  return ({ inputs: [a, b], output: out, inputShapes: [sa, sb], outputShape }) => {
+    const n = out.length;
+    if (a.length === n && b.length === n) {
+      return () => {
+        for (let i = 0; i < n; i++) out[i] = f(a[i], b[i]);
+      };
+    }
+    if (a.length === n && b.length === 1) {
+      return () => {
+        const bv = b[0];
+        for (let i = 0; i < n; i++) out[i] = f(a[i], bv);
+      };
+    }
+    if (a.length === 1 && b.length === n) {
+      return () => {
+        const av = a[0];
+        for (let i = 0; i < n; i++) out[i] = f(av, b[i]);
+      };
+    }
+    if (a.length === n && isSuffix(sb, outputShape)) {
+      // b repeats along the leading axes (a bias row added to every sample, say)
+      const m = b.length;
+      return () => {
+        for (let o = 0; o < n; o += m) for (let j = 0; j < m; j++) out[o + j] = f(a[o + j], b[j]);
+      };
+    }
+    const ia = broadcastIndexMap(sa, outputShape);
+    const ib = broadcastIndexMap(sb, outputShape);
+    return () => {
+      for (let i = 0; i < n; i++) out[i] = f(a[ia[i]], b[ib[i]]);
+    };
+  };
+}
+
+export function relu(x: number): number {
+  return x > 0 ? x : 0;
+}
+
+/** Stable for large |x|: never exponentiates a large positive number. */
+export function sigmoid(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+const unary: [typeof op.neg, (x: number) => number][] = [
+  [op.neg, (x) => -x],
+  [op.exp, Math.exp],
+  [op.log, Math.log],
+  [op.sqrt, Math.sqrt],
+  [op.square, (x) => x * x],
+  [op.abs, Math.abs],
+  [op.sign, Math.sign],
+  [op.step, (x) => (x > 0 ? 1 : 0)],
+  [op.sigmoid, sigmoid],
+  [op.tanh, Math.tanh],
+  [op.relu, relu],
+  [op.softplus, (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)))],
+];
+for (const [def, f] of unary) registerKernel(def, 'js', unaryKernel(f));
+registerKernel(op.pow, 'js', (ctx) => {
+  const { exponent } = ctx.attrs;
+  return unaryKernel((x) => Math.pow(x, exponent))(ctx);
+});
+
+const binary: [typeof op.add, (a: number, b: number) => number][] = [
+  [op.add, (a, b) => a + b],
+  [op.sub, (a, b) => a - b],
+  [op.mul, (a, b) => a * b],
+  [op.div, (a, b) => a / b],
+  [op.equal, (a, b) => (a === b ? 1 : 0)],
+];
+for (const [def, f] of binary) registerKernel(def, 'js', binaryKernel(f));

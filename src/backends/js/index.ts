@@ -1,0 +1,8 @@
+/** Registers the js kernel of every built-in op (each family file registers its kernels when loaded). */
+import './elementwise.ts';
+import './fused.ts';
+import './matmul.ts';
+import './movement.ts';
+import './random.ts';
+import './reduce.ts';
+import './softmax.ts';

@@ -1,0 +1,78 @@
+/**
+ * How ops run: kernels registered per op and backend. 'js' kernels run any dtype and every op has
+ * one; 'wasm' kernels run float32 over a WebAssembly memory where they pay. A kernel gets
+ * buffers, shapes, attributes, scratch and `fail` — never graph nodes — so kernels know nothing
+ * of graphs, and the runtime picks the backend per node in one place.
+ */
+import { GraphError } from '../core/errors.ts';
+import type { Attrs } from '../core/ir.ts';
+import type { OpDef } from '../ops/registry.ts';
+import type { WasmKernels } from './wasm/module.ts';
+
+export type FloatArray = Float32Array | Float64Array;
+
+/** The shapes and attributes of one node in a plan: enough to size scratch or pick a kernel. */
+export interface ShapeContext<A extends Attrs = Attrs> {
+  readonly inputShapes: readonly (readonly number[])[];
+  readonly outputShape: readonly number[];
+  readonly attrs: A;
+}
+
+/** What a kernel factory is given once, when a plan binds. */
+export interface KernelContext<A extends Attrs = Attrs> extends ShapeContext<A> {
+  readonly inputs: readonly FloatArray[];
+  readonly output: FloatArray;
+  /** False in programs compiled for inference: dropout and the like behave accordingly. */
+  readonly training: boolean;
+  /** Working memory the kernel asked for with `scratch` (free again after the call), else empty. */
+  readonly scratch: FloatArray;
+  /** Throws a RunError naming the node and the user's line that built it: for bad values at run time. */
+  readonly fail: (message: string) => never;
+}
+
+/** A wasm kernel also gets the module's kernels bound to the memory; pointers are byteOffsets. */
+export interface WasmKernelContext<A extends Attrs = Attrs> extends KernelContext<A> {
+  readonly wasm: WasmKernels;
+}
+
+/**
+ * A kernel factory runs once per plan and returns the closure that runs on every step; do the
+ * index arithmetic in the factory so the closure is a plain loop that allocates nothing.
+ */
+export type KernelFactory<A extends Attrs = Attrs, C extends KernelContext<A> = KernelContext<A>> = (ctx: C) => () => void;
+
+export interface Kernel<A extends Attrs = Attrs, C extends KernelContext<A> = KernelContext<A>> {
+  readonly run: KernelFactory<A, C>;
+  /** Elements of working memory the kernel needs beyond its output (e.g. packed operands). */
+  readonly scratch?: (ctx: ShapeContext<A>) => number;
+  /** Whether this kernel handles these shapes (default yes); if not, the js kernel runs. */
+  readonly supports?: (ctx: ShapeContext<A>) => boolean;
+  /** Whether it would split its work with the helper thread (so the memory must be shared first). */
+  readonly parallel?: (ctx: ShapeContext<A>) => boolean;
+}
+
+export type Backend = 'js' | 'wasm';
+
+interface Entry {
+  js?: Kernel;
+  wasm?: Kernel<Attrs, WasmKernelContext>;
+}
+
+const kernels = new Map<string, Entry>();
+
+export function registerKernel<A extends Attrs>(op: OpDef<A>, backend: 'js', kernel: Kernel<A> | KernelFactory<A>): void;
+export function registerKernel<A extends Attrs>(op: OpDef<A>, backend: 'wasm', kernel: Kernel<A, WasmKernelContext<A>> | KernelFactory<A, WasmKernelContext<A>>): void;
+export function registerKernel(op: OpDef, backend: Backend, kernel: Kernel<Attrs, never> | KernelFactory<Attrs, never>): void {
+  if (backend !== 'js' && backend !== 'wasm') throw new GraphError(`registerKernel: unknown backend '${String(backend)}' (js or wasm)`);
+  const entry = kernels.get(op.name) ?? {};
+  if (entry[backend]) throw new GraphError(`registerKernel: op '${op.name}' has a ${backend} kernel already`);
+  entry[backend] = (typeof kernel === 'function' ? { run: kernel } : kernel) as Kernel;
+  kernels.set(op.name, entry);
+}
+
+/** The kernel of an op on a backend, if registered. */
+export function kernelOf(op: string, backend: 'js'): Kernel | undefined;
+export function kernelOf(op: string, backend: 'wasm'): Kernel<Attrs, WasmKernelContext> | undefined;
+export function kernelOf(op: string, backend: Backend): Kernel | Kernel<Attrs, WasmKernelContext> | undefined {
+  return kernels.get(op)?.[backend];
+}

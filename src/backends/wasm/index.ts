@@ -1,0 +1,4 @@
+/** Registers the wasm kernels (each family file registers its kernels when loaded). */
+import './elementwise.ts';
+import './fused.ts';
+import './matmul-driver.ts';

@@ -1,0 +1,209 @@
+/**
+ * Prepares a matrix multiply for one shape: picks the kernel, its register tile and the thread
+ * split once, when a plan is bound, and returns a call that only passes pointers (and alpha).
+ *
+ * - Large products (M ≥ 32 rows, N ≥ 16 columns, K ≥ 64) pack B into 8-column panels and A into
+ *   4-row slivers (matmul.ts: packB, gemmPacked): every form then reads both operands
+ *   contiguously, and a transpose costs only the packing. Two threads split the panels: each
+ *   packs and multiplies its own columns, so no barrier and the same sums as one thread.
+ * - Smaller ones (and short K, where packing costs more than it saves) use `gemm` straight from A
+ *   and B, with the register tile that wastes least on the shape (`gemmTile`), or for A·Bᵀ
+ *   `gemmNT` when K is long enough for its dot products (K ≥ 64), else the packed path. Two
+ *   threads split them by rows of C; but an A·B with few rows (a small batch times the weights)
+ *   is summed in two ranges of K instead, the second into scratch and then added: each thread
+ *   then reads half of B, the same rows of the weights whose update it computes (the update's
+ *   row split and this K split meet at the same index, `half`), so each half of the weights
+ *   stays in one core's cache. The K split is made with one thread too, so a result never
+ *   depends on whether the helper ran.
+ * These thresholds come from measurements of each kernel on the shapes of the MNIST networks.
+ */
+import { GEMM_TILES, gemmName, KB, MB, PANEL, type GemmTile } from './matmul.ts';
+import { matMulBiasActivation, subScaledMatMul } from '../../ops/fused.ts';
+import { matMul, type MatMulAttrs } from '../../ops/matmul.ts';
+import { registerKernel, type ShapeContext } from '../registry.ts';
+import type { Helper } from './threads.ts';
+
+type Kernel = (...args: number[]) => void;
+/** The module's exports: matmul.ts's kernels, and elementwise.ts's add_11 (the K split's sum). */
+export type MatMulExports = Record<string, Kernel>;
+
+/** One product: byte pointers into the memory, sizes, forms; `scratch` holds matMulScratch(…) floats. */
+export interface MatMulSpec {
+  a: number;
+  b: number;
+  c: number;
+  scratch: number;
+  m: number;
+  n: number;
+  k: number;
+  transposeA: boolean;
+  transposeB: boolean;
+  /** C ← C + alpha·op(A)·op(B) instead of C = op(A)·op(B); alpha is given at each call. */
+  accumulate: boolean;
+}
+
+/** Runs the prepared product; `alpha` only when it accumulates. */
+export type MatMulCall = (alpha?: number) => void;
+
+/** Whether a product goes through the packed kernel (gemm cannot read Bᵀ, gemmNT cannot accumulate). */
+const packed = (m: number, n: number, k: number, transposeA: boolean, transposeB: boolean, accumulate: boolean) =>
+  (m >= 32 && n >= 16 && k >= 64) || (transposeB && (transposeA || accumulate || k < 64));
+
+/**
+ * Products with fewer multiply-adds stay on one thread. W1's 235k-multiply-add products gain from
+ * the split (its epochs ran about 10% faster, interleaved with one-thread epochs). An empty
+ * hand-off took 0.2 µs, and the helper's half ran 1–2 µs slower than the same half here (it
+ * reads what this thread wrote); half of a 2¹⁷ product takes about 4 µs.
+ */
+export const SPLIT_MACS = 1 << 17;
+
+/** Whether an A·B with few rows is summed in two K ranges (see the top of this file). */
+const splitsK = (m: number, n: number, k: number, transposeB: boolean, accumulate: boolean) =>
+  m < 32 && !transposeB && !accumulate && k >= 8 && m * n * k >= SPLIT_MACS;
+
+/** Where work is cut in two: about half of `size`, a multiple of 4 (rows of an update, or K). */
+const half = (size: number) => Math.max(4, Math.round(size / 8) * 4);
+
+/**
+ * Floats of scratch a product needs: packed B and one sliver block of A per thread; or alpha·B
+ * per thread for gemmAcc; or the second K range's sum.
+ */
+export function matMulScratch(m: number, n: number, k: number, transposeA: boolean, transposeB: boolean, accumulate: boolean): number {
+  if (packed(m, n, k, transposeA, transposeB, accumulate)) return Math.ceil(n / PANEL) * PANEL * k + (m >= 32 ? 2 * MB * KB : 0);
+  if (splitsK(m, n, k, transposeB, accumulate)) return m * n;
+  return accumulate && !transposeB ? 2 * scaledB(k, n) : 0;
+}
+
+/** Floats of gemmAcc's copy of alpha·B. */
+const scaledB = (k: number, n: number) => Math.ceil((k * n) / 4) * 4;
+
+/**
+ * The gemm tile with the fewest estimated cycles per step along K for an M×N product: each tile
+ * of R rows × V vectors costs max(R·V multiply-adds, R + V loads) plus 3 for the loop, summed
+ * over the full tiles and the edge tiles (fewer rows, fewer vectors) the shape leaves.
+ */
+export function gemmTile(m: number, n: number): GemmTile {
+  const cost = ({ rows, vectors }: GemmTile) => {
+    const rowTiles: [number, number][] = [];
+    for (let r = rows, left = m; r >= 1; left %= r, r--) rowTiles.push([r, Math.floor(left / r)]);
+    const rest = n % (4 * vectors);
+    const strips: [number, number][] = [[vectors, Math.floor(n / (4 * vectors))], [Math.ceil(rest / 4), rest > 0 ? 1 : 0]];
+    let total = 0;
+    for (const [r, count] of rowTiles) for (const [v, times] of strips) total += count * times * (Math.max(r * v, r + v) + 3);
+    return total;
+  };
+  return GEMM_TILES.reduce((best, tile) => (cost(tile) < cost(best) ? tile : best));
+}
+
+export function matMulDriver(kernels: MatMulExports, threadHelper: Helper | null): (spec: MatMulSpec) => MatMulCall {
+  const { gemmNT, packB, gemmPacked, gemmPackedAcc, add_11: add } = kernels;
+  return ({ a, b, c, scratch, m, n, k, transposeA, transposeB, accumulate }) => {
+    // A(r, p) at r·sar + p·sap and B(p, j) at p·sbr + j·sbc, in elements.
+    const sar = transposeA ? 1 : k;
+    const sap = transposeA ? m : 1;
+    const sbr = transposeB ? 1 : n;
+    const sbc = transposeB ? k : 1;
+    const helper = m * n * k >= SPLIT_MACS ? threadHelper : null;
+    if (packed(m, n, k, transposeA, transposeB, accumulate)) {
+      const slivers = m >= 32 ? scratch + 4 * Math.ceil(n / PANEL) * PANEL * k : 0;
+      // This thread takes the first half of the panels, the helper the rest.
+      const panels = Math.ceil(n / PANEL);
+      const split = helper && panels >= 2 ? Math.ceil(panels / 2) * PANEL : n;
+      const [bp, cp, ap] = [scratch + 4 * split * k, c + 4 * split, slivers && slivers + 4 * MB * KB];
+      return (alpha = 1) => {
+        if (split < n) {
+          helper!.queue('packB', b + 4 * split * sbc, bp, k, n - split, sbr, sbc);
+          if (accumulate) helper!.queue('gemmPackedAcc', a, bp, cp, m, n - split, k, sar, sap, n, ap, alpha);
+          else helper!.queue('gemmPacked', a, bp, cp, m, n - split, k, sar, sap, n, ap);
+          helper!.post();
+        }
+        packB(b, scratch, k, split, sbr, sbc);
+        if (accumulate) gemmPackedAcc(a, scratch, c, m, split, k, sar, sap, n, slivers, alpha);
+        else gemmPacked(a, scratch, c, m, split, k, sar, sap, n, slivers);
+        if (split < n) helper!.wait();
+      };
+    }
+    if (splitsK(m, n, k, transposeB, accumulate)) {
+      // C = A[:, :k0]·B[:k0, :] + (A[:, k0:]·B[k0:, :], the helper's or computed first)
+      const k0 = half(k);
+      const name = gemmName(gemmTile(m, n), false);
+      const gemm = kernels[name];
+      const [a2, b2] = [a + 4 * k0 * sap, b + 4 * k0 * n];
+      return () => {
+        if (helper) (helper.queue(name, a2, b2, scratch, m, n, k - k0, sar, sap), helper.post());
+        else gemm(a2, b2, scratch, m, n, k - k0, sar, sap);
+        gemm(a, b, c, m, n, k0, sar, sap);
+        if (helper) helper.wait();
+        add(c, scratch, c, 1, m * n, 0, 0);
+      };
+    }
+    // Unpacked: split by rows of C, this thread the first ~half.
+    const h = helper && m >= 5 ? half(m) : m;
+    const [a2, c2] = [a + 4 * h * sar, c + 4 * h * n];
+    if (transposeB) {
+      return () => {
+        if (h < m) (helper!.queue('gemmNT', a2, b, c2, m - h, n, k), helper!.post());
+        gemmNT(a, b, c, h, n, k);
+        if (h < m) helper!.wait();
+      };
+    }
+    const [mine, theirs] = [gemmName(gemmTile(h, n), accumulate), gemmName(gemmTile(m - h, n), accumulate)];
+    const gemm = kernels[mine];
+    const scratch2 = scratch + 4 * scaledB(k, n); // the helper's copy of alpha·B
+    return (alpha = 1) => {
+      if (h < m) (helper!.queue(theirs, a2, b, c2, m - h, n, k, sar, sap, alpha, scratch2), helper!.post());
+      gemm(a, b, c, h, n, k, sar, sap, alpha, scratch);
+      if (h < m) helper!.wait();
+    };
+  };
+}
+
+/** m, n, k of a node's product: op(a) is m×k (k is the other dimension of a). */
+function dims({ inputShapes, outputShape: [m, n], attrs }: ShapeContext<MatMulAttrs>, a = 0): [number, number, number] {
+  const sa = inputShapes[a];
+  return [m, n, attrs.transposeA ? sa[0] : sa[1]];
+}
+const splits = (ctx: ShapeContext<MatMulAttrs>, a = 0) => dims(ctx, a).reduce((x, y) => x * y, 1) >= SPLIT_MACS;
+
+registerKernel(matMul, 'wasm', {
+  scratch: (ctx) => matMulScratch(...dims(ctx), ctx.attrs.transposeA, ctx.attrs.transposeB, false),
+  parallel: (ctx) => splits(ctx),
+  run: (ctx) => {
+    const { inputs: [a, b], output, attrs: { transposeA, transposeB }, wasm, scratch } = ctx;
+    const [m, n, k] = dims(ctx);
+    return wasm.matMul({ a: a.byteOffset, b: b.byteOffset, c: output.byteOffset, scratch: scratch.byteOffset, m, n, k, transposeA, transposeB, accumulate: false });
+  },
+});
+
+registerKernel(subScaledMatMul, 'wasm', {
+  scratch: (ctx) => matMulScratch(...dims(ctx, 1), ctx.attrs.transposeA, ctx.attrs.transposeB, true),
+  parallel: (ctx) => splits(ctx, 1),
+  run: (ctx) => {
+    const { inputs: [c, a, b, s], output, attrs: { transposeA, transposeB }, wasm, scratch } = ctx;
+    const [m, n, k] = dims(ctx, 1);
+    const inPlace = output.byteOffset === c.byteOffset && output.buffer === c.buffer;
+    const update = wasm.matMul({ a: a.byteOffset, b: b.byteOffset, c: output.byteOffset, scratch: scratch.byteOffset, m, n, k, transposeA, transposeB, accumulate: true });
+    return () => {
+      if (!inPlace) output.set(c);
+      update(-s[0]);
+    };
+  },
+});
+
+const plain = { transposeA: false, transposeB: false };
+
+registerKernel(matMulBiasActivation, 'wasm', {
+  scratch: (ctx) => matMulScratch(...dims({ ...ctx, attrs: plain }), false, false, false),
+  parallel: (ctx) => splits({ ...ctx, attrs: plain }),
+  run: (ctx) => {
+    const { inputs: [x, w, b], output, attrs: { activation }, wasm, scratch } = ctx;
+    const [m, n, k] = dims({ ...ctx, attrs: plain });
+    const biasActivation = wasm.fused[`biasActivation_${activation}`];
+    const [pb, po] = [b.byteOffset, output.byteOffset];
+    const product = wasm.matMul({ a: x.byteOffset, b: w.byteOffset, c: po, scratch: scratch.byteOffset, m, n, k, transposeA: false, transposeB: false, accumulate: false });
+    return () => {
+      product();
+      biasActivation(po, pb, m, n);
+    };
+  },
+});

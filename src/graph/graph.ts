@@ -1,0 +1,250 @@
+/**
+ * The graph builder. A Graph is append-only while the user builds it: every call runs the op's
+ * shape rule at once (so a shape error is thrown at the user's line) and appends one frozen node.
+ * Identical pure nodes are shared (hash-consing), which gives common-subexpression elimination
+ * for free, also across the gradient graph that autodiff appends.
+ */
+import { freeze } from 'immer';
+import { GraphError, RuleError, ShapeError } from '../core/errors.ts';
+import { describeNode, type Attrs, type DType, type IR, type Node } from '../core/ir.ts';
+import { Rng } from '../core/rng.ts';
+import { formatShape, isConcrete, type Shape } from '../core/shape.ts';
+import { callSite } from '../core/site.ts';
+import { floatOnly, getOp, isOp, ops, type OpDef } from '../ops/index.ts';
+import { resolveInitializer, type Initializer } from './initializers.ts';
+import { formatGraph, graphToDot } from './print.ts';
+import { Tensor, type TensorLike } from './tensor.ts';
+
+export interface GraphOptions {
+  /** Seed of the random initial parameter values (default 1): same seed, same values. */
+  seed?: number;
+}
+
+type NestedNumbers = number | readonly NestedNumbers[];
+
+export class Graph {
+  readonly rng: Rng;
+  private readonly nodes: Node[] = [];
+  private readonly handles: Tensor[] = [];
+  private readonly data = new Map<number, Float64Array>();
+  private readonly names = new Map<string, number>();
+  private readonly hashed = new Map<string, number>();
+  private readonly prefixCounts = new Map<string, number>();
+  private snapshot: IR | null = null;
+
+  constructor(options: GraphOptions = {}) {
+    this.rng = new Rng(options.seed ?? 1);
+  }
+
+  /** A value fed at run time; `null` dimensions (the batch) are fixed by the feed. */
+  input(name: string, shape: Shape, dtype: DType = 'float'): Tensor {
+    for (const d of shape) {
+      if (d !== null && (!Number.isInteger(d) || d < 0)) {
+        throw new GraphError(`input '${name}': shape ${formatShape(shape)} has a bad dimension ${d}`, callSite());
+      }
+    }
+    return this.add(ops.input, [], { shape: [...shape] }, shape, dtype, this.claim(name));
+  }
+
+  /**
+   * A trainable parameter with a unique name, initialised from an initializer drawn from the
+   * graph's seeded Rng, or from given values.
+   */
+  parameter(
+    name: string,
+    shape: readonly number[],
+    init: Initializer | ArrayLike<number> = 'glorotUniform',
+    options: { trainable?: boolean } = {},
+  ): Tensor {
+    if (!isConcrete(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+      throw new GraphError(`parameter '${name}': shape ${formatShape(shape)} must be fully known`, callSite());
+    }
+    const size = shape.reduce((a, b) => a * b, 1);
+    const values =
+      typeof init === 'string' || typeof init === 'function'
+        ? resolveInitializer(init)(shape, this.rng)
+        : Float64Array.from(init);
+    if (values.length !== size) {
+      throw new GraphError(
+        `parameter '${name}': ${values.length} initial values for shape ${formatShape(shape)} (${size} elements)`,
+        callSite(),
+      );
+    }
+    const attrs = options.trainable === false ? { shape: [...shape], trainable: false } : { shape: [...shape] };
+    const t = this.add(ops.parameter, [], attrs, shape, 'float', this.claim(name));
+    this.data.set(t.id, values);
+    return t;
+  }
+
+  /** A constant tensor from a number, a nested array, or flat values with a shape. */
+  constant(value: NestedNumbers | ArrayLike<number>, shape?: readonly number[], dtype: DType = 'float'): Tensor {
+    const [values, inferred] = flatten(value);
+    const s = shape ?? inferred;
+    const size = s.reduce((a, b) => a * b, 1);
+    if (size !== values.length) {
+      throw new GraphError(`constant: ${values.length} values for shape ${formatShape(s)}`, callSite());
+    }
+    // Small constants are shared by value (every `.mul(0.5)` reuses one node).
+    const key = values.length <= 64 ? `constant${dtype}${JSON.stringify(s)}:${values.join(',')}` : null;
+    const known = key === null ? undefined : this.hashed.get(key);
+    if (known !== undefined) return this.handles[known];
+    const t = this.add(ops.constant, [], { shape: [...s] }, s, dtype);
+    this.data.set(t.id, values);
+    if (key !== null) this.hashed.set(key, t.id);
+    return t;
+  }
+
+  /**
+   * Applies an op (by name or definition) to tensors: runs its dtype and shape rules, then
+   * returns the new node's handle, or the existing identical node's.
+   */
+  apply<A extends Attrs = Attrs>(op: OpDef<A> | string, inputs: readonly TensorLike[], attrs: A = {} as A, name?: string): Tensor {
+    const def = (typeof op === 'string' ? getOp(op) : op) as OpDef<A>;
+    if (inputs.length !== def.arity) {
+      throw new GraphError(`${def.name} takes ${def.arity} input(s), got ${inputs.length}`, callSite());
+    }
+    const tensors = inputs.map((x) => (typeof x === 'number' ? this.constant(x) : this.own(x, def.name)));
+    const shapes = tensors.map((t) => t.shape);
+    let shape: Shape;
+    let dtype: DType;
+    try {
+      dtype = (def.dtype ?? floatOnly(def.name))(
+        tensors.map((t) => t.dtype),
+        attrs,
+      );
+      shape = def.shape(shapes, attrs);
+    } catch (e) {
+      if (e instanceof RuleError) throw new ShapeError(def.name, shapes, e.message, callSite(), name);
+      throw e;
+    }
+    const ids = tensors.map((t) => t.id);
+    const key = def.traits?.includes('impure') || name ? null : `${def.name}(${ids.join(',')})${JSON.stringify(attrs)}`;
+    const known = key === null ? undefined : this.hashed.get(key);
+    if (known !== undefined) return this.handles[known];
+    const t = this.add(def, ids, attrs, shape, dtype, name === undefined ? undefined : this.claim(name));
+    if (key !== null) this.hashed.set(key, t.id);
+    return t;
+  }
+
+  /** `${prefix}_1`, `${prefix}_2`, … not yet used as a name prefix in this graph. */
+  uniqueName(prefix: string): string {
+    let n = this.prefixCounts.get(prefix) ?? 0;
+    let name: string;
+    do name = `${prefix}_${++n}`;
+    while ([...this.names.keys()].some((k) => k === name || k.startsWith(`${name}/`)));
+    this.prefixCounts.set(prefix, n);
+    return name;
+  }
+
+  /** The handle of node `id`. */
+  tensor(id: number): Tensor {
+    const t = this.handles[id];
+    if (!t) throw new GraphError(`graph has no node %${id}`);
+    return t;
+  }
+
+  /** The node named `name` (an input, a parameter, or a named op). */
+  get(name: string): Tensor {
+    const id = this.names.get(name);
+    if (id === undefined) throw new GraphError(`graph has no node named '${name}'`);
+    return this.handles[id];
+  }
+
+  has(name: string): boolean {
+    return this.names.has(name);
+  }
+
+  /** Every parameter, trainable or not (optimizer state is not), in creation order. */
+  get parameters(): Tensor[] {
+    return this.handles.filter((t) => isOp(t.node, ops.parameter));
+  }
+
+  /** The parameters gradients are taken for: all but those made with `trainable: false`. */
+  get trainableParameters(): Tensor[] {
+    return this.parameters.filter((t) => t.node.attrs.trainable !== false);
+  }
+
+  get inputs(): Tensor[] {
+    return this.handles.filter((t) => isOp(t.node, ops.input));
+  }
+
+  get size(): number {
+    return this.nodes.length;
+  }
+
+  /** An immutable snapshot of the graph as it is now, for the compiler and the passes. */
+  ir(): IR {
+    if (!this.snapshot) this.snapshot = freeze({ nodes: [...this.nodes], data: new Map(this.data) });
+    return this.snapshot;
+  }
+
+  /** The graph as a readable SSA listing, one node per line; `outputs` limits it to what they depend on. */
+  toString(outputs?: readonly Tensor[]): string {
+    return formatGraph(this.ir(), outputs?.map((t) => t.id));
+  }
+
+  /**
+   * The graph in Graphviz DOT (`dot -Tsvg graph.dot > graph.svg`): inputs as ellipses,
+   * parameters as boxes, ops as rounded boxes labelled with their shape. `outputs` limits the
+   * picture to what they depend on.
+   */
+  toDot(outputs?: readonly Tensor[]): string {
+    return graphToDot(this.ir(), outputs?.map((t) => t.id));
+  }
+
+  private add(op: OpDef<never>, inputs: number[], attrs: Attrs, shape: Shape, dtype: DType, name?: string): Tensor {
+    const node: Node = freeze(
+      {
+        id: this.nodes.length,
+        op: op.name,
+        inputs,
+        attrs,
+        shape: [...shape],
+        dtype,
+        ...(name === undefined ? {} : { name }),
+        ...(callSiteOrNothing()),
+      },
+      true,
+    );
+    this.nodes.push(node);
+    const t = new Tensor(this, node);
+    this.handles.push(t);
+    if (name !== undefined) this.names.set(name, node.id);
+    this.snapshot = null;
+    return t;
+  }
+
+  private claim(name: string): string {
+    if (typeof name !== 'string' || name.length === 0) throw new GraphError('a name must be a non-empty string', callSite());
+    if (this.names.has(name)) {
+      throw new GraphError(`the name '${name}' is already used by ${describeNode(this.nodes[this.names.get(name)!])}`, callSite());
+    }
+    return name;
+  }
+
+  private own(t: Tensor, op: string): Tensor {
+    if (!(t instanceof Tensor)) throw new GraphError(`${op}: expected a Tensor or a number, got ${String(t)}`, callSite());
+    if (t.graph !== this) throw new GraphError(`${op}: ${t} belongs to another graph`, callSite());
+    return t;
+  }
+}
+
+function callSiteOrNothing(): { site?: string } {
+  const site = callSite();
+  return site === undefined ? {} : { site };
+}
+
+function flatten(value: NestedNumbers | ArrayLike<number>): [Float64Array, number[]] {
+  if (typeof value === 'number') return [Float64Array.of(value), []];
+  if (ArrayBuffer.isView(value)) return [Float64Array.from(value as ArrayLike<number>), [(value as ArrayLike<number>).length]];
+  const shape: number[] = [];
+  let level: unknown = value;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    level = level[0];
+  }
+  const flat = (value as unknown[]).flat(Infinity) as unknown[];
+  if (flat.some((v) => typeof v !== 'number')) throw new GraphError('constant: values must be numbers', callSite());
+  if (flat.length !== shape.reduce((a, b) => a * b, 1)) throw new GraphError('constant: nested arrays are ragged', callSite());
+  return [Float64Array.from(flat as number[]), shape];
+}

@@ -1,0 +1,143 @@
+/**
+ * The training loop of `Model.fit`: shuffles, feeds each batch from the training set uploaded to
+ * the model's device (gathered there, no copy in JS per row), runs the compiled step, tracks loss
+ * and accuracy, validates, and calls the callbacks.
+ */
+import { GraphError } from '../core/errors.ts';
+import { Rng } from '../core/rng.ts';
+import { countCorrect } from './batches.ts';
+import type { Augment } from './data/augment.ts';
+import { nonFiniteInput, shuffle, type Dataset } from './data/dataset.ts';
+import { DataError } from './data/errors.ts';
+import type { Model } from './model.ts';
+import { learningRateAt } from './optim.ts';
+
+export interface FitOptions {
+  epochs?: number;
+  batchSize?: number;
+  /** Shuffle the training set every epoch (default true), seeded. */
+  shuffle?: boolean;
+  /** Seed of the shuffle (default: drawn from the graph's seeded Rng). */
+  seed?: number;
+  validationData?: Dataset;
+  callbacks?: readonly Callback[];
+  /** Distorts each training batch in place before its step (e.g. randomShift), from the fit's Rng. */
+  augment?: Augment;
+}
+
+export interface BatchLogs {
+  epoch: number;
+  /** Step within the epoch (1-based) and the steps of the epoch. */
+  step: number;
+  steps: number;
+  /** Mean training loss of the epoch so far. */
+  loss: number;
+}
+
+export interface EpochLogs {
+  /** 1-based, counting epochs trained before (a resumed model goes on counting). */
+  epoch: number;
+  /** Mean loss and accuracy over the epoch's training batches, as they were trained. */
+  loss: number;
+  accuracy: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  learningRate: number;
+  msPerStep: number;
+  seconds: number;
+}
+
+export interface TrainInfo {
+  epochs: number;
+  stepsPerEpoch: number;
+  batchSize: number;
+  samples: number;
+}
+
+/** Hooks into `fit`. Set `model.stopTraining = true` to stop after the current epoch. */
+export interface Callback {
+  onTrainBegin?(info: TrainInfo, model: Model): void;
+  onEpochBegin?(epoch: number, model: Model): void;
+  onBatchEnd?(logs: BatchLogs, model: Model): void;
+  onEpochEnd?(logs: EpochLogs, model: Model): void;
+  onTrainEnd?(history: History, model: Model): void;
+}
+
+export interface History {
+  epochs: EpochLogs[];
+}
+
+/** Trains `model` on `train` and returns the history of every epoch. */
+export function fit(model: Model, train: Dataset, options: FitOptions = {}): History {
+  if (!model.config) throw new GraphError('fit: call model.compile({ loss, optimizer }) first');
+  const { epochs = 1, batchSize = 32, validationData, callbacks = [] } = options;
+  if (!(Number.isInteger(epochs) && epochs >= 0)) throw new GraphError(`fit: epochs must be a whole number, got ${epochs}`);
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new GraphError(`fit: batchSize must be a positive whole number, got ${batchSize}`);
+  model.checkData(train, 'training data', { finite: false }); // scanned on the device below
+  if (train.count === 0) throw new DataError('no samples to train on', { file: 'training data' });
+  if (validationData) model.checkData(validationData, 'validation data');
+  const step = model.trainingStep(train.count);
+
+  const rng = new Rng(options.seed ?? model.graph.rng.next() * 2 ** 32);
+  const order = Int32Array.from({ length: train.count }, (_, i) => i);
+  const [x, labels, rate] = [model.input.name!, model.labels.name!, model.learningRate.name!];
+  const prepared = (n: number) => step.prepare({ [x]: [n, model.features], [labels]: [n], [rate]: [] });
+  const full = prepared(Math.min(batchSize, train.count));
+  const rest = train.count % batchSize;
+  const last = rest === 0 || train.count < batchSize ? full : prepared(rest);
+  // After the plans: the first may move the memory to a shared one, which would copy the rows again.
+  const rows = model.device.uploadRows(train.x, train.features);
+  if (rows.firstNonFinite >= 0) throw nonFiniteInput(train, rows.firstNonFinite, 'training data');
+  const steps = Math.ceil(train.count / batchSize);
+  const history: History = { epochs: [] };
+  model.stopTraining = false;
+  for (const c of callbacks) c.onTrainBegin?.({ epochs, stepsPerEpoch: steps, batchSize, samples: train.count }, model);
+
+  for (let e = 0; e < epochs && !model.stopTraining; e++) {
+    const epoch = model.epochsTrained + 1;
+    for (const c of callbacks) c.onEpochBegin?.(epoch, model);
+    if (options.shuffle ?? true) shuffle(order, () => rng.next());
+    const learningRate = learningRateAt(model.config!.optimizer.learningRate, model.epochsTrained);
+    // If training diverges, the weights go back to this state instead of staying NaN.
+    const before = model.getWeights();
+    const started = performance.now();
+    let lossSum = 0;
+    let correct = 0;
+    for (let s = 0; s < steps; s++) {
+      const start = s * batchSize;
+      const n = Math.min(batchSize, train.count - start);
+      const run = n === batchSize || last === full ? full : last;
+      run.gather(x, rows, order, start, n);
+      const yb = run.input(labels);
+      for (let b = 0; b < n; b++) yb[b] = train.y[order[start + b]];
+      run.input(rate)[0] = learningRate;
+      if (options.augment) options.augment(run.input(x), n, rng);
+      const [loss, out] = run.run();
+      const value = loss[0];
+      if (!Number.isFinite(value)) {
+        model.setWeights(before);
+        throw new GraphError(
+          `fit: the loss became ${value} at epoch ${epoch}, step ${s + 1}: training diverged (try a lower learning rate); the weights are back as they were at the start of epoch ${epoch}`,
+        );
+      }
+      lossSum += value * n;
+      correct += countCorrect(out, yb, n, model.classes);
+      if (callbacks.length > 0) {
+        const logs = { epoch, step: s + 1, steps, loss: lossSum / Math.min(train.count, (s + 1) * batchSize) };
+        for (const c of callbacks) c.onBatchEnd?.(logs, model);
+      }
+    }
+    const ms = performance.now() - started;
+    model.epochsTrained++;
+    const logs: EpochLogs = { epoch, loss: lossSum / train.count, accuracy: correct / train.count, learningRate, msPerStep: ms / steps, seconds: ms / 1000 };
+    if (validationData) {
+      const v = model.evaluate(validationData);
+      logs.valLoss = v.loss;
+      logs.valAccuracy = v.accuracy;
+    }
+    history.epochs.push(logs);
+    for (const c of callbacks) c.onEpochEnd?.(logs, model);
+  }
+  for (const c of callbacks) c.onTrainEnd?.(history, model);
+  return history;
+}

@@ -1,0 +1,74 @@
+/**
+ * Ops along the class axis: softmax, logSoftmax, softmaxCrossEntropy, oneHot.
+ * softmaxCrossEntropy is one op so that it is stable at any logits and its gradient is the
+ * classic softmax(z) − y (BP1 for a softmax output), not a chain through log and exp.
+ */
+import { RuleError } from '../core/errors.ts';
+import type { DType } from '../core/ir.ts';
+import { normalizeAxes } from '../core/shape-rules.ts';
+import { formatShape, type Shape } from '../core/shape.ts';
+import { broadcastAxesOf } from './reduce.ts';
+import { registerOp } from './registry.ts';
+
+export type AxisAttrs = { axis: number };
+/** The axis as a non-negative number (the rule has checked it). */
+export const axisOf = (axis: number, rank: number) => normalizeAxes(axis, rank)[0];
+
+export const softmax = registerOp<AxisAttrs>({
+  name: 'softmax',
+  arity: 1,
+  doc: 'exp(x) / Σ exp(x) along an axis, stable',
+  shape: ([x], { axis }) => (axisOf(axis, x.length), x),
+  vjp: ({ dy, output: y, attrs: { axis } }) => [y.mul(dy.sub(dy.mul(y).sum(axis, true)))],
+});
+
+export const logSoftmax = registerOp<AxisAttrs>({
+  name: 'logSoftmax',
+  arity: 1,
+  doc: 'x − log Σ exp(x) along an axis, stable',
+  shape: ([x], { axis }) => (axisOf(axis, x.length), x),
+  vjp: ({ dy, output: y, attrs: { axis } }) => [dy.sub(y.exp().mul(dy.sum(axis, true)))],
+});
+
+export const softmaxCrossEntropy = registerOp({
+  name: 'softmaxCrossEntropy',
+  arity: 2,
+  doc: 'cross-entropy of softmax(logits) against int labels or probability rows, per sample',
+  dtype: ([logits]): DType => {
+    if (logits !== 'float') throw new RuleError('logits (input 0) must be float');
+    return 'float';
+  },
+  shape: ([logits, labels]): Shape => {
+    if (logits.length < 1) throw new RuleError('logits must have a class axis (rank ≥ 1)');
+    const lead = logits.slice(0, -1);
+    const fits = (s: Shape) => s.length === logits.length && s.every((d, i) => d === null || logits[i] === null || d === logits[i]);
+    const fitsLead = labels.length === lead.length && labels.every((d, i) => d === null || lead[i] === null || d === lead[i]);
+    if (!fits(labels) && !fitsLead) {
+      throw new RuleError(`labels must be int class ids of shape ${formatShape(lead)} or probability rows of shape ${formatShape(logits)}`);
+    }
+    return lead;
+  },
+  vjp: ({ dy, inputs: [logits, labels] }) => {
+    const classAxis = logits.rank - 1;
+    const dyRows = broadcastAxesOf(dy, logits, [classAxis], false);
+    const p = logits.softmax(-1);
+    if (labels.dtype === 'int' || labels.rank === logits.rank - 1) {
+      return [dyRows.mul(p.sub(labels.oneHot(logits.shape[classAxis] as number))), null];
+    }
+    // For rows y that sum to s: ∂/∂z = s·softmax(z) − y (s = 1 for one-hot or probability rows).
+    const dz = p.mul(labels.sum(-1, true)).sub(labels);
+    return [dyRows.mul(dz), dyRows.mul(logits.logSoftmax(-1).neg())];
+  },
+});
+
+export const oneHot = registerOp<{ depth: number }>({
+  name: 'oneHot',
+  arity: 1,
+  doc: 'int class ids → one-hot float rows (no gradient)',
+  dtype: (_, { depth }): DType => {
+    if (!Number.isInteger(depth) || depth <= 0) throw new RuleError(`depth must be a positive whole number, got ${depth}`);
+    return 'float';
+  },
+  shape: ([x], { depth }) => [...x, depth],
+  vjp: () => [null],
+});

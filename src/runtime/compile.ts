@@ -1,0 +1,87 @@
+/**
+ * `compile(graph, {outputs, updates})` turns a graph into a Program: the graph passes, then the
+ * nodes needed for the outputs and the updates, in order, run on one Device. A training step —
+ * forward pass, gradients and parameter updates — is one program (Theano's
+ * function(inputs, outputs, updates)).
+ */
+import { GraphError } from '../core/errors.ts';
+import { ancestors, describeNode } from '../core/ir.ts';
+import { formatShape, sameShape } from '../core/shape.ts';
+import { callSite } from '../core/site.ts';
+import { isOp, ops } from '../ops/index.ts';
+import type { Graph } from '../graph/graph.ts';
+import { optimize, passNames, type PassName } from '../graph/passes/index.ts';
+import type { Tensor } from '../graph/tensor.ts';
+import { Device } from './device.ts';
+import type { Precision } from './memory.ts';
+import { Program } from './program.ts';
+
+export interface CompileOptions {
+  /** The tensors `run` returns, in order. */
+  outputs: readonly Tensor[];
+  /**
+   * Parameter updates `[parameter, newValue]`, applied after the outputs are computed, all
+   * together (every new value is computed before any parameter is written).
+   */
+  updates?: readonly (readonly [Tensor, Tensor])[];
+  /** Precision of every float tensor: 'float32' (default, fast) or 'float64' (gradient checks). */
+  dtype?: Precision;
+  /** Run on this device, sharing parameters with its other programs (its dtype wins). Default: a new one. */
+  device?: Device;
+  /**
+   * Whether this program trains: dropout drops only when true. Default: true when the program
+   * has updates, false otherwise.
+   */
+  training?: boolean;
+  /**
+   * Graph passes to leave out ('fuse-updates', 'fuse-softmax-cross-entropy', 'fuse-dense'): to
+   * hold a fused program against the plain one, or to debug a fused kernel.
+   */
+  skipPasses?: readonly PassName[];
+}
+
+/**
+ * Compiles a graph into a program.
+ *
+ * @example
+ * const step = compile(g, { outputs: [loss], updates: [[w, w.sub(dw.mul(0.5))]], dtype: 'float64' });
+ * const [lossValue] = step.run({ x: xs, y: ys });
+ */
+export function compile(graph: Graph, options: CompileOptions): Program {
+  const site = callSite();
+  const { outputs, updates = [] } = options;
+  if (!Array.isArray(outputs)) throw new GraphError('compile: options.outputs must be an array of tensors', site);
+  for (const t of [...outputs, ...updates.flat()]) {
+    if (t?.graph !== graph) throw new GraphError('compile: every output and update must be a tensor of this graph', site);
+  }
+  const seen = new Set<number>();
+  for (const [param, value] of updates) {
+    if (!isOp(param.node, ops.parameter)) throw new GraphError(`compile: an update must target a parameter, not ${describeNode(param.node)}`, site);
+    if (seen.has(param.id)) throw new GraphError(`compile: parameter '${param.name}' is updated twice`, site);
+    seen.add(param.id);
+    if (value.dtype !== 'float' || !sameShape(param.shape, value.shape)) {
+      throw new GraphError(
+        `compile: the update of '${param.name}' ${formatShape(param.shape)} has shape ${formatShape(value.shape)}${value.dtype === 'int' ? ' and is int' : ''}`,
+        site,
+      );
+    }
+  }
+  if (options.device && options.dtype && options.device.dtype !== options.dtype) {
+    throw new GraphError(`compile: dtype '${options.dtype}' differs from the device's '${options.device.dtype}'`, site);
+  }
+  for (const name of options.skipPasses ?? []) {
+    if (!passNames.includes(name)) throw new GraphError(`compile: unknown pass '${String(name)}' in skipPasses; the passes are ${passNames.join(', ')}`, site);
+  }
+  const device = options.device ?? new Device({ dtype: options.dtype ?? 'float32' });
+  const updateIds = updates.map(([p, v]) => [p.id, v.id] as const);
+  const ir = optimize(graph.ir(), { outputs: outputs.map((t) => t.id), updates: updateIds }, options.skipPasses);
+  const roots = [...outputs.map((t) => t.id), ...updates.map(([, v]) => v.id)];
+  return new Program(
+    ir,
+    device,
+    ancestors(ir.nodes, roots),
+    outputs.map((t) => t.id),
+    updateIds,
+    options.training ?? updates.length > 0,
+  );
+}

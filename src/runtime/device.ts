@@ -1,0 +1,188 @@
+/**
+ * A Device owns what programs run on: the memory (parameters and buffers), the wasm kernels bound
+ * to it and their helper thread. Programs compiled for one device share its parameters: the
+ * training step updates the weights the prediction program reads. Whether the memory is shared
+ * with a helper thread is settled before a plan binds (`prepare`), so nothing moves under a bound
+ * plan's kernels; `dispose()` ends the helper.
+ */
+import { GraphError } from '../core/errors.ts';
+import { createWasmMemory, threadsWanted, wasmKernels, type FloatArray, type WasmKernels } from '../backends/index.ts';
+import { Memory, pagesFor, type Precision } from './memory.ts';
+
+export interface DeviceOptions {
+  /** Precision of every float value (default 'float32'; 'float64' for gradient checks). */
+  dtype?: Precision;
+  /**
+   * Split large matrix multiplies with a helper thread (default true where the runtime allows;
+   * the environment variable DELTAGRAPH_THREADS=1 turns it off everywhere).
+   */
+  threads?: boolean;
+  /** Elements to reserve at first (the memory grows as needed). */
+  capacity?: number;
+}
+
+export class Device {
+  readonly dtype: Precision;
+  readonly threads: boolean;
+  /** @internal The memory; plans place their buffers in it. */
+  readonly memory: Memory;
+  private kernels: WasmKernels | null = null;
+  private upload: { offset: number; size: number } | null = null;
+  private indices: { offset: number; size: number } | null = null;
+  private disposed = false;
+
+  constructor(options: DeviceOptions = {}) {
+    const { dtype = 'float32', threads = true, capacity = 1 << 16 } = options;
+    if (dtype !== 'float32' && dtype !== 'float64') throw new GraphError(`Device: dtype must be 'float32' or 'float64', got '${String(dtype)}'`);
+    this.dtype = dtype;
+    this.threads = threads;
+    // Unshared at first: copies into a shared buffer take a slower path in V8, so the memory
+    // moves to a shared one only when a plan has a product large enough for the helper.
+    const wasm = dtype === 'float32' && typeof WebAssembly === 'object' ? createWasmMemory(pagesFor(capacity)) : null;
+    this.kernels = wasm ? wasmKernels(wasm) : null;
+    this.memory = new Memory(dtype, this.kernels ? wasm : null, capacity);
+  }
+
+  /** @internal The wasm kernels over the memory (null: float64, or no WebAssembly SIMD here). */
+  get wasm(): WasmKernels | null {
+    this.check();
+    return this.kernels;
+  }
+
+  /** Whether the memory is shared with a helper thread (from the first plan that splits a product). */
+  get shared(): boolean {
+    return this.kernels?.threaded ?? false;
+  }
+
+  /**
+   * @internal Called before a plan binds: if it has kernels that split work (`parallel`), the
+   * memory moves to a shared one and a helper thread starts, once. Moving bumps the memory's
+   * generation, so plans bound earlier bind again before their next run.
+   */
+  prepare(parallel: boolean): void {
+    this.check();
+    const kernels = this.kernels;
+    if (!parallel || !kernels || kernels.threaded || !this.threads || !threadsWanted()) return;
+    const current = this.memory.webAssemblyMemory!;
+    const shared = createWasmMemory(current.buffer.byteLength / 65536, true);
+    this.memory.moveTo(shared);
+    kernels.dispose();
+    this.kernels = wasmKernels(shared, { threads: true });
+  }
+
+  /** The names of the parameters placed so far. */
+  parameterNames(): string[] {
+    return this.memory.parameterNames();
+  }
+
+  hasParameter(name: string): boolean {
+    return this.memory.slot(name) !== undefined;
+  }
+
+  parameterShape(name: string): readonly number[] {
+    return this.slot(name).shape;
+  }
+
+  /** A copy of a parameter's current values. */
+  read(name: string): Float64Array {
+    const { offset, size } = this.slot(name);
+    return Float64Array.from(this.memory.view(offset, size));
+  }
+
+  /** Overwrites a parameter's values (same number of elements, all finite). */
+  write(name: string, values: ArrayLike<number>): void {
+    const { offset, size, shape } = this.slot(name);
+    if (values?.length !== size) throw new GraphError(`Device.write('${name}'): ${values?.length} values for shape [${shape}] (${size} elements)`);
+    for (let i = 0; i < size; i++) {
+      if (!Number.isFinite(values[i])) throw new GraphError(`Device.write('${name}'): value ${values[i]} at index ${i} is not finite`);
+    }
+    this.memory.view(offset, size).set(values);
+  }
+
+  /** Elements of memory in use (parameters, every plan's buffers, uploaded rows). */
+  get size(): number {
+    return this.memory.size;
+  }
+
+  /**
+   * Copies rows of a dataset into the memory, where prepared runs gather batches from them
+   * (`PreparedRun.gather`) without a copy in JS per row. One region per device: the next upload
+   * reuses it. Returns the rows and the index of the first NaN or ±∞ value (−1 if none).
+   */
+  uploadRows(values: Float32Array | Float64Array, rowLength: number): DeviceRows {
+    this.check();
+    if (!(Number.isInteger(rowLength) && rowLength > 0) || values.length % rowLength !== 0) {
+      throw new GraphError(`Device.uploadRows: ${values.length} values are not whole rows of ${rowLength}`);
+    }
+    if (!this.upload || this.upload.size < values.length) this.upload = { offset: this.memory.alloc(values.length), size: values.length };
+    const offset = this.upload.offset;
+    this.memory.view(offset, values.length).set(values);
+    return { device: this, offset, count: values.length / rowLength, rowLength, firstNonFinite: this.firstNonFinite(offset, values.length) };
+  }
+
+  /**
+   * @internal Row b of `target()` ← row order[start + b] of `rows`, for b < n. `target` gives a
+   * view on this memory, asked for after the index buffer is placed (which may grow the memory).
+   */
+  gatherRows(rows: DeviceRows, order: Int32Array, start: number, n: number, target: () => FloatArray): void {
+    const wasm = this.kernels;
+    if (wasm) {
+      const at = this.indexBuffer(n);
+      const dst = target();
+      const indices = this.memory.int32View(at, n);
+      for (let b = 0; b < n; b++) indices[b] = order[start + b];
+      // Rows gathered one cache line of each at a time, so their cache misses overlap.
+      wasm.gatherRows(rows.offset * 4, at * 4, n, rows.rowLength * 4, dst.byteOffset);
+      return;
+    }
+    const f = rows.rowLength;
+    const dst = target();
+    for (let b = 0; b < n; b++) {
+      const from = rows.offset + order[start + b] * f;
+      dst.set(this.memory.view(from, f), b * f);
+    }
+  }
+
+  /** Ends the helper thread; the device and its programs cannot run afterwards. */
+  dispose(): void {
+    this.kernels?.dispose();
+    this.disposed = true;
+  }
+
+  private indexBuffer(n: number): number {
+    if (!this.indices || this.indices.size < n) this.indices = { offset: this.memory.alloc(n), size: n };
+    return this.indices.offset;
+  }
+
+  private firstNonFinite(offset: number, size: number): number {
+    if (this.kernels) {
+      const at = this.indexBuffer(1);
+      this.kernels.firstNonFinite(offset * 4, size, at * 4);
+      return this.memory.int32View(at, 1)[0];
+    }
+    const view = this.memory.view(offset, size);
+    for (let i = 0; i < size; i++) if (view[i] - view[i] !== 0) return i;
+    return -1;
+  }
+
+  private slot(name: string) {
+    const slot = this.memory.slot(name);
+    if (!slot) throw new GraphError(`Device: no parameter named '${name}' (known: ${this.parameterNames().join(', ') || 'none'})`);
+    return slot;
+  }
+
+  private check(): void {
+    if (this.disposed) throw new GraphError('Device: used after dispose()');
+  }
+}
+
+/** Rows of a dataset in a device's memory (see `Device.uploadRows`). */
+export interface DeviceRows {
+  readonly device: Device;
+  /** @internal Where the rows start in the memory. */
+  readonly offset: number;
+  readonly count: number;
+  readonly rowLength: number;
+  /** The index of the first NaN or ±∞ value, or −1. */
+  readonly firstNonFinite: number;
+}

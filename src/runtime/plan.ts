@@ -1,0 +1,244 @@
+/**
+ * A plan is a program specialised to one set of input shapes (one batch size), made in steps:
+ * shapes (every node's concrete shape, checked) → kernels (the backend of every node, chosen
+ * here and only here) → allocate (a place for every buffer) → bind (views and kernel closures).
+ * Binding is repeated, and only that, when the device memory has grown or moved since.
+ */
+import { RuleError, RunError } from '../core/errors.ts';
+import { describeNode, type Attrs, type IR, type Node } from '../core/ir.ts';
+import { formatShape } from '../core/shape.ts';
+import { getOp, hasTrait, isOp, ops } from '../ops/index.ts';
+import { kernelOf, type FloatArray, type Kernel, type ShapeContext, type WasmKernelContext } from '../backends/index.ts';
+import { allocate, type Allocation } from './allocate.ts';
+import type { Device } from './device.ts';
+
+export interface PlanInput {
+  readonly id: number;
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly size: number;
+  readonly int: boolean;
+  view: FloatArray;
+}
+
+export interface PlanStats {
+  /** Kernel calls per run. */
+  readonly steps: number;
+  /** Elements of working memory with reuse, and what it would take without. */
+  readonly workspace: number;
+  readonly unshared: number;
+  /** Parameter updates written straight over their parameter (no copy). */
+  readonly updatesInPlace: number;
+  /** Kernel calls per run on each backend. */
+  readonly backends: { readonly js: number; readonly wasm: number };
+}
+
+/** The kernel a node runs, on the backend chosen for it. */
+interface Step {
+  readonly id: number;
+  readonly context: ShapeContext;
+  readonly kernel: Kernel | Kernel<Attrs, WasmKernelContext>;
+  readonly wasm: boolean;
+}
+
+export class Plan {
+  readonly shapes = new Map<number, readonly number[]>();
+  readonly inputs: PlanInput[] = [];
+  readonly stats: PlanStats;
+  private readonly plan: Step[];
+  private readonly offsets = new Map<number, number>();
+  private readonly allocation: Allocation;
+  private steps: (() => void)[] = [];
+  private results: FloatArray[] = [];
+  private copies: [FloatArray, FloatArray][] = [];
+  private updateCopies: [FloatArray, FloatArray][] = [];
+  private generation = -1;
+
+  constructor(
+    private readonly ir: IR,
+    private readonly schedule: readonly number[],
+    private readonly outputs: readonly number[],
+    private readonly updates: readonly (readonly [number, number])[],
+    inputShapes: ReadonlyMap<number, readonly number[]>,
+    private readonly device: Device,
+    private readonly training: boolean,
+  ) {
+    this.inferShapes(inputShapes);
+    this.plan = this.chooseKernels();
+    const byId = new Map(this.plan.map((s) => [s.id, s]));
+    const { nodes } = ir;
+    this.allocation = allocate({
+      nodes,
+      schedule,
+      outputs,
+      updates,
+      sizeOf: (id) => this.sizeOf(id),
+      scratchOf: (id) => {
+        const step = byId.get(id);
+        return step?.kernel.scratch?.(step.context as never) ?? 0;
+      },
+      isAlias: (id) => hasTrait(nodes[id], 'alias'),
+      mayOverwrite: (id, param) => {
+        const def = getOp(nodes[id].op);
+        return hasTrait(nodes[id], 'elementwise') || (def.overwrites !== undefined && nodes[id].inputs[def.overwrites] === param);
+      },
+    });
+    this.place();
+    const wasm = this.plan.filter((s) => s.wasm).length;
+    const { workspace, unshared, updatesInPlace } = this.allocation;
+    this.stats = { steps: this.plan.length, workspace, unshared, updatesInPlace, backends: { js: this.plan.length - wasm, wasm } };
+    device.prepare(this.plan.some((s) => s.wasm && s.kernel.parallel?.(s.context as never)));
+    this.bind();
+  }
+
+  /** Runs every kernel, then applies the updates (all computed before any is written). */
+  execute(): FloatArray[] {
+    this.bindIfStale();
+    const steps = this.steps;
+    for (let i = 0; i < steps.length; i++) steps[i]();
+    const copies = this.copies;
+    for (let i = 0; i < copies.length; i++) copies[i][0].set(copies[i][1]);
+    const updates = this.updateCopies;
+    for (let i = 0; i < updates.length; i++) updates[i][0].set(updates[i][1]);
+    return this.results;
+  }
+
+  /** Remakes the views if the memory has grown or moved since they were made. */
+  bindIfStale(): void {
+    if (this.generation !== this.device.memory.generation) this.bind();
+  }
+
+  /** The shape every node has in this plan, checked against the rule and the declared shape. */
+  private inferShapes(inputShapes: ReadonlyMap<number, readonly number[]>): void {
+    for (const id of this.schedule) {
+      const node = this.ir.nodes[id];
+      let shape: readonly number[];
+      if (isOp(node, ops.input)) {
+        shape = inputShapes.get(id)!;
+      } else if (node.inputs.length === 0) {
+        shape = node.shape as readonly number[];
+      } else {
+        const inShapes = node.inputs.map((i) => this.shapes.get(i)!);
+        try {
+          shape = getOp(node.op).shape(inShapes, node.attrs) as readonly number[];
+        } catch (e) {
+          if (!(e instanceof RuleError)) throw e;
+          throw new RunError(`${node.op} (${describeNode(node)}): ${e.message}; input shapes ${inShapes.map(formatShape).join(', ')}`, `%${id}`, node.site);
+        }
+        if (hasTrait(node, 'broadcasting')) this.checkUnknownNotBroadcast(node, shape);
+        const fits = shape.length === node.shape.length && shape.every((d, i) => node.shape[i] === null || node.shape[i] === d);
+        if (!fits || shape.some((d) => d === null)) {
+          throw new RunError(`${describeNode(node)}: shape ${formatShape(shape)} at run time does not fit ${formatShape(node.shape)} from build time`, `%${id}`, node.site);
+        }
+      }
+      this.shapes.set(id, shape);
+      if (isOp(node, ops.input)) {
+        const size = shape.reduce((a, b) => a * b, 1);
+        this.inputs.push({ id, name: node.name!, shape, size, int: node.dtype === 'int', view: new Float64Array(0) });
+      }
+    }
+  }
+
+  private checkUnknownNotBroadcast(node: Node, shape: readonly number[]): void {
+    for (const i of node.inputs) {
+      const declared = this.ir.nodes[i].shape;
+      const actual = this.shapes.get(i)!;
+      const offset = shape.length - actual.length;
+      actual.forEach((d, k) => {
+        if (declared[k] === null && d !== shape[k + offset]) {
+          throw new RunError(
+            `${node.op} (${describeNode(node)}): dimension ${k} of ${describeNode(this.ir.nodes[i])} is ${d} at run time but the result's is ${shape[k + offset]}; a dimension unknown at build time (the batch) is never broadcast`,
+            `%${node.id}`,
+            node.site,
+          );
+        }
+      });
+    }
+  }
+
+  /** The one place a backend is chosen: wasm where it has a kernel for the shapes, else js. */
+  private chooseKernels(): Step[] {
+    const wasmHere = this.device.wasm !== null;
+    const steps: Step[] = [];
+    for (const id of this.schedule) {
+      const node = this.ir.nodes[id];
+      if (node.inputs.length === 0 || hasTrait(node, 'alias')) continue;
+      const context: ShapeContext = { inputShapes: node.inputs.map((i) => this.shapes.get(i)!), outputShape: this.shapes.get(id)!, attrs: node.attrs };
+      const wasm = wasmHere ? kernelOf(node.op, 'wasm') : undefined;
+      if (wasm && (wasm.supports?.(context) ?? true)) {
+        steps.push({ id, context, kernel: wasm, wasm: true });
+        continue;
+      }
+      const js = kernelOf(node.op, 'js');
+      if (!js) throw new RunError(`${describeNode(node)}: op '${node.op}' has no kernel (register one with registerKernel(op, 'js', …) or define it with defineOp)`, `%${id}`, node.site);
+      steps.push({ id, context, kernel: js, wasm: false });
+    }
+    return steps;
+  }
+
+  /** Turns the allocation into offsets: parameters in their slots, the rest in one block of this plan. */
+  private place(): void {
+    const { nodes, data } = this.ir;
+    const { places, fixed, workspace } = this.allocation;
+    const memory = this.device.memory;
+    const base = memory.alloc(fixed + workspace);
+    for (const id of this.schedule) {
+      const place = places.get(id)!;
+      if (place.kind === 'parameter') {
+        const param = nodes[place.parameter];
+        this.offsets.set(id, memory.parameter(param.name!, param.shape as number[], data.get(param.id)!).offset);
+      } else if (place.kind === 'alias') {
+        this.offsets.set(id, this.offsets.get(place.of)!);
+      } else {
+        this.offsets.set(id, base + (place.kind === 'fixed' ? 0 : fixed) + place.offset);
+      }
+    }
+    this.scratchAt = new Map([...this.allocation.scratch].map(([id, at]) => [id, base + fixed + at]));
+    this.snapshotAt = new Map([...this.allocation.snapshots].map(([id, at]) => [id, base + at]));
+    for (const id of this.schedule) {
+      if (isOp(nodes[id], ops.constant)) memory.view(this.offsets.get(id)!, this.sizeOf(id)).set(data.get(id)!);
+    }
+  }
+
+  private scratchAt = new Map<number, number>();
+  private snapshotAt = new Map<number, number>();
+
+  /** Makes the views and kernel closures (again after the memory has grown or moved). */
+  private bind(): void {
+    const { nodes } = this.ir;
+    const memory = this.device.memory;
+    const wasm = this.device.wasm;
+    const view = (id: number) => memory.view(this.offsets.get(id)!, this.sizeOf(id));
+    this.steps = this.plan.map(({ id, context, kernel, wasm: onWasm }) => {
+      const node = nodes[id];
+      const scratchSize = kernel.scratch?.(context as never) ?? 0;
+      const ctx = {
+        ...context,
+        inputs: node.inputs.map(view),
+        output: view(id),
+        training: this.training,
+        scratch: memory.view(this.scratchAt.get(id) ?? 0, this.scratchAt.has(id) ? scratchSize : 0),
+        fail: (message: string): never => {
+          throw new RunError(`${node.op}${node.name ? ` '${node.name}'` : ''}: ${message}`, `%${id}`, node.site);
+        },
+        ...(onWasm ? { wasm: wasm! } : {}),
+      };
+      return (kernel.run as (c: typeof ctx) => () => void)(ctx);
+    });
+    for (const input of this.inputs) input.view = view(input.id);
+    this.copies = [];
+    this.results = this.outputs.map((id) => {
+      const at = this.snapshotAt.get(id);
+      if (at === undefined) return view(id);
+      const snapshot = memory.view(at, this.sizeOf(id));
+      this.copies.push([snapshot, view(id)]);
+      return snapshot;
+    });
+    this.updateCopies = this.updates.filter(([p, v]) => this.offsets.get(p) !== this.offsets.get(v)).map(([p, v]) => [view(p), view(v)]);
+    this.generation = memory.generation;
+  }
+
+  private sizeOf(id: number): number {
+    return this.shapes.get(id)!.reduce((a, b) => a * b, 1);
+  }
+}

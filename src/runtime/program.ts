@@ -1,0 +1,197 @@
+/**
+ * A compiled program: runs its plan for the shapes of the feeds (making and caching one plan per
+ * batch size), copies the feeds in, calls the kernels, applies the updates, and returns the
+ * outputs as views on its device's memory. After the first run for a batch size nothing is allocated.
+ */
+import { RunError } from '../core/errors.ts';
+import { isOp, ops } from '../ops/index.ts';
+import type { IR } from '../core/ir.ts';
+import { formatShape } from '../core/shape.ts';
+import type { FloatArray } from '../backends/index.ts';
+import type { Device, DeviceRows } from './device.ts';
+import { Plan, type PlanInput, type PlanStats } from './plan.ts';
+
+/** A fed value: flat data (its shape inferred from the declared one) or data with a shape. */
+export type Feed = ArrayLike<number> | { readonly data: ArrayLike<number>; readonly shape: readonly number[] };
+export type Feeds = Readonly<Record<string, Feed>>;
+
+/** A run prepared for fixed input shapes: fill the inputs in place, then run. */
+export interface PreparedRun {
+  /** The buffer of an input in the program memory (valid until the memory grows: ask again each time). */
+  input(name: string): FloatArray;
+  /**
+   * Fills input `name` with rows order[start .. start + n) of rows uploaded to the program's
+   * device (`device.uploadRows`), without a copy in JS per row: how `fit` feeds batches.
+   */
+  gather(name: string, rows: DeviceRows, order: Int32Array, start: number, n: number): void;
+  run(): FloatArray[];
+}
+
+export class Program {
+  private readonly plans = new Map<string, Plan>();
+  private current: Plan | null = null;
+  /** Names of the inputs this program reads, in graph order. */
+  readonly inputNames: readonly string[];
+
+  constructor(
+    readonly ir: IR,
+    readonly device: Device,
+    private readonly schedule: readonly number[],
+    private readonly outputs: readonly number[],
+    private readonly updates: readonly (readonly [number, number])[],
+    readonly training: boolean,
+  ) {
+    this.inputNames = schedule.filter((id) => isOp(ir.nodes[id], ops.input)).map((id) => ir.nodes[id].name!);
+    // Parameters get their place in the memory now, so they can be read and written before a run.
+    for (const id of schedule) {
+      const node = ir.nodes[id];
+      if (isOp(node, ops.parameter)) device.memory.parameter(node.name!, node.shape as number[], ir.data.get(id)!);
+    }
+  }
+
+  /**
+   * Runs the program. Returns one array per output, in order: views on the program's memory that
+   * the next run overwrites (copy with `.slice()` to keep one).
+   */
+  run(feeds: Feeds = {}): FloatArray[] {
+    let plan = this.current;
+    if (plan === null || !fitsPlan(plan, feeds)) plan = this.planFor(feeds);
+    const inputs = plan.inputs;
+    for (let k = 0; k < inputs.length; k++) copyFeed(inputs[k], feeds[inputs[k].name]);
+    return plan.execute();
+  }
+
+  /**
+   * A run for fixed input shapes that skips the feed copy: write each input straight into
+   * `input(name)` (a view on the program memory), then call `run()`. For loops that fill
+   * batches themselves (as `fit` does); values are not checked for NaN on the way in.
+   *
+   * @example
+   * const batch = step.prepare({ x: [10, 784], y: [10, 10] });
+   * batch.input('x').set(rows);
+   * const [loss] = batch.run();
+   */
+  prepare(shapes: Readonly<Record<string, readonly number[]>>): PreparedRun {
+    const feeds: Record<string, Feed> = {};
+    for (const [name, shape] of Object.entries(shapes)) feeds[name] = { data: { length: shape.reduce((a, b) => a * b, 1) }, shape };
+    const plan = this.planFor(feeds);
+    const byName = new Map(plan.inputs.map((i) => [i.name, i])); // looked up on every batch
+    const input = (name: string) => {
+      plan.bindIfStale();
+      const found = byName.get(name);
+      if (!found) throw new RunError(`prepare: '${name}' is not an input this program reads (${this.inputNames.join(', ')})`);
+      return found.view;
+    };
+    return {
+      input,
+      gather: (name, rows, order, start, n) => {
+        const target = byName.get(name);
+        if (rows.device !== this.device) throw new RunError(`prepare: the rows to gather into '${name}' were uploaded to another device`);
+        if (!target || target.shape.length !== 2 || target.shape[1] !== rows.rowLength || n > target.shape[0]) {
+          throw new RunError(`prepare: cannot gather ${n} rows of ${rows.rowLength} into '${name}' ${target ? formatShape(target.shape) : '(not an input of this program)'}`);
+        }
+        this.device.gatherRows(rows, order, start, n, () => input(name));
+      },
+      run: () => {
+        this.current = plan;
+        return plan.execute();
+      },
+    };
+  }
+
+  /** The concrete shapes of the outputs in the most recent run. */
+  get outputShapes(): (readonly number[])[] {
+    const plan = this.current;
+    if (!plan) throw new RunError('the program has not run yet');
+    return this.outputs.map((id) => plan.shapes.get(id)!);
+  }
+
+  /** Steps and memory of the plan of the most recent run. */
+  get stats(): PlanStats {
+    if (!this.current) throw new RunError('the program has not run yet');
+    return this.current.stats;
+  }
+
+  private planFor(feeds: Feeds): Plan {
+    if (feeds === null || typeof feeds !== 'object') throw new RunError('run(feeds): feeds must be an object of name → data');
+    const known = new Set(this.ir.nodes.filter((n) => isOp(n, ops.input)).map((n) => n.name!));
+    for (const name of Object.keys(feeds)) {
+      if (!known.has(name)) throw new RunError(`run: '${name}' is not an input of the graph (inputs: ${[...known].join(', ') || 'none'})`);
+    }
+    const shapes = new Map<number, readonly number[]>();
+    for (const id of this.schedule) {
+      const node = this.ir.nodes[id];
+      if (isOp(node, ops.input)) shapes.set(id, feedShape(node.name!, node.shape, feeds[node.name!], node.site));
+    }
+    const key = [...shapes.values()].map((s) => s.join('x')).join(';');
+    let plan = this.plans.get(key);
+    if (!plan) {
+      plan = new Plan(this.ir, this.schedule, this.outputs, this.updates, shapes, this.device, this.training);
+      this.plans.set(key, plan);
+    }
+    this.current = plan;
+    return plan;
+  }
+}
+
+function dataOf(feed: Feed): ArrayLike<number> {
+  return 'shape' in feed && 'data' in feed ? feed.data : (feed as ArrayLike<number>);
+}
+
+/** True when the feeds have the shapes the plan was made for (checked without allocating). */
+function fitsPlan(plan: Plan, feeds: Feeds): boolean {
+  const inputs = plan.inputs;
+  for (let k = 0; k < inputs.length; k++) {
+    const feed = feeds[inputs[k].name];
+    if (feed === undefined || feed === null) return false;
+    if ('shape' in feed && 'data' in feed) {
+      const s = feed.shape;
+      const want = inputs[k].shape;
+      if (s.length !== want.length) return false;
+      for (let i = 0; i < s.length; i++) if (s[i] !== want[i]) return false;
+      if (feed.data.length !== inputs[k].size) return false;
+    } else if ((feed as ArrayLike<number>).length !== inputs[k].size) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** The concrete shape of a feed: given, or the declared shape with its one unknown inferred. */
+function feedShape(name: string, declared: readonly (number | null)[], feed: Feed | undefined, site?: string): number[] {
+  if (feed === undefined || feed === null) throw new RunError(`run: no feed for input '${name}' ${formatShape(declared)}`, name, site);
+  const data = dataOf(feed);
+  if (typeof data?.length !== 'number') throw new RunError(`run: the feed for '${name}' is not an array of numbers`, name, site);
+  let shape: number[];
+  if ('shape' in feed && 'data' in feed) {
+    shape = [...feed.shape];
+  } else {
+    const unknown = declared.filter((d) => d === null).length;
+    if (unknown > 1) throw new RunError(`run: input '${name}' ${formatShape(declared)} has ${unknown} unknown dimensions; feed it as { data, shape }`, name, site);
+    const known = declared.reduce<number>((p, d) => p * (d ?? 1), 1);
+    if (unknown === 1 && (known === 0 || data.length % known !== 0)) {
+      throw new RunError(`run: input '${name}' ${formatShape(declared)} got ${data.length} values, not a multiple of ${known}`, name, site);
+    }
+    shape = declared.map((d) => (d === null ? data.length / known : d));
+  }
+  const size = shape.reduce((a, b) => a * b, 1);
+  const fits = shape.length === declared.length && shape.every((d, i) => Number.isInteger(d) && d >= 0 && (declared[i] === null || declared[i] === d));
+  if (!fits || size !== data.length) {
+    throw new RunError(`run: input '${name}' is declared ${formatShape(declared)} but was fed ${data.length} values as ${formatShape(shape)}`, name, site);
+  }
+  return shape;
+}
+
+/** Copies a feed into its buffer, refusing values that would turn into NaN deep inside. */
+function copyFeed(input: PlanInput, feed: Feed): void {
+  const src = dataOf(feed);
+  const dst = input.view;
+  const n = input.size;
+  for (let i = 0; i < n; i++) {
+    const v = src[i];
+    if (v - v !== 0 || (input.int && Math.floor(v) !== v)) {
+      throw new RunError(`run: input '${input.name}' has ${v} at index ${i}${input.int ? ' (int input: whole numbers only)' : ' (values must be finite)'}`, input.name);
+    }
+    dst[i] = v;
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * The catalogue of gradient checks: every differentiable op, every broadcasting pattern and every
+ * reduction axis, plus second-order checks. `npm test` and `npm run gradcheck` both run it.
+ */
+import type { GradCheckInput } from '../runtime/gradcheck.ts';
+import type { Tensor } from '../graph/tensor.ts';
+
+export interface GradientCase {
+  /** The op under test (as registered). */
+  op: string;
+  /** What this case exercises, for the table. */
+  label: string;
+  inputs: GradCheckInput[];
+  build: (...xs: Tensor[]) => Tensor;
+  order?: 1 | 2;
+}
+
+/**
+ * Ops with no gradient by definition (their outputs are piecewise constant or carry no values),
+ * and softmaxCrossEntropyGrad, a gradient made by a pass after autodiff has run.
+ */
+export const notDifferentiable = ['input', 'parameter', 'constant', 'sign', 'step', 'equal', 'oneHot', 'count', 'stopGradient', 'dropoutMask', 'softmaxCrossEntropyGrad'];
+
+const s = (...shape: number[]): GradCheckInput => ({ shape });
+const positive = (...shape: number[]): GradCheckInput => ({ shape, domain: 'positive' });
+const away = (...shape: number[]): GradCheckInput => ({ shape, domain: 'awayFromZero' });
+const fmt = (shape: readonly number[]) => `[${shape.join(',')}]`;
+
+function unaryCases(): GradientCase[] {
+  const list: [string, GradCheckInput, (x: Tensor) => Tensor, string?][] = [
+    ['neg', s(3, 4), (x) => x.neg()],
+    ['exp', s(3, 4), (x) => x.exp()],
+    ['log', positive(3, 4), (x) => x.log()],
+    ['sqrt', positive(3, 4), (x) => x.sqrt()],
+    ['square', s(3, 4), (x) => x.square()],
+    ['pow', s(3, 4), (x) => x.pow(3), 'p = 3'],
+    ['pow', positive(3, 4), (x) => x.pow(0.5), 'p = 0.5'],
+    ['pow', positive(3, 4), (x) => x.pow(-2), 'p = −2'],
+    ['abs', away(3, 4), (x) => x.abs()],
+    ['sigmoid', s(3, 4), (x) => x.sigmoid()],
+    ['tanh', s(3, 4), (x) => x.tanh()],
+    ['relu', away(3, 4), (x) => x.relu()],
+    ['softplus', s(3, 4), (x) => x.mul(3).softplus()],
+  ];
+  return list.map(([op, input, f, note]) => ({ op, label: note ?? fmt(input.shape), inputs: [input], build: f }));
+}
+
+/** Broadcasting patterns: equal, row, column, scalar, both sides broadcast, rank-1 on the left. */
+const patterns: [number[], number[]][] = [
+  [[3, 4], [3, 4]],
+  [[3, 4], [4]],
+  [[3, 4], [3, 1]],
+  [[3, 4], []],
+  [[2, 1, 4], [3, 1]],
+  [[1], [3, 4]],
+  [[4], [3, 4]],
+];
+
+function binaryCases(): GradientCase[] {
+  const ops: [string, (a: Tensor, b: Tensor) => Tensor][] = [
+    ['add', (a, b) => a.add(b)],
+    ['sub', (a, b) => a.sub(b)],
+    ['mul', (a, b) => a.mul(b)],
+    ['div', (a, b) => a.div(b)],
+  ];
+  return ops.flatMap(([op, f]) =>
+    patterns.map(([a, b]) => ({
+      op,
+      label: `${fmt(a)} with ${fmt(b)}`,
+      inputs: [s(...a), op === 'div' ? away(...b) : s(...b)],
+      build: f,
+    })),
+  );
+}
+
+function matMulCases(): GradientCase[] {
+  return [
+    [false, false, [3, 5], [5, 4]],
+    [false, true, [3, 5], [4, 5]],
+    [true, false, [5, 3], [5, 4]],
+    [true, true, [5, 3], [4, 5]],
+  ].map(([tA, tB, a, b]) => ({
+    op: 'matMul',
+    label: `${tA ? 'aᵀ' : 'a'}·${tB ? 'bᵀ' : 'b'} ${fmt(a as number[])}·${fmt(b as number[])}`,
+    inputs: [s(...(a as number[])), s(...(b as number[]))],
+    build: (x: Tensor, y: Tensor) => x.matMul(y, tA as boolean, tB as boolean),
+  }));
+}
+
+const reductionAxes: (number | number[] | undefined)[] = [undefined, 0, 1, 2, -1, [0, 2], [0, 1], [1, 2]];
+
+function fusedCases(): GradientCase[] {
+  const updates = [
+    [false, false, [3, 5], [5, 4]],
+    [true, false, [5, 3], [5, 4]],
+    [false, true, [3, 5], [4, 5]],
+  ].map(([tA, tB, a, b]) => ({
+    op: 'subScaledMatMul',
+    label: `c − s·${tA ? 'aᵀ' : 'a'}·${tB ? 'bᵀ' : 'b'}`,
+    inputs: [s(3, 4), s(...(a as number[])), s(...(b as number[])), s()],
+    build: (c: Tensor, x: Tensor, y: Tensor, k: Tensor) => c.graph.apply('subScaledMatMul', [c, x, y, k], { transposeA: tA, transposeB: tB }),
+  }));
+  const dense = (['linear', 'relu', 'sigmoid'] as const).map((activation) => ({
+    op: 'matMulBiasActivation',
+    label: `${activation}(x·W + b)`,
+    inputs: [s(3, 5), s(5, 4), s(4)],
+    build: (x: Tensor, w: Tensor, b: Tensor) => x.graph.apply('matMulBiasActivation', [x, w, b], { activation }),
+  }));
+  return [...updates, ...dense];
+}
+
+function reductionCases(): GradientCase[] {
+  const ops: [string, (x: Tensor, axes: number | number[] | undefined, keep: boolean) => Tensor][] = [
+    ['sum', (x, a, k) => x.sum(a, k)],
+    ['max', (x, a, k) => x.max(a, k)],
+    ['logSumExp', (x, a, k) => x.logSumExp(a, k)],
+    ['mean', (x, a, k) => x.mean(a, k)],
+    ['min', (x, a, k) => x.min(a, k)],
+  ];
+  return ops.flatMap(([op, f]) =>
+    reductionAxes.flatMap((axes) =>
+      [false, true].map((keepDims) => ({
+        op,
+        label: `axes ${axes === undefined ? 'all' : JSON.stringify(axes)}${keepDims ? ', keepDims' : ''}`,
+        inputs: [s(2, 3, 4)],
+        build: (x: Tensor) => f(x, axes, keepDims),
+      })),
+    ),
+  );
+}
+
+function otherCases(): GradientCase[] {
+  const soft = (...shape: number[]): GradCheckInput => ({ shape, domain: 'positive' });
+  return [
+    { op: 'transpose', label: '[3,4] reversed', inputs: [s(3, 4)], build: (x) => x.transpose() },
+    { op: 'transpose', label: '[2,3,4] perm [2,0,1]', inputs: [s(2, 3, 4)], build: (x) => x.transpose([2, 0, 1]) },
+    { op: 'reshape', label: '[3,4] → [2,6]', inputs: [s(3, 4)], build: (x) => x.reshape([2, 6]).mul(x.reshape([2, 6])) },
+    { op: 'reshape', label: '[2,3,4] → [6,-1]', inputs: [s(2, 3, 4)], build: (x) => x.reshape([6, -1]).exp() },
+    {
+      op: 'broadcastAxes',
+      label: '[2,4] along axis 1 of [2,3,4]',
+      inputs: [s(2, 4), s(2, 3, 4)],
+      build: (x, like) => x.graph.apply('broadcastAxes', [x, like], { axes: [1], keepDims: false }),
+    },
+    ...[0, 1, -1].map((axis) => ({ op: 'softmax', label: `[3,4] axis ${axis}`, inputs: [s(3, 4)], build: (x: Tensor) => x.softmax(axis) })),
+    { op: 'softmax', label: '[2,3,4] axis 1', inputs: [s(2, 3, 4)], build: (x) => x.softmax(1) },
+    ...[0, 1, -1].map((axis) => ({ op: 'logSoftmax', label: `[3,4] axis ${axis}`, inputs: [s(3, 4)], build: (x: Tensor) => x.logSoftmax(axis) })),
+    { op: 'logSoftmax', label: '[2,3,4] axis 1', inputs: [s(2, 3, 4)], build: (x) => x.logSoftmax(1) },
+    {
+      op: 'softmaxCrossEntropy',
+      label: 'int labels [5], logits [5,4]',
+      inputs: [s(5, 4), { shape: [5], classes: 4 }],
+      build: (z, labels) => z.softmaxCrossEntropy(labels),
+    },
+    {
+      op: 'softmaxCrossEntropy',
+      label: 'probability rows [5,4] (both inputs)',
+      inputs: [s(5, 4), soft(5, 4)],
+      build: (z, p) => z.softmaxCrossEntropy(p.div(p.sum(-1, true))),
+    },
+    {
+      op: 'softmaxCrossEntropy',
+      label: 'unnormalised rows [2,3,4]',
+      inputs: [s(2, 3, 4), soft(2, 3, 4)],
+      build: (z, y) => z.softmaxCrossEntropy(y),
+    },
+  ];
+}
+
+function secondOrderCases(): GradientCase[] {
+  const c = (op: string, label: string, inputs: GradCheckInput[], build: (...xs: Tensor[]) => Tensor): GradientCase => ({
+    op,
+    label,
+    inputs,
+    build,
+    order: 2,
+  });
+  return [
+    c('sigmoid', 'σ(x)', [s(3, 4)], (x) => x.sigmoid()),
+    c('tanh', 'tanh(x)', [s(3, 4)], (x) => x.tanh()),
+    c('exp', 'exp(x)', [s(3, 4)], (x) => x.exp()),
+    c('softplus', 'softplus(x)', [s(3, 4)], (x) => x.softplus()),
+    c('sigmoid', 'σ(tanh(x)) · exp(y)', [s(3, 4), s(3, 4)], (x, y) => x.tanh().sigmoid().mul(y.mul(0.5).exp())),
+    c('matMul', 'Σ σ(x·W + b) · tanh', [s(4, 5), s(5, 3), s(3)], (x, w, b) => x.matMul(w).add(b).sigmoid().tanh()),
+    c('exp', 'exp(x) / (1 + exp(x))²', [s(3, 4)], (x) => x.exp().div(x.exp().add(1).square())),
+    c('logSumExp', 'logSumExp(x, 1)', [s(3, 4)], (x) => x.logSumExp(1)),
+    c('softmaxCrossEntropy', 'softmax-CE of a sigmoid layer', [s(4, 5), s(5, 3), { shape: [4], classes: 3 }], (x, w, y) =>
+      x.matMul(w).sigmoid().softmaxCrossEntropy(y),
+    ),
+    c('div', 'x / (1 + y²)', [s(3, 4), s(3, 4)], (x, y) => x.div(y.square().add(1))),
+  ];
+}
+
+export function gradientCases(): GradientCase[] {
+  return [...unaryCases(), ...binaryCases(), ...matMulCases(), ...fusedCases(), ...reductionCases(), ...otherCases(), ...secondOrderCases()];
+}
