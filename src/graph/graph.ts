@@ -30,7 +30,7 @@ export class Graph {
   private readonly names = new Map<string, number>();
   private readonly hashed = new Map<string, number>();
   private readonly prefixCounts = new Map<string, number>();
-  private snapshot: IR | null = null;
+  private frozen: IR | null = null;
 
   constructor(options: GraphOptions = {}) {
     this.rng = new Rng(options.seed ?? 1);
@@ -174,8 +174,8 @@ export class Graph {
 
   /** An immutable snapshot of the graph as it is now, for the compiler and the passes. */
   ir(): IR {
-    if (!this.snapshot) this.snapshot = freeze({ nodes: [...this.nodes], data: new Map(this.data) });
-    return this.snapshot;
+    if (!this.frozen) this.frozen = freeze({ nodes: [...this.nodes], data: new Map(this.data) });
+    return this.frozen;
   }
 
   /** The graph as a readable SSA listing, one node per line; `outputs` limits it to what they depend on. */
@@ -210,7 +210,7 @@ export class Graph {
     const t = new Tensor(this, node);
     this.handles.push(t);
     if (name !== undefined) this.names.set(name, node.id);
-    this.snapshot = null;
+    this.frozen = null;
     return t;
   }
 

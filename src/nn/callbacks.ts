@@ -1,6 +1,7 @@
 /**
  * Ready-made `fit` callbacks: early stopping, and a progress display for terminals.
  */
+import { GraphError } from '../core/errors.ts';
 import type { Callback, EpochLogs } from './fit.ts';
 import type { Model } from './model.ts';
 
@@ -48,7 +49,7 @@ export function earlyStopping(options: EarlyStoppingOptions = {}): EarlyStopping
     },
     onEpochEnd(logs: EpochLogs, model: Model) {
       const value = logs[monitor];
-      if (value === undefined) throw new Error(`earlyStopping: '${monitor}' is not in the epoch logs (give fit validationData?)`);
+      if (value === undefined) throw new GraphError(`earlyStopping: '${monitor}' is not in the epoch logs (give fit validationData?)`);
       const better = rising ? value > best + minDelta : value < best - minDelta;
       if (better) {
         best = value;

@@ -33,8 +33,8 @@ export interface Allocation {
   /** Scratch of the kernels that ask for it, in the workspace. */
   readonly scratch: ReadonlyMap<number, number>;
   /** Copies of outputs that this program's updates overwrite, in the fixed region. */
-  readonly snapshots: ReadonlyMap<number, number>;
-  /** Elements of the fixed region (inputs, constants, snapshots), then of the workspace. */
+  readonly outputCopies: ReadonlyMap<number, number>;
+  /** Elements of the fixed region (inputs, constants, copies of outputs), then of the workspace. */
   readonly fixed: number;
   readonly workspace: number;
   /** What the workspace would take without reuse. */
@@ -108,10 +108,10 @@ export function allocate(input: AllocationInput): Allocation {
   }
   // An output that is a parameter this program updates is copied out before the update.
   const updated = new Set(updates.map(([p]) => p));
-  const snapshots = new Map<number, number>();
+  const outputCopies = new Map<number, number>();
   for (const id of outputSet) {
     if (!updated.has(id)) continue;
-    snapshots.set(id, fixed);
+    outputCopies.set(id, fixed);
     fixed += roundUp(sizeOf(id));
   }
 
@@ -123,7 +123,7 @@ export function allocate(input: AllocationInput): Allocation {
     else if (fixedAt.has(id)) places.set(id, { kind: 'fixed', offset: fixedAt.get(id)! });
     else places.set(id, { kind: 'workspace', offset: workspace.get(id)! });
   }
-  return { places, scratch, snapshots, fixed, workspace: pool.peak, unshared, updatesInPlace: inPlace.size };
+  return { places, scratch, outputCopies, fixed, workspace: pool.peak, unshared, updatesInPlace: inPlace.size };
 }
 
 /** First-fit allocation of a virtual block, merging neighbours when freed; `peak` is its size. */

@@ -72,6 +72,7 @@ export function compile(graph: Graph, options: CompileOptions): Program {
   for (const name of options.skipPasses ?? []) {
     if (!passNames.includes(name)) throw new GraphError(`compile: unknown pass '${String(name)}' in skipPasses; the passes are ${passNames.join(', ')}`, site);
   }
+  if (options.device?.isDisposed) throw new GraphError('compile: the device was disposed', site);
   const device = options.device ?? new Device({ dtype: options.dtype ?? 'float32' });
   const updateIds = updates.map(([p, v]) => [p.id, v.id] as const);
   const ir = optimize(graph.ir(), { outputs: outputs.map((t) => t.id), updates: updateIds }, options.skipPasses);

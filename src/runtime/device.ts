@@ -28,7 +28,7 @@ export class Device {
   readonly memory: Memory;
   private kernels: WasmKernels | null = null;
   private upload: { offset: number; size: number } | null = null;
-  private indices: { offset: number; size: number } | null = null;
+  private indices: { offset: number; view: Int32Array; generation: number } | null = null;
   private disposed = false;
 
   constructor(options: DeviceOptions = {}) {
@@ -127,12 +127,11 @@ export class Device {
   gatherRows(rows: DeviceRows, order: Int32Array, start: number, n: number, target: () => FloatArray): void {
     const wasm = this.kernels;
     if (wasm) {
-      const at = this.indexBuffer(n);
+      const indices = this.indexBuffer(n);
       const dst = target();
-      const indices = this.memory.int32View(at, n);
       for (let b = 0; b < n; b++) indices[b] = order[start + b];
       // Rows gathered one cache line of each at a time, so their cache misses overlap.
-      wasm.gatherRows(rows.offset * 4, at * 4, n, rows.rowLength * 4, dst.byteOffset);
+      wasm.gatherRows(rows.offset * 4, indices.byteOffset, n, rows.rowLength * 4, dst.byteOffset);
       return;
     }
     const f = rows.rowLength;
@@ -147,18 +146,30 @@ export class Device {
   dispose(): void {
     this.kernels?.dispose();
     this.disposed = true;
+    this.memory.generation++; // bound plans bind again before their next run, and find the device gone
   }
 
-  private indexBuffer(n: number): number {
-    if (!this.indices || this.indices.size < n) this.indices = { offset: this.memory.alloc(n), size: n };
-    return this.indices.offset;
+  /** Whether `dispose()` was called. */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** At least n int32s in the memory for the wasm kernels' indices (a view kept until the memory changes). */
+  private indexBuffer(n: number): Int32Array {
+    let indices = this.indices;
+    if (!indices || indices.view.length < n) indices = this.indices = { offset: this.memory.alloc(n), view: new Int32Array(0), generation: -1 };
+    if (indices.generation !== this.memory.generation) {
+      indices.view = this.memory.int32View(indices.offset, Math.max(n, indices.view.length));
+      indices.generation = this.memory.generation;
+    }
+    return indices.view;
   }
 
   private firstNonFinite(offset: number, size: number): number {
     if (this.kernels) {
-      const at = this.indexBuffer(1);
-      this.kernels.firstNonFinite(offset * 4, size, at * 4);
-      return this.memory.int32View(at, 1)[0];
+      const result = this.indexBuffer(1);
+      this.kernels.firstNonFinite(offset * 4, size, result.byteOffset);
+      return result[0];
     }
     const view = this.memory.view(offset, size);
     for (let i = 0; i < size; i++) if (view[i] - view[i] !== 0) return i;

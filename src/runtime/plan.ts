@@ -53,6 +53,9 @@ export class Plan {
   private copies: [FloatArray, FloatArray][] = [];
   private updateCopies: [FloatArray, FloatArray][] = [];
   private generation = -1;
+  private scratchAt = new Map<number, number>();
+  /** Where outputs that this program's updates overwrite are copied before the update. */
+  private outputCopyAt = new Map<number, number>();
 
   constructor(
     private readonly ir: IR,
@@ -194,14 +197,11 @@ export class Plan {
       }
     }
     this.scratchAt = new Map([...this.allocation.scratch].map(([id, at]) => [id, base + fixed + at]));
-    this.snapshotAt = new Map([...this.allocation.snapshots].map(([id, at]) => [id, base + at]));
+    this.outputCopyAt = new Map([...this.allocation.outputCopies].map(([id, at]) => [id, base + at]));
     for (const id of this.schedule) {
       if (isOp(nodes[id], ops.constant)) memory.view(this.offsets.get(id)!, this.sizeOf(id)).set(data.get(id)!);
     }
   }
-
-  private scratchAt = new Map<number, number>();
-  private snapshotAt = new Map<number, number>();
 
   /** Makes the views and kernel closures (again after the memory has grown or moved). */
   private bind(): void {
@@ -228,11 +228,11 @@ export class Plan {
     for (const input of this.inputs) input.view = view(input.id);
     this.copies = [];
     this.results = this.outputs.map((id) => {
-      const at = this.snapshotAt.get(id);
+      const at = this.outputCopyAt.get(id);
       if (at === undefined) return view(id);
-      const snapshot = memory.view(at, this.sizeOf(id));
-      this.copies.push([snapshot, view(id)]);
-      return snapshot;
+      const copy = memory.view(at, this.sizeOf(id));
+      this.copies.push([copy, view(id)]);
+      return copy;
     });
     this.updateCopies = this.updates.filter(([p, v]) => this.offsets.get(p) !== this.offsets.get(v)).map(([p, v]) => [view(p), view(v)]);
     this.generation = memory.generation;

@@ -137,4 +137,23 @@ describe('Model', () => {
     expect([...model.getWeights()]).toEqual([...atEpochStart!]);
     for (const w of model.getWeights().values()) expect(w.every(Number.isFinite)).toBe(true);
   });
+
+  it('ends its device with dispose, after which it refuses to run', () => {
+    const model = smallModel().compile({ loss: 'quadratic', optimizer: sgd({ learningRate: 1 }) });
+    model.fit(train, { epochs: 1, batchSize: 50 });
+    expect(model.predict(test.x).length).toBe(test.count * 3);
+    model.dispose();
+    expect(() => model.predict(test.x)).toThrow(/used after dispose/);
+    expect(() => model.fit(train, { epochs: 1 })).toThrow(/used after dispose|disposed/);
+  });
+
+  it('finds its labels and learning rate as tensors, not by name: a graph may have its own input named labels', () => {
+    const g = new Graph({ seed: 1 });
+    const x = g.input('x', [null, 12]);
+    g.input('labels', [null, 2]); // the user's own
+    const model = new Model({ inputs: x, outputs: g.dense(x, 3) }).compile({ loss: 'softmaxCrossEntropy', optimizer: sgd({ learningRate: 0.5 }) });
+    expect(model.labels.name).not.toBe('labels');
+    const [first] = model.fit(train, { epochs: 2, batchSize: 50 }).epochs;
+    expect(model.evaluate(test).loss).toBeLessThan(first.loss);
+  });
 });

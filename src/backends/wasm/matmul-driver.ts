@@ -3,7 +3,7 @@
  * split once, when a plan is bound, and returns a call that only passes pointers (and alpha).
  *
  * - Large products (M ≥ 32 rows, N ≥ 16 columns, K ≥ 64) pack B into 8-column panels and A into
- *   4-row slivers (matmul.ts: packB, gemmPacked): every form then reads both operands
+ *   4-row slivers (gemm-packed.ts: packB, gemmPacked): every form then reads both operands
  *   contiguously, and a transpose costs only the packing. Two threads split the panels: each
  *   packs and multiplies its own columns, so no barrier and the same sums as one thread.
  * - Smaller ones (and short K, where packing costs more than it saves) use `gemm` straight from A
@@ -17,7 +17,9 @@
  *   depends on whether the helper ran.
  * These thresholds come from measurements of each kernel on the shapes of the MNIST networks.
  */
-import { GEMM_TILES, gemmName, KB, MB, PANEL, type GemmTile } from './matmul.ts';
+import { GEMM_TILES, gemmName, type GemmTile } from './gemm.ts';
+import { PANEL } from './gemm-packed.ts';
+import { KB, MB } from './matmul-shared.ts';
 import { matMulBiasActivation, subScaledMatMul } from '../../ops/fused.ts';
 import { matMul, type MatMulAttrs } from '../../ops/matmul.ts';
 import { registerKernel, type ShapeContext } from '../registry.ts';

@@ -69,6 +69,7 @@
  *   // (With ReLU this bug is invisible: relu'(relu(z)) equals relu'(z).)
  */
 
+import { ReferenceShapeError } from './matrix.ts';
 import {
   addRowVector,
   columnSums,
@@ -183,9 +184,9 @@ export interface ForwardResult {
 
 /** Throws a readable Error if the layer shapes do not chain together or x does not fit. */
 function checkNet(net: Net, x: Matrix): void {
-  if (net.weights.length === 0) throw new Error('net: needs at least one layer');
+  if (net.weights.length === 0) throw new ReferenceShapeError('net: needs at least one layer');
   if (net.weights.length !== net.biases.length) {
-    throw new Error(
+    throw new ReferenceShapeError(
       `net: ${net.weights.length} weight matrices but ${net.biases.length} bias vectors`,
     );
   }
@@ -193,12 +194,12 @@ function checkNet(net: Net, x: Matrix): void {
   net.weights.forEach((w, i) => {
     const layer = i + 1;
     if (w.rows !== width) {
-      throw new Error(
+      throw new ReferenceShapeError(
         `net: W^${layer} is ${w.rows}x${w.cols} but its input has ${width} columns (X is ${x.rows}x${x.cols})`,
       );
     }
     if (net.biases[i]!.length !== w.cols) {
-      throw new Error(
+      throw new ReferenceShapeError(
         `net: W^${layer} is ${w.rows}x${w.cols} but b^${layer} has ${net.biases[i]!.length} entries`,
       );
     }
@@ -235,7 +236,7 @@ function yLnA(y: number, a: number): number {
  */
 function meanCost(cost: Cost, zL: Matrix, aL: Matrix, y: Matrix): number {
   if (y.rows !== aL.rows || y.cols !== aL.cols) {
-    throw new Error(
+    throw new ReferenceShapeError(
       `loss: output A^L is ${aL.rows}x${aL.cols}, y is ${y.rows}x${y.cols}: shapes differ`,
     );
   }
@@ -310,7 +311,7 @@ export function bp1(ctx: OutputContext): Matrix {
       // The cancellation only happens for a sigmoid; any other output would
       // silently get the wrong gradient, so refuse it.
       if (f.name !== 'sigmoid') {
-        throw new Error(`bp1: crossEntropy needs a sigmoid output activation, got ${f.name}`);
+        throw new ReferenceShapeError(`bp1: crossEntropy needs a sigmoid output activation, got ${f.name}`);
       }
       return scale(sub(a, y), 1 / m);
     case 'softmaxCrossEntropy':
@@ -401,12 +402,12 @@ export function backprop(
     const w = net.weights[i]!;
     // A gradient must have the shape of what it is the gradient of.
     if (gradW.rows !== w.rows || gradW.cols !== w.cols) {
-      throw new Error(
+      throw new ReferenceShapeError(
         `backprop: bp4 gave ${gradW.rows}x${gradW.cols} for W^${i + 1}, which is ${w.rows}x${w.cols}`,
       );
     }
     if (gradB.length !== net.biases[i]!.length) {
-      throw new Error(
+      throw new ReferenceShapeError(
         `backprop: bp3 gave ${gradB.length} entries for b^${i + 1}, which has ${net.biases[i]!.length}`,
       );
     }

@@ -29,7 +29,7 @@ export interface Comparison {
   lossReference: number;
 }
 
-/** The nets the issue names: [784,30,10] and [20,16,16,10] sigmoid nets with both costs, and a ReLU/softmax-CE net. */
+/** The reference nets: [784,30,10] and [20,16,16,10] sigmoid nets with both costs, and a ReLU/softmax-CE net. */
 export const referenceNets: readonly NetSpec[] = [
   { sizes: [784, 30, 10], hidden: 'sigmoid', cost: 'quadratic', batch: 10 },
   { sizes: [784, 30, 10], hidden: 'sigmoid', cost: 'crossEntropy', batch: 10 },

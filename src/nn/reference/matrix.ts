@@ -6,13 +6,20 @@
  * NEW matrix and never writes into its arguments, so a value that backprop
  * still needs (such as Z^l) can never be overwritten by accident.
  *
- * Every function checks the shapes of its arguments and throws an Error that
- * names the function and both shapes, e.g.
+ * Every function checks the shapes of its arguments and throws a ReferenceShapeError
+ * that names the function and both shapes, e.g.
  *   "matMul: a is 10x784, b is 30x10: inner dimensions differ"
  * because a wrong shape is the most common symptom of a wrong equation.
  */
 
+import { DeltaGraphError } from '../../core/errors.ts';
+
 export type Matrix = { rows: number; cols: number; data: Float64Array };
+
+/** Shapes that do not fit an equation of the reference (the usual symptom of a wrong equation). */
+export class ReferenceShapeError extends DeltaGraphError {
+  override name = 'ReferenceShapeError';
+}
 
 /** "10x784", used in error messages. */
 function shapeOf(a: Matrix): string {
@@ -25,13 +32,13 @@ function shapeOf(a: Matrix): string {
  */
 export function matrix(rows: number, cols: number, data?: ArrayLike<number>): Matrix {
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
-    throw new Error(`matrix: dimensions must be non-negative integers, got ${rows}x${cols}`);
+    throw new ReferenceShapeError(`matrix: dimensions must be non-negative integers, got ${rows}x${cols}`);
   }
   if (data === undefined) {
     return { rows, cols, data: new Float64Array(rows * cols) };
   }
   if (data.length !== rows * cols) {
-    throw new Error(
+    throw new ReferenceShapeError(
       `matrix: a ${rows}x${cols} matrix needs ${rows * cols} values, got ${data.length}`,
     );
   }
@@ -41,7 +48,7 @@ export function matrix(rows: number, cols: number, data?: ArrayLike<number>): Ma
 /** a · b, the matrix product: (r x k) · (k x c) = (r x c). */
 export function matMul(a: Matrix, b: Matrix): Matrix {
   if (a.cols !== b.rows) {
-    throw new Error(`matMul: a is ${shapeOf(a)}, b is ${shapeOf(b)}: inner dimensions differ`);
+    throw new ReferenceShapeError(`matMul: a is ${shapeOf(a)}, b is ${shapeOf(b)}: inner dimensions differ`);
   }
   const out = matrix(a.rows, b.cols);
   for (let i = 0; i < a.rows; i++) {
@@ -59,7 +66,7 @@ export function matMul(a: Matrix, b: Matrix): Matrix {
 /** aᵀ · b without building aᵀ: (k x r)ᵀ · (k x c) = (r x c). Used by BP4. */
 export function matMulTransposeA(a: Matrix, b: Matrix): Matrix {
   if (a.rows !== b.rows) {
-    throw new Error(
+    throw new ReferenceShapeError(
       `matMulTransposeA: a is ${shapeOf(a)}, b is ${shapeOf(b)}: aᵀ·b needs equal row counts`,
     );
   }
@@ -79,7 +86,7 @@ export function matMulTransposeA(a: Matrix, b: Matrix): Matrix {
 /** a · bᵀ without building bᵀ: (r x k) · (c x k)ᵀ = (r x c). Used by BP2. */
 export function matMulTransposeB(a: Matrix, b: Matrix): Matrix {
   if (a.cols !== b.cols) {
-    throw new Error(
+    throw new ReferenceShapeError(
       `matMulTransposeB: a is ${shapeOf(a)}, b is ${shapeOf(b)}: a·bᵀ needs equal column counts`,
     );
   }
@@ -99,7 +106,7 @@ export function matMulTransposeB(a: Matrix, b: Matrix): Matrix {
 /** Throws unless a and b have the same shape (for the elementwise functions). */
 function checkSameShape(fn: string, a: Matrix, b: Matrix): void {
   if (a.rows !== b.rows || a.cols !== b.cols) {
-    throw new Error(`${fn}: a is ${shapeOf(a)}, b is ${shapeOf(b)}: shapes differ`);
+    throw new ReferenceShapeError(`${fn}: a is ${shapeOf(a)}, b is ${shapeOf(b)}: shapes differ`);
   }
 }
 
@@ -139,7 +146,7 @@ export function map(a: Matrix, f: (value: number) => number): Matrix {
  */
 export function addRowVector(a: Matrix, v: Float64Array): Matrix {
   if (v.length !== a.cols) {
-    throw new Error(
+    throw new ReferenceShapeError(
       `addRowVector: a is ${shapeOf(a)}, v is 1x${v.length}: v needs one entry per column of a`,
     );
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeModule } from '../../../src/backends/wasm/emit.ts';
-import { GEMM_TILES, gemmName, matMulFunctions } from '../../../src/backends/wasm/matmul.ts';
+import { GEMM_TILES, gemmName } from '../../../src/backends/wasm/gemm.ts';
+import { matMulFunctions } from '../../../src/backends/wasm/matmul.ts';
 import { elementwiseFunctions } from '../../../src/backends/wasm/elementwise.ts';
 import { gemmTile, matMulDriver, matMulScratch, type MatMulCall, type MatMulExports, type MatMulSpec } from '../../../src/backends/wasm/matmul-driver.ts';
 import { matMulInto } from '../../../src/backends/js/matmul.ts';
