@@ -6,10 +6,10 @@ import './backends/index.ts';
 import './nn/layers.ts';
 
 export { DeltaGraphError, GraphError, RuleError, RunError, ShapeError } from './core/errors.ts';
-export type { Attrs, DType, IR, Node } from './core/ir.ts';
+export { ancestors, describeNode, type Attrs, type DType, type IR, type Node } from './core/ir.ts';
 export { Rng } from './core/rng.ts';
 export { formatShape, type Dim, type Shape } from './core/shape.ts';
-export { listOps, type OpDef, type Trait, type VjpContext, type VjpRule } from './ops/index.ts';
+export { getOp, hasTrait, isOp, listOps, ops, type OpDef, type Trait, type VjpContext, type VjpRule } from './ops/index.ts';
 export * from './graph/index.ts';
 export { registerKernel, wasmFeatures, type FloatArray, type Kernel, type KernelContext, type KernelFactory, type ShapeContext, type WasmFeatures } from './backends/index.ts';
 export * from './runtime/index.ts';

@@ -101,6 +101,10 @@ export class Tensor {
   softplus(): Tensor {
     return this.unary(ops.softplus);
   }
+  /** x / (1 + |x|): like tanh, but approaching ±1 polynomially, not exponentially. */
+  softsign(): Tensor {
+    return this.unary(ops.softsign);
+  }
 
   /** Matrix product of two rank-2 tensors, optionally transposing either side first. */
   matMul(b: Tensor, transposeA = false, transposeB = false): Tensor {

@@ -31,6 +31,8 @@ export const tanh = unary('tanh', 'hyperbolic tangent', ({ dy, output: y }) => [
 // pass and matMul + bias + relu can be fused.
 export const relu = unary('relu', 'max(x, 0)', ({ dy, output: y }) => [dy.mul(y.step())]);
 export const softplus = unary('softplus', 'ln(1 + eˣ), stable', ({ dy, inputs: [x] }) => [dy.mul(x.sigmoid())]);
+// From x, not y: 1 / (1 + |x|)² as (1 − |y|)² loses digits as |y| → 1.
+export const softsign = unary('softsign', 'x / (1 + |x|)', ({ dy, inputs: [x] }) => [dy.div(x.abs().add(1).square())]);
 
 function binary(name: string, doc: string, vjp?: VjpRule): OpDef {
   return registerOp({ name, arity: 2, doc, traits: ['broadcasting', 'elementwise'], shape: ([a, b]) => broadcastShapes(a, b), vjp });

@@ -28,6 +28,7 @@ export const ops = {
   tanh: elementwise.tanh,
   relu: elementwise.relu,
   softplus: elementwise.softplus,
+  softsign: elementwise.softsign,
   add: elementwise.add,
   sub: elementwise.sub,
   mul: elementwise.mul,

@@ -41,6 +41,7 @@ function unaryCases(): GradientCase[] {
     ['tanh', s(3, 4), (x) => x.tanh()],
     ['relu', away(3, 4), (x) => x.relu()],
     ['softplus', s(3, 4), (x) => x.mul(3).softplus()],
+    ['softsign', s(3, 4), (x) => x.mul(3).softsign()],
   ];
   return list.map(([op, input, f, note]) => ({ op, label: note ?? fmt(input.shape), inputs: [input], build: f }));
 }
@@ -180,6 +181,8 @@ function secondOrderCases(): GradientCase[] {
     c('tanh', 'tanh(x)', [s(3, 4)], (x) => x.tanh()),
     c('exp', 'exp(x)', [s(3, 4)], (x) => x.exp()),
     c('softplus', 'softplus(x)', [s(3, 4)], (x) => x.softplus()),
+    // f″ jumps at 0 (−2·sign(x) / (1 + |x|)³): away from it
+    c('softsign', 'softsign(x)', [away(3, 4)], (x) => x.softsign()),
     c('sigmoid', 'σ(tanh(x)) · exp(y)', [s(3, 4), s(3, 4)], (x, y) => x.tanh().sigmoid().mul(y.mul(0.5).exp())),
     c('matMul', 'Σ σ(x·W + b) · tanh', [s(4, 5), s(5, 3), s(3)], (x, w, b) => x.matMul(w).add(b).sigmoid().tanh()),
     c('exp', 'exp(x) / (1 + exp(x))²', [s(3, 4)], (x) => x.exp().div(x.exp().add(1).square())),

@@ -73,6 +73,7 @@ const unary: [typeof op.neg, (x: number) => number][] = [
   [op.tanh, Math.tanh],
   [op.relu, relu],
   [op.softplus, (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)))],
+  [op.softsign, (x) => x / (1 + Math.abs(x))],
 ];
 for (const [def, f] of unary) registerKernel(def, 'js', unaryKernel(f));
 registerKernel(op.pow, 'js', (ctx) => {

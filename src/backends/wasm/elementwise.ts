@@ -39,6 +39,11 @@ const unaryOps = {
   step: { simd: (f: FunctionBuilder) => f.v128Zero().simdOp(0x44).f32Const(1).f32x4Splat().simdOp(0x4e), scalar: (f: FunctionBuilder) => f.f32Const(0).scalarOp(0x5e).scalarOp(0xb3) },
   // max(x, 0) with NaN → 0 as the JS kernel: pmax(0, x) = 0 < x ? x : 0
   relu: { simd: (f: FunctionBuilder, v: Local) => f.set(v).v128Zero().get(v).simdOp(0xeb), scalar: (f: FunctionBuilder) => f.f32Const(0).scalarOp(0x97) },
+  // x / (1 + |x|), rounded twice (the sum, then the quotient) alike in the lanes and the tail
+  softsign: {
+    simd: (f: FunctionBuilder, v: Local) => f.tee(v).get(v).simdOp(0xe0).f32Const(1).f32x4Splat().f32x4Add().simdOp(0xe7),
+    scalar: (f: FunctionBuilder, _: Local, x: Local) => f.tee(x).get(x).scalarOp(0x8b).f32Const(1).f32Add().scalarOp(0x95),
+  },
 } satisfies Record<string, { simd: UnaryEmit; scalar: UnaryEmit }>;
 
 /**

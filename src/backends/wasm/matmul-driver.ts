@@ -52,10 +52,9 @@ const packed = (m: number, n: number, k: number, transposeA: boolean, transposeB
   (m >= 32 && n >= 16 && k >= 64) || (transposeB && (transposeA || accumulate || k < 64));
 
 /**
- * Products with fewer multiply-adds stay on one thread. W1's 235k-multiply-add products gain from
- * the split (its epochs ran about 10% faster, interleaved with one-thread epochs). An empty
- * hand-off took 0.2 µs, and the helper's half ran 1–2 µs slower than the same half here (it
- * reads what this thread wrote); half of a 2¹⁷ product takes about 4 µs.
+ * Products with fewer multiply-adds stay on one thread: half of a 2¹⁷ product takes about 4 µs,
+ * against 0.2 µs for a hand-off and 1–2 µs that the helper's half loses reading what this thread
+ * wrote; from there up, the split pays.
  */
 export const SPLIT_MACS = 1 << 17;
 

@@ -49,8 +49,8 @@ export interface WasmFeatures {
 
 /**
  * A new memory the kernels can use. Unshared unless asked: copies into a shared buffer take a
- * slower path in V8 (a batch of scattered MNIST rows costs 3 µs more per step), so a Memory
- * moves to a shared one only when a product is large enough for the helper thread.
+ * slower path in V8 (a batch of scattered MNIST rows costs 3 µs more per step), so a Device's
+ * memory moves to a shared one only when a plan has a product large enough for the helper thread.
  */
 export function createWasmMemory(initialPages: number, shared = false): WebAssembly.Memory {
   return new WebAssembly.Memory({ initial: initialPages, maximum: MAXIMUM_PAGES, shared });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compile, Graph, Rng, type Tensor } from '../../../src/index.ts';
+import { kernelOf } from '../../../src/backends/index.ts';
 import { wasmArena } from './arena.ts';
 
 // A single float32 add, sub, mul, div or sqrt is correctly rounded, so the WebAssembly kernel must
@@ -33,7 +34,7 @@ describe('WebAssembly elementwise kernels equal correctly rounded float32', () =
   it('are in use for float32 memories', () => {
     const { wasm } = wasmArena(1);
     expect(Object.keys(wasm.binary)).toEqual(expect.arrayContaining(['add_11', 'sub_10', 'mul_01', 'div_11']));
-    expect(Object.keys(wasm.unary)).toEqual(expect.arrayContaining(['neg', 'abs', 'sqrt', 'square', 'step', 'relu', 'exp', 'sigmoid']));
+    expect(Object.keys(wasm.unary)).toEqual(expect.arrayContaining(['neg', 'abs', 'sqrt', 'square', 'step', 'relu', 'exp', 'sigmoid', 'softsign']));
   });
 
   for (const op of ['add', 'sub', 'mul', 'div'] as const) {
@@ -78,6 +79,49 @@ describe('WebAssembly exp and sigmoid (polynomial e^x) are within 5e-7 relative 
     const [e2, s2] = program.run({ x: [0, 1000, -1000, 90] });
     expect(Array.from(s2)).toEqual([0.5, 1, 0, 1]);
     expect(Array.from(e2)).toEqual([1, Infinity, 0, Infinity]);
+  });
+});
+
+describe('WebAssembly softsign: x / (1 + |x|) rounded twice, alike in the vector lanes and the scalar tail', () => {
+  // Not one correctly rounded op, so not the float64 result rounded: float32 rounds 1 + |x| before
+  // dividing. Each f32 op is IEEE-rounded in WebAssembly, and float64 then Math.fround rounds + and /
+  // the same (53 ≥ 2·24 + 2 bits), so the kernel must equal this exactly. The JS kernel rounds once
+  // (the float64 quotient, on store): within 1 ulp of it, not equal.
+  const twoRoundings = (x: number) => Math.fround(x / Math.fround(1 + Math.abs(x)));
+  const g = new Graph();
+  const x = g.input('x', [null]);
+  const program = compile(g, { outputs: [x.softsign()] });
+  const bits = new Int32Array(1);
+  const float = new Float32Array(bits.buffer);
+  /** Float32 values in order as integers, so that neighbours differ by 1 (an ulp). */
+  const ordinal = (v: number) => ((float[0] = v), bits[0] < 0 ? -(bits[0] & 0x7fffffff) : bits[0]);
+  const jsKernel = (xs: Float32Array) => {
+    const out = new Float32Array(xs.length);
+    const run = kernelOf('softsign', 'js')!.run as (ctx: object) => () => void;
+    run({ inputs: [xs], output: out, inputShapes: [[xs.length]], outputShape: [xs.length], attrs: {} })();
+    return out;
+  };
+
+  it.each([4, 5, 6, 7, 1000, 1001, 1002, 1003].map((n) => [n, n % 4]))('n = %i (n mod 4 = %i), on the wasm kernel', (n) => {
+    const rng = new Rng(n);
+    // magnitudes over many binades (e^(3·N(0,1))), so 1 + |x| rounds in every way
+    const xs = Float32Array.from({ length: n }, () => rng.normal() * Math.exp(3 * rng.normal()));
+    const [r] = program.run({ x: Float64Array.from(xs) });
+    expect(program.stats.backends).toEqual({ js: 0, wasm: 1 });
+    expect(Array.from(r)).toEqual(Array.from(xs, twoRoundings));
+    const js = jsKernel(xs);
+    r.forEach((v, i) => expect(Math.abs(ordinal(v) - ordinal(js[i]))).toBeLessThanOrEqual(1));
+    if (n > 1000) expect(r.some((v, i) => v !== js[i])).toBe(true); // the two roundings show
+  });
+
+  it('gives one value in every lane and in the tail, at zeros, limits and rounding edges', () => {
+    // 1 + |x| exact at 2²⁴ − 1, a tie rounded down at −2²⁴ and up at 2²⁴ + 2 and 1 − 2⁻²⁴, lost at 2⁻²⁴
+    for (const v of [0, -0, 1, -1, 0.5, -3, 1e-30, -1e-30, 3e38, -3e38, 2 ** 24 - 1, -(2 ** 24), 2 ** 24 + 2, 1 - 2 ** -24, 2 ** -24].map(Math.fround)) {
+      for (const n of [4, 5, 6, 7]) {
+        const [r] = program.run({ x: new Float64Array(n).fill(v) });
+        expect(Array.from(r)).toEqual(new Array(n).fill(twoRoundings(v)));
+      }
+    }
   });
 });
 
