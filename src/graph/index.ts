@@ -3,4 +3,4 @@ export { Tensor, type TensorLike } from './tensor.ts';
 export { grad, valueAndGrad, reduceToShape, type GradOptions } from './autodiff.ts';
 export { constantInit, initializerNames, randomNormal, randomUniform, resolveInitializer, type Initializer, type InitializerFn, type InitializerName } from './initializers.ts';
 export { formatGraph, graphToDot } from './print.ts';
-export { optimize, passNames, type PassName } from './passes/index.ts';
+export { optimize, passNames, stabilize, type PassName } from './passes/index.ts';

@@ -1,10 +1,13 @@
 /**
  * Losses, each the MEAN over the batch of a per-sample cost, written with graph ops. Targets are
  * int class ids ([batch], turned one-hot in the graph) or float rows of the output's shape.
- * Where the output is a sigmoid or a softmax, the loss is computed from the logits underneath, so
- * it stays finite when the output saturates and its gradient is the classic a − y.
+ * The log-losses are written as their formulas and handed to `stabilize`, which computes them
+ * from the logits under a sigmoid or a softmax output: finite when the output saturates, and
+ * with the classic gradient a − y.
  */
-import { GraphError } from '../graph/errors.ts';
+import { GraphError } from '../core/errors.ts';
+import { isOp, ops } from '../ops/index.ts';
+import { stabilize } from '../graph/passes/index.ts';
 import type { Tensor } from '../graph/tensor.ts';
 
 export type LossName = 'quadratic' | 'binaryCrossEntropy' | 'softmaxCrossEntropy';
@@ -24,24 +27,20 @@ export function quadratic(outputs: Tensor, labels: Tensor): Tensor {
   return outputs.sub(targetsFor(outputs, labels)).square().sum(-1).mean().mul(0.5);
 }
 
-/**
- * Nielsen's cross-entropy cost for sigmoid outputs: −Σ_j [y ln a + (1 − y) ln(1 − a)]. For
- * a = σ(z) it is computed as Σ softplus(z) − z·y, exact and finite for any z, gradient σ(z) − y.
- */
+/** Nielsen's cross-entropy cost for sigmoid outputs: −Σ_j [y ln a + (1 − y) ln(1 − a)] per sample. */
 export function binaryCrossEntropy(outputs: Tensor, labels: Tensor): Tensor {
   const y = targetsFor(outputs, labels);
-  if (outputs.node.op === 'sigmoid') {
-    const z = outputs.graph.tensor(outputs.node.inputs[0]);
-    return z.softplus().sub(z.mul(y)).sum(-1).mean();
-  }
   const a = outputs;
-  return y.mul(a.log()).add(y.neg().add(1).mul(a.neg().add(1).log())).sum(-1).mean().neg();
+  return stabilize(y.mul(a.log()).add(y.neg().add(1).mul(a.neg().add(1).log())).neg().sum(-1).mean());
 }
 
-/** Cross-entropy of softmax outputs (or of logits) against the labels, stable at any logits. */
+/**
+ * Cross-entropy −Σ_j y ln p against the labels, of softmax outputs p, or of logits (p their
+ * softmax along the last axis).
+ */
 export function softmaxCrossEntropy(outputs: Tensor, labels: Tensor): Tensor {
-  const logits = outputs.node.op === 'softmax' ? outputs.graph.tensor(outputs.node.inputs[0]) : outputs;
-  return logits.softmaxCrossEntropy(labels).mean();
+  const p = isOp(outputs.node, ops.softmax) ? outputs : outputs.softmax(-1);
+  return stabilize(targetsFor(p, labels).mul(p.log()).neg().sum(-1).mean());
 }
 
 export const losses: Record<LossName, (outputs: Tensor, labels: Tensor) => Tensor> = {

@@ -38,4 +38,16 @@ describe('losses (batch means)', () => {
     expect(a).toBe(b);
     expect(a).toBeCloseTo((2000 + Math.log(2)) / 2, 9);
   });
+
+  it('are written plainly and stabilized into the forms built from the logits, node for node', () => {
+    const g = new Graph();
+    const z = g.input('z', [null, 3]);
+    const labels = g.input('labels', [null], 'int');
+    const rows = g.input('rows', [null, 3]);
+    expect(softmaxCrossEntropy(z.softmax(), labels)).toBe(z.softmaxCrossEntropy(labels).mean());
+    expect(softmaxCrossEntropy(z, labels)).toBe(z.softmaxCrossEntropy(labels).mean());
+    expect(softmaxCrossEntropy(z, rows)).toBe(z.softmaxCrossEntropy(rows).mean());
+    expect(binaryCrossEntropy(z.sigmoid(), labels)).toBe(z.softplus().sub(z.mul(labels.oneHot(3))).sum(-1).mean());
+    expect(binaryCrossEntropy(z.sigmoid(), rows)).toBe(z.softplus().sub(z.mul(rows)).sum(-1).mean());
+  });
 });

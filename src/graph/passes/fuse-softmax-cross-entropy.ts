@@ -5,44 +5,31 @@
  * the softmax, the one-hot rows and their difference never stored. Only where those three are
  * read by nothing else (a softmax also requested as an output is computed once, unfused).
  */
-import { castDraft, produce } from 'immer';
-import type { IR, Node } from '../ir.ts';
+import type { IR, Node } from '../../core/ir.ts';
+import { ops } from '../../ops/index.ts';
 import type { PassContext } from './index.ts';
-import { countReaders } from './readers.ts';
+import { capture, op, rewrite, withOp, type Captures } from './rewrite.ts';
 
-export function fuseSoftmaxCrossEntropy(ir: IR, context: PassContext): IR {
-  const { nodes } = ir;
-  const { needed, once } = countReaders(nodes, context);
-  const fused = new Map<number, Node>();
-  for (const id of needed) {
-    const node = nodes[id];
-    const inputs = node.op === 'mul' ? gradientInputs(nodes, node, once) : null;
-    if (inputs) fused.set(id, { ...node, op: 'softmaxCrossEntropyGrad', inputs, attrs: {} });
-  }
-  if (fused.size === 0) return ir;
-  return produce(ir, (draft) => {
-    for (const [id, node] of fused) draft.nodes[id] = castDraft(node);
-  });
+/** dy spread along z's class axis only, the softmax taken along it, no broadcasting in the sub. */
+function alongClasses(_: Node, { rows, z, softmax, oneHot }: Captures): boolean {
+  const classAxis = z.shape.length - 1;
+  const { axes, keepDims } = rows.attrs as { axes: readonly number[]; keepDims: boolean };
+  const { axis } = softmax.attrs as { axis: number };
+  const byRow = !keepDims && axes.length === 1 && axes[0] === classAxis;
+  const sameShape = oneHot.shape.length === z.shape.length && oneHot.shape.every((d, i) => d === z.shape[i]);
+  return byRow && classAxis >= 0 && (axis === -1 || axis === classAxis) && sameShape;
 }
 
-/** [z, labels, dy] if `mul` is the gradient pattern, in either operand order. */
-function gradientInputs(nodes: readonly Node[], mul: Node, once: (id: number) => boolean): number[] | null {
-  const [a, b] = mul.inputs;
-  for (const [rowsId, differenceId] of [[a, b], [b, a]]) {
-    const rows = nodes[rowsId];
-    const difference = nodes[differenceId];
-    if (rows.op !== 'broadcastAxes' || difference.op !== 'sub' || !once(differenceId)) continue;
-    const [softmax, oneHot] = difference.inputs.map((i) => nodes[i]);
-    if (softmax.op !== 'softmax' || oneHot.op !== 'oneHot' || !once(softmax.id) || !once(oneHot.id)) continue;
-    const z = nodes[softmax.inputs[0]];
-    const classAxis = z.shape.length - 1;
-    const { axes, keepDims } = rows.attrs as { axes: readonly number[]; keepDims: boolean };
-    const { axis } = softmax.attrs as { axis: number };
-    const byRow = rows.inputs[1] === z.id && !keepDims && axes.length === 1 && axes[0] === classAxis;
-    const alongClasses = classAxis >= 0 && (axis === -1 || axis === classAxis);
-    // No broadcasting hides in the sub or the mul: the one-hot rows have z's shape.
-    const sameShape = oneHot.shape.length === z.shape.length && oneHot.shape.every((d, i) => d === z.shape[i]);
-    if (byRow && alongClasses && sameShape) return [z.id, oneHot.inputs[0], rows.inputs[0]];
-  }
-  return null;
+const gradient = op(
+  ops.mul,
+  op(ops.broadcastAxes, capture('dy'), capture('z')).as('rows'),
+  op(ops.sub, op(ops.softmax, capture('z')).as('softmax').once(), op(ops.oneHot, capture('labels')).as('oneHot').once()).once(),
+)
+  .commutes()
+  .where(alongClasses);
+
+export function fuseSoftmaxCrossEntropy(ir: IR, context: PassContext): IR {
+  return rewrite(ir, context.readers.needed, context.readers, [
+    { pattern: gradient, to: ({ z, labels, dy }, mul) => withOp(mul, ops.softmaxCrossEntropyGrad, [z.id, labels.id, dy.id]) },
+  ]);
 }

@@ -4,29 +4,23 @@
  * weight gradient is added into W as it is computed, without the gradient or the scaled
  * gradient ever being stored.
  */
-import { castDraft, produce } from 'immer';
-import type { IR, Node } from '../ir.ts';
+import type { IR, Node } from '../../core/ir.ts';
+import { ops } from '../../ops/index.ts';
 import type { PassContext } from './index.ts';
-import { countReaders } from './readers.ts';
+import { capture, op, rewrite, withOp } from './rewrite.ts';
+
+const isScalar = (n: Node) => n.shape.every((d) => d === 1);
+
+const step = op(ops.sub, capture('param'), op(ops.mul, op(ops.matMul).as('product').once(), capture('scale').where(isScalar)).commutes().once());
 
 export function fuseUpdates(ir: IR, context: PassContext): IR {
-  const { nodes } = ir;
-  const only = countReaders(nodes, context).once;
-  const isScalar = (n: Node) => n.shape.every((d) => d === 1);
-
-  const fused = new Map<number, Node>();
-  for (const [param, value] of context.updates) {
-    const sub = nodes[value];
-    if (sub.op !== 'sub' || sub.inputs[0] !== param || !only(sub.inputs[1])) continue;
-    const mul = nodes[sub.inputs[1]];
-    if (mul.op !== 'mul') continue;
-    const [x, y] = mul.inputs.map((i) => nodes[i]);
-    const [product, scale] = x.op === 'matMul' && isScalar(y) ? [x, y] : y.op === 'matMul' && isScalar(x) ? [y, x] : [null, null];
-    if (!product || !scale || !only(product.id)) continue;
-    fused.set(value, { ...sub, op: 'subScaledMatMul', inputs: [param, ...product.inputs, scale.id], attrs: product.attrs });
-  }
-  if (fused.size === 0) return ir;
-  return produce(ir, (draft) => {
-    for (const [id, node] of fused) draft.nodes[id] = castDraft(node);
-  });
+  // Only an update's own value, written over the parameter it subtracts from.
+  const updated = (param: Node, value: Node) => context.updates.some(([p, v]) => p === param.id && v === value.id);
+  return rewrite(ir, context.updates.map(([, value]) => value), context.readers, [
+    {
+      pattern: step,
+      to: ({ param, product, scale }, sub) =>
+        updated(param, sub) ? withOp(sub, ops.subScaledMatMul, [param.id, ...product.inputs, scale.id], product.attrs) : null,
+    },
+  ]);
 }

@@ -1,23 +1,35 @@
 /**
- * Graph → graph passes run by `compile` before planning, in order. Each is a pure function of
- * the IR (an immer `produce`, so untouched nodes stay shared) and keeps node ids, so outputs and
- * updates still name the same nodes. They run after autodiff, on the whole training step:
+ * Graph rewrites, written with the pattern kit of rewrite.ts.
+ *
+ * Passes run by `compile` before planning, in order, after autodiff, on the whole training step.
+ * Each is a pure function of the IR (an immer `produce`, so untouched nodes stay shared; the same
+ * IR object back when nothing matched) and keeps node ids, so outputs and updates still name the
+ * same nodes:
  *   fuse-updates                W ← W − η·(Xᵀ·Δ) as one multiply accumulated into W
  *   fuse-softmax-cross-entropy  the logits gradient dy·(softmax(z) − onehot(y)) as one op
  *   fuse-dense                  act(x·W + b) as one op (relu's gradient reads its output, not x·W + b)
  *
+ * Before autodiff, on the graph builder: stabilize (stabilize.ts), which the losses of nn apply to
+ * the plain formulas they write, turns ln σ(z), ln softmax(z) and the cross-entropies built on them
+ * into their stable forms. It cannot be a pass here: by now the gradient has been built from the
+ * unstable nodes, and rewriting the loss alone would leave that gradient as it is.
+ *
  * What needs no pass here: dead code is never scheduled (compile plans only what the outputs and
  * updates need), common subexpressions are shared when built (hash-consing), sigmoid′ and relu′
- * reuse the forward output (their gradient rules), softmax + cross-entropy is one op.
+ * reuse the forward output (their gradient rules).
  */
-import type { IR } from '../ir.ts';
+import type { IR } from '../../core/ir.ts';
 import { fuseDense } from './fuse-dense.ts';
 import { fuseSoftmaxCrossEntropy } from './fuse-softmax-cross-entropy.ts';
 import { fuseUpdates } from './fuse-updates.ts';
+import { countReaders, type Readers, type Roots } from './readers.ts';
 
-export interface PassContext {
-  outputs: readonly number[];
-  updates: readonly (readonly [number, number])[];
+export type { Readers, Roots } from './readers.ts';
+export { stabilize } from './stabilize.ts';
+
+/** What a pass sees besides the IR: the program's roots and who reads what in the IR it is given. */
+export interface PassContext extends Roots {
+  readonly readers: Readers;
 }
 
 const passes = {
@@ -29,7 +41,20 @@ const passes = {
 export type PassName = keyof typeof passes;
 export const passNames = Object.keys(passes) as PassName[];
 
-/** Runs every pass but those in `skip`. */
-export function optimize(ir: IR, context: PassContext, skip: readonly PassName[] = []): IR {
-  return passNames.filter((name) => !skip.includes(name)).reduce((current, name) => passes[name](current, context), ir);
+export function passContext(ir: IR, roots: Roots): PassContext {
+  return { outputs: roots.outputs, updates: roots.updates, readers: countReaders(ir.nodes, roots) };
+}
+
+/**
+ * Runs every pass but those in `skip`. Readers are counted once, and again only after a pass
+ * that changed the IR (a fusion changes who reads what), so each pass sees counts of its own IR.
+ */
+export function optimize(ir: IR, roots: Roots, skip: readonly PassName[] = []): IR {
+  let context = passContext(ir, roots);
+  for (const name of passNames.filter((n) => !skip.includes(n))) {
+    const next = passes[name](ir, context);
+    if (next !== ir) context = passContext(next, roots);
+    ir = next;
+  }
+  return ir;
 }

@@ -3,8 +3,13 @@
  * in the program reads it. Counted over the nodes the program needs, so readers that are never
  * scheduled do not keep a node alive.
  */
-import { ancestors, type Node } from '../ir.ts';
-import type { PassContext } from './index.ts';
+import { ancestors, type Node } from '../../core/ir.ts';
+
+/** What a program computes: its outputs and its updates [parameter, new value], by node id. */
+export interface Roots {
+  readonly outputs: readonly number[];
+  readonly updates: readonly (readonly [number, number])[];
+}
 
 export interface Readers {
   /** Ids of the nodes the outputs and the updates need, ascending. */
@@ -13,7 +18,7 @@ export interface Readers {
   readonly once: (id: number) => boolean;
 }
 
-export function countReaders(nodes: readonly Node[], { outputs, updates }: PassContext): Readers {
+export function countReaders(nodes: readonly Node[], { outputs, updates }: Roots): Readers {
   const values = updates.map(([, v]) => v);
   const needed = ancestors(nodes, [...outputs, ...values]);
   const count = new Map<number, number>();
