@@ -45,10 +45,11 @@ export class Plan {
   readonly shapes = new Map<number, readonly number[]>();
   readonly inputs: PlanInput[] = [];
   readonly stats: PlanStats;
-  private readonly plan: Step[];
+  /** The kernel each node runs, in schedule order. */
+  private readonly kernels: Step[];
   private readonly offsets = new Map<number, number>();
   private readonly allocation: Allocation;
-  private steps: (() => void)[] = [];
+  private closures: (() => void)[] = [];
   private results: FloatArray[] = [];
   private copies: [FloatArray, FloatArray][] = [];
   private updateCopies: [FloatArray, FloatArray][] = [];
@@ -67,8 +68,8 @@ export class Plan {
     private readonly training: boolean,
   ) {
     this.inferShapes(inputShapes);
-    this.plan = this.chooseKernels();
-    const byId = new Map(this.plan.map((s) => [s.id, s]));
+    this.kernels = this.chooseKernels();
+    const byId = new Map(this.kernels.map((s) => [s.id, s]));
     const { nodes } = ir;
     this.allocation = allocate({
       nodes,
@@ -87,18 +88,18 @@ export class Plan {
       },
     });
     this.place();
-    const wasm = this.plan.filter((s) => s.wasm).length;
+    const wasm = this.kernels.filter((s) => s.wasm).length;
     const { workspace, unshared, updatesInPlace } = this.allocation;
-    this.stats = { steps: this.plan.length, workspace, unshared, updatesInPlace, backends: { js: this.plan.length - wasm, wasm } };
-    device.prepare(this.plan.some((s) => s.wasm && s.kernel.parallel?.(s.context as never)));
+    this.stats = { steps: this.kernels.length, workspace, unshared, updatesInPlace, backends: { js: this.kernels.length - wasm, wasm } };
+    device.prepare(this.kernels.some((s) => s.wasm && s.kernel.parallel?.(s.context as never)));
     this.bind();
   }
 
   /** Runs every kernel, then applies the updates (all computed before any is written). */
   execute(): FloatArray[] {
     this.bindIfStale();
-    const steps = this.steps;
-    for (let i = 0; i < steps.length; i++) steps[i]();
+    const closures = this.closures;
+    for (let i = 0; i < closures.length; i++) closures[i]();
     const copies = this.copies;
     for (let i = 0; i < copies.length; i++) copies[i][0].set(copies[i][1]);
     const updates = this.updateCopies;
@@ -209,7 +210,7 @@ export class Plan {
     const memory = this.device.memory;
     const wasm = this.device.wasm;
     const view = (id: number) => memory.view(this.offsets.get(id)!, this.sizeOf(id));
-    this.steps = this.plan.map(({ id, context, kernel, wasm: onWasm }) => {
+    this.closures = this.kernels.map(({ id, context, kernel, wasm: onWasm }) => {
       const node = nodes[id];
       const scratchSize = kernel.scratch?.(context as never) ?? 0;
       const ctx = {
