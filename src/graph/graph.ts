@@ -7,6 +7,7 @@
 import { freeze } from 'immer';
 import { GraphError, RuleError, ShapeError } from '../core/errors.ts';
 import { describeNode, type Attrs, type DType, type IR, type Node } from '../core/ir.ts';
+import { formatBytes, MAX_ELEMENTS } from '../core/limits.ts';
 import { Rng } from '../core/rng.ts';
 import { formatShape, isConcrete, type Shape } from '../core/shape.ts';
 import { callSite } from '../core/site.ts';
@@ -31,6 +32,8 @@ export class Graph {
   private readonly hashed = new Map<string, number>();
   private readonly prefixCounts = new Map<string, number>();
   private frozen: IR | null = null;
+  /** Values of every parameter so far: a graph whose parameters no device can hold is refused as it is built. */
+  private parameterValues = 0;
 
   constructor(options: GraphOptions = {}) {
     this.rng = new Rng(options.seed ?? 1);
@@ -60,6 +63,14 @@ export class Graph {
       throw new GraphError(`parameter '${name}': shape ${formatShape(shape)} must be fully known`, callSite());
     }
     const size = shape.reduce((a, b) => a * b, 1);
+    if (this.parameterValues + size > MAX_ELEMENTS) {
+      // Refused before the initializer fills gigabytes.
+      const others = this.parameterValues > 0 ? ` (with the ${this.parameterValues.toLocaleString('en-US')} of the other parameters)` : '';
+      throw new GraphError(
+        `parameter '${name}' ${formatShape(shape)}: ${size.toLocaleString('en-US')} values need ${formatBytes(size * 4)} as float32${others}, more than a device holds (${formatBytes(MAX_ELEMENTS * 4)})`,
+        callSite(),
+      );
+    }
     const values =
       typeof init === 'string' || typeof init === 'function'
         ? resolveInitializer(init)(shape, this.rng)
@@ -71,6 +82,7 @@ export class Graph {
       );
     }
     const attrs = options.trainable === false ? { shape: [...shape], trainable: false } : { shape: [...shape] };
+    this.parameterValues += size;
     const t = this.add(ops.parameter, [], attrs, shape, 'float', this.claim(name));
     this.data.set(t.id, values);
     return t;

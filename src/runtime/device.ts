@@ -21,15 +21,21 @@ export interface DeviceOptions {
   capacity?: number;
 }
 
+/** Ends the helper thread of a device that was dropped without `dispose()`. */
+const unreleased = new FinalizationRegistry<{ kernels: WasmKernels | null }>((held) => held.kernels?.dispose());
+
 export class Device {
   readonly dtype: Precision;
   readonly threads: boolean;
   /** @internal The memory; plans place their buffers in it. */
   readonly memory: Memory;
-  private kernels: WasmKernels | null = null;
+  /** Held apart from the device, so the finalizer can end the helper of a device that is gone. */
+  private readonly held: { kernels: WasmKernels | null } = { kernels: null };
   private upload: { offset: number; size: number } | null = null;
-  private indices: { offset: number; view: Int32Array; generation: number } | null = null;
+  private indices: { offset: number; size: number; view: Int32Array; generation: number } | null = null;
   private disposed = false;
+  /** Uploads so far: only the rows of the latest are still in the memory. */
+  private uploads = 0;
 
   constructor(options: DeviceOptions = {}) {
     const { dtype = 'float32', threads = true, capacity = 1 << 16 } = options;
@@ -39,19 +45,20 @@ export class Device {
     // Unshared at first: copies into a shared buffer take a slower path in V8, so the memory
     // moves to a shared one only when a plan has a product large enough for the helper.
     const wasm = dtype === 'float32' && typeof WebAssembly === 'object' ? createWasmMemory(pagesFor(capacity)) : null;
-    this.kernels = wasm ? wasmKernels(wasm) : null;
-    this.memory = new Memory(dtype, this.kernels ? wasm : null, capacity);
+    this.held.kernels = wasm ? wasmKernels(wasm) : null;
+    this.memory = new Memory(dtype, this.held.kernels ? wasm : null, capacity);
+    unreleased.register(this, this.held, this);
   }
 
   /** @internal The wasm kernels over the memory (null: float64, or no WebAssembly SIMD here). */
   get wasm(): WasmKernels | null {
     this.check();
-    return this.kernels;
+    return this.held.kernels;
   }
 
   /** Whether the memory is shared with a helper thread (from the first plan that splits a product). */
   get shared(): boolean {
-    return this.kernels?.threaded ?? false;
+    return this.held.kernels?.threaded ?? false;
   }
 
   /**
@@ -61,13 +68,13 @@ export class Device {
    */
   prepare(parallel: boolean): void {
     this.check();
-    const kernels = this.kernels;
+    const kernels = this.held.kernels;
     if (!parallel || !kernels || kernels.threaded || !this.threads || !threadsWanted()) return;
     const current = this.memory.webAssemblyMemory!;
     const shared = createWasmMemory(current.buffer.byteLength / 65536, true);
     this.memory.moveTo(shared);
     kernels.dispose();
-    this.kernels = wasmKernels(shared, { threads: true });
+    this.held.kernels = wasmKernels(shared, { threads: true });
   }
 
   /** The names of the parameters placed so far. */
@@ -114,10 +121,15 @@ export class Device {
     if (!(Number.isInteger(rowLength) && rowLength > 0) || values.length % rowLength !== 0) {
       throw new GraphError(`Device.uploadRows: ${values.length} values are not whole rows of ${rowLength}`);
     }
-    if (!this.upload || this.upload.size < values.length) this.upload = { offset: this.memory.alloc(values.length), size: values.length };
+    // One region: reused when the data fits, else given back for the larger one.
+    if (!this.upload || this.upload.size < values.length) {
+      if (this.upload) this.memory.free(this.upload.offset, this.upload.size);
+      this.upload = null;
+      this.upload = { offset: this.memory.alloc(values.length, () => `uploading ${values.length / rowLength} rows of ${rowLength} values`), size: values.length };
+    }
     const offset = this.upload.offset;
     this.memory.view(offset, values.length).set(values);
-    return { device: this, offset, count: values.length / rowLength, rowLength, firstNonFinite: this.firstNonFinite(offset, values.length) };
+    return { device: this, upload: ++this.uploads, offset, count: values.length / rowLength, rowLength, firstNonFinite: this.firstNonFinite(offset, values.length) };
   }
 
   /**
@@ -125,7 +137,8 @@ export class Device {
    * view on this memory, asked for after the index buffer is placed (which may grow the memory).
    */
   gatherRows(rows: DeviceRows, order: Int32Array, start: number, n: number, target: () => FloatArray): void {
-    const wasm = this.kernels;
+    if (rows.upload !== this.uploads) throw new GraphError('Device: these rows were replaced by a later uploadRows (one upload region per device)');
+    const wasm = this.held.kernels;
     if (wasm) {
       const indices = this.indexBuffer(n);
       const dst = target();
@@ -144,9 +157,13 @@ export class Device {
 
   /** Ends the helper thread; the device and its programs cannot run afterwards. */
   dispose(): void {
-    this.kernels?.dispose();
+    if (this.disposed) return;
+    this.held.kernels?.dispose();
+    this.held.kernels = null;
     this.disposed = true;
-    this.memory.generation++; // bound plans bind again before their next run, and find the device gone
+    this.upload = this.indices = null;
+    this.memory.release(); // bound plans bind again before their next run, and find the device gone
+    unreleased.unregister(this);
   }
 
   /** Whether `dispose()` was called. */
@@ -157,18 +174,22 @@ export class Device {
   /** At least n int32s in the memory for the wasm kernels' indices (a view kept until the memory changes). */
   private indexBuffer(n: number): Int32Array {
     let indices = this.indices;
-    if (!indices || indices.view.length < n) indices = this.indices = { offset: this.memory.alloc(n), view: new Int32Array(0), generation: -1 };
+    if (!indices || indices.size < n) {
+      if (indices) this.memory.free(indices.offset, indices.size);
+      this.indices = null;
+      indices = this.indices = { offset: this.memory.alloc(n, () => 'batch indices'), size: n, view: new Int32Array(0), generation: -1 };
+    }
     if (indices.generation !== this.memory.generation) {
-      indices.view = this.memory.int32View(indices.offset, Math.max(n, indices.view.length));
+      indices.view = this.memory.int32View(indices.offset, indices.size);
       indices.generation = this.memory.generation;
     }
     return indices.view;
   }
 
   private firstNonFinite(offset: number, size: number): number {
-    if (this.kernels) {
+    if (this.held.kernels) {
       const result = this.indexBuffer(1);
-      this.kernels.firstNonFinite(offset * 4, size, result.byteOffset);
+      this.held.kernels.firstNonFinite(offset * 4, size, result.byteOffset);
       return result[0];
     }
     const view = this.memory.view(offset, size);
@@ -190,6 +211,8 @@ export class Device {
 /** Rows of a dataset in a device's memory (see `Device.uploadRows`). */
 export interface DeviceRows {
   readonly device: Device;
+  /** @internal Which upload of the device these rows are (a later one replaces them). */
+  readonly upload: number;
   /** @internal Where the rows start in the memory. */
   readonly offset: number;
   readonly count: number;

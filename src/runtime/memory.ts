@@ -4,7 +4,8 @@
  * WebAssembly.Memory, so wasm kernels work on it in place; only `view`, `grow` and `moveTo` know
  * how the buffer is held.
  */
-import { GraphError } from '../core/errors.ts';
+import { GraphError, RunError } from '../core/errors.ts';
+import { formatBytes, MAX_ELEMENTS } from '../core/limits.ts';
 import type { FloatArray } from '../backends/index.ts';
 
 export type Precision = 'float32' | 'float64';
@@ -25,7 +26,9 @@ export interface ParameterSlot {
 
 export class Memory {
   private data: FloatArray;
+  /** The end of the highest block in use; freed blocks below it are listed in `free`. */
   private used = 0;
+  private readonly freeBlocks: { offset: number; size: number }[] = [];
   private readonly slots = new Map<string, ParameterSlot>();
   /** Changes when the buffer is replaced (grown or moved): every view must then be remade. */
   generation = 0;
@@ -43,12 +46,43 @@ export class Memory {
     return this.wasm;
   }
 
-  /** Reserves `size` elements and returns their offset. */
-  alloc(size: number): number {
+  /**
+   * Reserves `size` elements and returns their offset: the first freed block that fits, else at
+   * the end. `what` names what the elements are for, in the error when the memory cannot hold them.
+   */
+  alloc(size: number, what: () => string = () => 'a buffer'): number {
+    const rounded = Math.ceil(size / ALIGN) * ALIGN;
+    const i = this.freeBlocks.findIndex((b) => b.size >= rounded);
+    if (i >= 0) {
+      const block = this.freeBlocks[i];
+      if (block.size === rounded) this.freeBlocks.splice(i, 1);
+      else this.freeBlocks[i] = { offset: block.offset + rounded, size: block.size - rounded };
+      return block.offset;
+    }
     const offset = Math.ceil(this.used / ALIGN) * ALIGN;
-    if (offset + size + SLACK > this.data.length) this.grow(offset + size + SLACK);
-    this.used = offset + size;
+    if (offset + size + SLACK > this.data.length) this.grow(offset + size + SLACK, size, what);
+    this.used = offset + rounded;
     return offset;
+  }
+
+  /** Gives back elements from `alloc` (a plan's buffers, an uploaded dataset) for later allocations to reuse. */
+  free(offset: number, size: number): void {
+    const rounded = Math.ceil(size / ALIGN) * ALIGN;
+    this.freeBlocks.push({ offset, size: rounded });
+    this.freeBlocks.sort((a, b) => a.offset - b.offset);
+    const merged: { offset: number; size: number }[] = [];
+    for (const b of this.freeBlocks) {
+      const last = merged[merged.length - 1];
+      if (last && last.offset + last.size === b.offset) last.size += b.size;
+      else merged.push({ ...b });
+    }
+    // A free block at the end lowers the end instead.
+    const top = merged[merged.length - 1];
+    if (top && top.offset + top.size >= this.used) {
+      this.used = top.offset;
+      merged.pop();
+    }
+    this.freeBlocks.splice(0, this.freeBlocks.length, ...merged);
   }
 
   view(offset: number, size: number): FloatArray {
@@ -99,16 +133,33 @@ export class Memory {
     this.generation++;
   }
 
-  private grow(needed: number): void {
-    const length = Math.max(needed, this.data.length * 2);
-    if (this.wasm) {
-      // Growing a WebAssembly.Memory keeps its contents and detaches the old buffer.
-      this.wasm.grow(pagesFor(length) - this.wasm.buffer.byteLength / PAGE);
-      this.data = new Float32Array(this.wasm.buffer);
-    } else {
-      const bigger = this.make(length);
-      bigger.set(this.data.subarray(0, this.used));
-      this.data = bigger;
+  /** Drops the buffer (the device is disposed): what it held can be collected. */
+  release(): void {
+    this.wasm = null;
+    this.data = this.make(0);
+    this.generation++;
+  }
+
+  /** Grows to hold `needed` elements: by what is needed and an eighth more, not by doubling, up to the limit. */
+  private grow(needed: number, size: number, what: () => string): void {
+    const bytes = (n: number) => formatBytes(n * (this.dtype === 'float32' ? 4 : 8));
+    const refuse = (why: string) =>
+      new RunError(`device memory: ${what()} needs ${bytes(size)}, ${bytes(needed)} in all, ${why} (${bytes(this.used)} in use: parameters, plans, uploaded data)`);
+    if (needed > MAX_ELEMENTS) throw refuse(`beyond the ${bytes(MAX_ELEMENTS)} a device holds`);
+    const length = Math.min(MAX_ELEMENTS, Math.max(needed + (needed >> 3), this.data.length + 16384));
+    try {
+      if (this.wasm) {
+        // Growing a WebAssembly.Memory keeps its contents and detaches the old buffer.
+        this.wasm.grow(pagesFor(length) - this.wasm.buffer.byteLength / PAGE);
+        this.data = new Float32Array(this.wasm.buffer);
+      } else {
+        const bigger = this.make(length);
+        bigger.set(this.data.subarray(0, this.used));
+        this.data = bigger;
+      }
+    } catch (e) {
+      if (e instanceof RangeError) throw refuse(`and the system refused to grow the memory to ${bytes(length)} (${e.message})`);
+      throw e;
     }
     this.generation++;
   }

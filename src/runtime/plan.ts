@@ -54,6 +54,9 @@ export class Plan {
   private copies: [FloatArray, FloatArray][] = [];
   private updateCopies: [FloatArray, FloatArray][] = [];
   private generation = -1;
+  private released = false;
+  /** This plan's buffers in the device memory (parameters aside). */
+  private block = { offset: 0, size: 0 };
   private scratchAt = new Map<number, number>();
   /** Where outputs that this program's updates overwrite are copied before the update. */
   private outputCopyAt = new Map<number, number>();
@@ -95,6 +98,17 @@ export class Plan {
     this.bind();
   }
 
+  /**
+   * Gives the plan's buffers back to the device memory (the program evicted the plan, or was
+   * disposed); a released plan refuses to run.
+   */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.device.memory.free(this.block.offset, this.block.size);
+    this.generation = -1;
+  }
+
   /** Runs every kernel, then applies the updates (all computed before any is written). */
   execute(): FloatArray[] {
     this.bindIfStale();
@@ -109,7 +123,10 @@ export class Plan {
 
   /** Remakes the views if the memory has grown or moved since they were made. */
   bindIfStale(): void {
-    if (this.generation !== this.device.memory.generation) this.bind();
+    if (this.generation !== this.device.memory.generation) {
+      if (this.released) throw new RunError('this plan was released: more batch sizes were run than a program keeps plans for, or the program was disposed; prepare the run again');
+      this.bind();
+    }
   }
 
   /** The shape every node has in this plan, checked against the rule and the declared shape. */
@@ -185,7 +202,8 @@ export class Plan {
     const { nodes, data } = this.ir;
     const { places, fixed, workspace } = this.allocation;
     const memory = this.device.memory;
-    const base = memory.alloc(fixed + workspace);
+    this.block = { offset: memory.alloc(fixed + workspace, () => this.describeBlock()), size: fixed + workspace };
+    const base = this.block.offset;
     for (const id of this.schedule) {
       const place = places.get(id)!;
       if (place.kind === 'parameter') {
@@ -237,6 +255,15 @@ export class Plan {
     });
     this.updateCopies = this.updates.filter(([p, v]) => this.offsets.get(p) !== this.offsets.get(v)).map(([p, v]) => [view(p), view(v)]);
     this.generation = memory.generation;
+  }
+
+  /** What the plan's block is for, named by its largest buffer: for the error when memory runs out. */
+  private describeBlock(): string {
+    let largest = -1;
+    for (const id of this.schedule) if (this.allocation.places.get(id)!.kind === 'workspace' && (largest < 0 || this.sizeOf(id) > this.sizeOf(largest))) largest = id;
+    const shapes = [...this.inputs].map((i) => `${i.name} ${formatShape(i.shape)}`).join(', ');
+    const node = largest >= 0 ? this.ir.nodes[largest] : null;
+    return `the plan for ${shapes || 'no inputs'}${node ? ` (its largest buffer ${describeNode(node)} ${formatShape(this.shapes.get(largest)!)}${node.site ? ` at ${node.site}` : ''})` : ''}`;
   }
 
   private sizeOf(id: number): number {

@@ -27,8 +27,16 @@ export interface PreparedRun {
   run(): FloatArray[];
 }
 
+/**
+ * Plans a program keeps, the most recently used: a long-lived predictor fed many batch sizes keeps
+ * its memory bounded (an evicted plan's buffers are reused; it is made again when needed).
+ */
+export const MAX_PLANS = 8;
+
 export class Program {
+  /** Plans by input shapes, least recently used first. */
   private readonly plans = new Map<string, Plan>();
+  private disposed = false;
   private current: Plan | null = null;
   /** Names of the inputs this program reads, in graph order. */
   readonly inputNames: readonly string[];
@@ -54,6 +62,7 @@ export class Program {
    * the next run overwrites (copy with `.slice()` to keep one).
    */
   run(feeds: Feeds = {}): FloatArray[] {
+    if (this.disposed) throw new RunError('run: the program was disposed');
     let plan = this.current;
     if (plan === null || !fitsPlan(plan, feeds)) plan = this.planFor(feeds);
     const inputs = plan.inputs;
@@ -125,12 +134,28 @@ export class Program {
     }
     const key = [...shapes.values()].map((s) => s.join('x')).join(';');
     let plan = this.plans.get(key);
-    if (!plan) {
+    if (plan) {
+      this.plans.delete(key); // most recently used last
+    } else {
+      if (this.disposed) throw new RunError('run: the program was disposed');
       plan = new Plan(this.ir, this.schedule, this.outputs, this.updates, shapes, this.device, this.training);
-      this.plans.set(key, plan);
+    }
+    this.plans.set(key, plan);
+    for (const [old, evicted] of this.plans) {
+      if (this.plans.size <= MAX_PLANS) break;
+      this.plans.delete(old);
+      evicted.release();
     }
     this.current = plan;
     return plan;
+  }
+
+  /** Frees the buffers of every plan (parameters stay on the device); the program cannot run again. */
+  dispose(): void {
+    this.disposed = true;
+    for (const plan of this.plans.values()) plan.release();
+    this.plans.clear();
+    this.current = null;
   }
 }
 

@@ -1,0 +1,12 @@
+/** How much a device holds, and byte counts for the messages that say so. */
+
+/** The most values a device memory holds: a WebAssembly memory's 4 GiB of float32 (in float64, 8 GiB in JS). */
+export const MAX_ELEMENTS = 2 ** 30;
+
+/** "3.1 TB": a byte count for messages. */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KB', 'MB', 'GB', 'TB', 'PB'];
+  let i = 0;
+  while (bytes >= 1000 && i < units.length - 1) (bytes /= 1000), i++;
+  return `${i === 0 ? bytes : bytes.toPrecision(2)} ${units[i]}`;
+}
