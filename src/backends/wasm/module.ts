@@ -138,7 +138,7 @@ export function wasmKernels(memory: WebAssembly.Memory, options: { threads?: boo
   const module = moduleFor(memory);
   const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, (...args: number[]) => void>;
   const pick = (test: (name: string) => boolean) => Object.fromEntries(Object.entries(exports).filter(([k]) => test(k)));
-  const helper = options.threads && threadsWanted() && isShared(memory) ? startHelper(module, memory, exports) : null;
+  const helper = options.threads && threadsWanted() && isShared(memory) ? startHelper(module, memory) : null;
   return {
     matMul: matMulDriver(exports as MatMulExports, helper),
     binary: pick((k) => /_\d\d$/.test(k)),

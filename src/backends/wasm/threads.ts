@@ -1,136 +1,38 @@
 /**
- * A helper thread for large matrix multiplies that never costs more than it gives. The helper
- * instantiates the same compiled module over the same shared WebAssembly.Memory; for each product
- * large enough to split, the caller queues the calls of the other half (exports and arguments),
- * posts them, runs its own half, and then `finish()`es: the half goes to whichever thread claims
- * it first, with one compare-and-swap on a shared counter. A helper that has not claimed it by
- * then (asleep, descheduled by other processes, or just late) loses it: the caller runs the same
- * calls itself on its own instance (caller-runs, as in work-stealing pools). The caller never
- * waits on work the helper has not started, and the result is bit for bit the same whichever
- * thread ran which half (the same module, memory and arguments).
- *
- * When to split is decided per product, from the time its half takes here, and by the helper,
- * from what it sees of the cores:
- * - a half of at least BIG_MS is always offered, and a sleeping helper woken for it (the wake-up
- *   costs less than the half); if its hand-offs fail (taken back, or the helper's half ended well
- *   after this thread's), the product keeps its next 1, 2, 4, … (up to MAX_BACKOFF) runs to itself;
- * - a smaller one only while the helper is awake: waking a thread takes longer than such a half,
- *   and a wake-up from this thread tends to put the helper on this thread's core. A kept half
- *   only tells a napping helper that there is work.
- * - the helper spins for the next post only SPIN_MS, then naps (Atomics.wait with a timeout,
- *   NAP_MS, twice as long each time nothing happened, until it sleeps for good after DEEP_MS); it
- *   wakes by itself, and spins again if products were kept meanwhile. While it spins it watches
- *   the clock: if other threads took more than LOST_SHARE of its time, the cores are busy, and a
- *   thread spinning there takes the caller's share of them; it then naps BUSY_NAP_MS, twice as
- *   long each time it finds them busy again (up to MAX_BUSY_NAP_MS), and the caller runs as one
- *   thread meanwhile. On an idle machine the helper stays awake through a training loop's
- *   products; beside busy processes it mostly sleeps.
+ * A helper thread for large matrix multiplies. The helper instantiates the same compiled module
+ * over the same shared WebAssembly.Memory and runs a queue of calls of its exports that the
+ * caller posts (the caller does the other part of the work meanwhile), so the result is bit for
+ * bit the one a single thread gives. The two sides meet through a small shared control block:
+ * the helper spins on it for a while before it sleeps (a sleep–wake round trip costs 60–70 µs
+ * here, a spin under 1 µs).
  */
 
-/** Int32 view: [posted, claimed, done, sleeping, busy, kept]; from byte 32 a Float64 view: [calls, (export, args × ARGS)…]. */
+/** Int32 view: [posted, done]; from byte 8 a Float64 view: [calls, (export, args × ARGS)…]. */
 const POSTED = 0;
-const CLAIMED = 1;
-const DONE = 2;
-/** 0 while the helper is awake, 1 while it naps briefly (or while the cores are busy), 2 longer. */
-const SLEEPING = 3;
-/** Counts the times the helper found the cores busy. */
-const BUSY = 4;
-/** Counts the small halves the caller kept while the helper napped (so it knows there is work). */
-const KEPT = 5;
-const INTS = 8;
+const DONE = 1;
 /** Arguments per call (the widest kernel takes 11: pointers and sizes are exact as doubles, alpha too). */
 const ARGS = 11;
 const MAX_CALLS = 4;
-/** Wall-clock time the helper spins for the next post before it naps (W1's products are ~25 µs apart). */
-const SPIN_MS = 1;
-/** Naps while no work comes: the first, and how long before the helper sleeps until notified. */
-const NAP_MS = 1;
-const DEEP_MS = 1000;
-/**
- * The helper's spins watch the clock: gaps longer than LOST_GAP_MS between two looks are time
- * other threads had the core. If the spins of the last WINDOW_MS (of spinning) lost more than
- * LOST_SHARE of their time so, the cores are busy. On the idle 2-core machine two spinning threads
- * lose ~2% (gaps of 0.1–0.5 ms, a few a second over 1 ms); beside two busy processes about half
- * (~125 gaps a second of 2–5 ms).
- */
-const LOST_GAP_MS = 0.25;
-const WINDOW_MS = 5;
-const LOST_SHARE = 0.25;
-const BUSY_NAP_MS = 10;
-const MAX_BUSY_NAP_MS = 500;
-/**
- * How long the caller spins for a claimed half to be done before it sleeps on it: as long as its
- * own half took (the helper's is as long), at least WAIT_SPIN_MS, at most MAX_WAIT_SPIN_MS.
- */
-const WAIT_SPIN_MS = 0.05;
-const MAX_WAIT_SPIN_MS = 2;
-/** A half at least this long is worth waking the helper for (a wake-up takes 40–70 µs, now and then over 1 ms). */
-const BIG_MS = 0.25;
-/** The longest run of a product's calls kept on the caller's thread after failed hand-offs. */
-const MAX_BACKOFF = 128;
 
 // The helper's code, as a string so it runs the same under node, tsx and test runners.
 const helperSource = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, control, claims } = workerData;
+const { module, memory, control } = workerData;
 const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const fns = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => k[e.name]);
-const c = new Int32Array(control, 0, ${INTS});
-const f = new Float64Array(control, ${INTS * 4});
+const c = new Int32Array(control, 0, 2);
+const f = new Float64Array(control, 8);
 let seen = 0;
-// Of the time spent spinning lately, how much other threads took (gaps between looks at the clock).
-let spun = 0;
-let lost = 0;
-let busyNap = 0; // > 0 while the cores are busy: how long to nap
-/**
- * Naps until there is work: a post, or halves kept meanwhile. A nap while the cores are busy is
- * not cut short (SLEEPING 1); one that has grown long on an idle machine is (SLEEPING 2).
- */
-function nap() {
-  let kept = Atomics.load(c, ${KEPT});
-  let length = busyNap || ${NAP_MS};
-  for (let slept = 0; ; slept += length, length = busyNap || Math.min(2 * length, ${DEEP_MS})) {
-    const deep = !busyNap && slept >= ${DEEP_MS};
-    Atomics.store(c, ${SLEEPING}, busyNap || length <= ${NAP_MS} ? 1 : 2);
-    const woke = Atomics.wait(c, ${POSTED}, seen, deep ? Infinity : length);
-    Atomics.store(c, ${SLEEPING}, 0);
-    if (woke !== 'timed-out' || Atomics.load(c, ${KEPT}) !== kept) return;
-  }
-}
 for (;;) {
-  // The next post: spin for ${SPIN_MS} ms of wall-clock time (so a spin cut short by the scheduler
-  // ends at once), then nap.
-  let last = performance.now();
-  let until = last + ${SPIN_MS};
-  for (let spins = 1; ; spins++) {
-    const waiting = Atomics.load(c, ${POSTED}) === seen;
-    if (waiting && (spins & 255) !== 0) continue;
-    const t = performance.now();
-    spun += t - last;
-    if (t - last > ${LOST_GAP_MS}) lost += t - last;
-    let busy = false;
-    if (spun > ${WINDOW_MS}) {
-      busy = lost > ${LOST_SHARE} * spun;
-      // Twice as long a nap each time the cores are found busy; half as long each time not.
-      busyNap = busy ? Math.min(${MAX_BUSY_NAP_MS}, 2 * busyNap || ${BUSY_NAP_MS}) : busyNap > ${BUSY_NAP_MS} ? busyNap / 2 : 0;
-      if (busy) Atomics.add(c, ${BUSY}, 1);
-      spun = lost = 0;
-    }
-    if (!waiting) break;
-    if (busy || t > until) {
-      nap();
-      until = performance.now() + ${SPIN_MS};
-    }
-    last = performance.now();
+  let spins = 0;
+  while (Atomics.load(c, ${POSTED}) === seen) {
+    if (++spins > 200000) { Atomics.wait(c, ${POSTED}, seen); spins = 0; }
   }
-  const p = Atomics.load(c, ${POSTED});
-  seen = p;
-  // Claim it, unless the caller has taken it back (then CLAIMED is already p).
-  if (!claims || Atomics.compareExchange(c, ${CLAIMED}, p - 1, p) !== p - 1) continue;
+  seen = Atomics.load(c, ${POSTED});
   for (let call = 0, at = 1; call < f[0]; call++, at += ${ARGS + 1}) {
     fns[f[at]](f[at + 1], f[at + 2], f[at + 3], f[at + 4], f[at + 5], f[at + 6], f[at + 7], f[at + 8], f[at + 9], f[at + 10], f[at + 11]);
   }
-  Atomics.store(c, ${DONE}, p);
+  Atomics.store(c, ${DONE}, seen);
   Atomics.notify(c, ${DONE});
 }
 `;
@@ -140,221 +42,58 @@ interface WorkerLike {
   terminate(): unknown;
 }
 
-type Kernel = (...args: number[]) => unknown;
-/** Up to ARGS numeric arguments (pointers and sizes are exact as doubles, alpha too); the rest are 0. */
-type Args = [number?, number?, number?, number?, number?, number?, number?, number?, number?, number?, number?];
-
-/**
- * One product's hand-off point: for each run, `queue` the calls of the helper's half, `post()`,
- * run the caller's half, `finish()`. The two halves must be independent (write apart, read
- * nothing the other writes): either may run first, on either thread.
- */
-export interface Handoff {
-  /**
-   * Queues a call of the module's export `name` for the helper (at most 4 per post); or, when
-   * this run stays on the caller's thread (decided at its first call), runs it right away.
-   */
-  queue(name: string, ...args: Args): void;
-  /** Offers the queued calls to the helper (nothing if this run stays on the caller's thread). */
-  post(): void;
-  /**
-   * Returns when the queued calls have run: takes them back and runs them on this thread if the
-   * helper has not claimed them, else waits for the helper to finish them.
-   */
-  finish(): void;
-}
-
-/** What became of the halves so far (for tests and measurements). */
-export interface HelperStats {
-  /** Offered to the helper. */
-  posted: number;
-  /** Run by the helper. */
-  helped: number;
-  /** Offered but taken back and run by the caller. */
-  stolen: number;
-  /** Kept on the caller's thread, not offered (small while the helper slept, or backing off). */
-  kept: number;
-  /** Times the helper found the cores busy. */
-  busy: number;
-}
-
 export interface Helper {
-  /** A hand-off point for one product (each keeps its own record of whether splitting pays). */
-  handoff(): Handoff;
-  stats(): HelperStats;
+  /** Queues a call of the module's export `name` (at most 4 per post, 11 numeric arguments). */
+  queue(name: string, ...args: number[]): void;
+  /** Starts the queued calls on the helper; `wait()` returns when they are done. */
+  post(): void;
+  wait(): void;
   /** Ends the thread (its device is disposed). */
   terminate(): void;
 }
 
-export interface HelperOptions {
-  /**
-   * For tests: 'steal' starts a helper that never claims, as if always descheduled (every half is
-   * offered, unless its product backs off, and the caller takes it back and runs it); 'helper'
-   * makes the caller offer every half and wait until the helper has claimed it (it never takes
-   * one back, and never backs off); 'keep' never offers one (the caller runs each call as it is
-   * queued). Default 'auto'.
-   */
-  force?: 'auto' | 'steal' | 'helper' | 'keep';
-}
-
-const now: () => number = () => performance.now();
-
-/**
- * A helper thread over `memory`, or null where threads are not available (or turned off).
- * `exports` are the caller's own instance of `module` over `memory`: it runs the halves it takes back.
- */
-export function startHelper(module: WebAssembly.Module, memory: WebAssembly.Memory, exports: Record<string, unknown>, options: HelperOptions = {}): Helper | null {
+/** A helper thread over `memory`, or null where threads are not available (or turned off). */
+export function startHelper(module: WebAssembly.Module, memory: WebAssembly.Memory): Helper | null {
   const proc = (globalThis as { process?: { getBuiltinModule?: (name: string) => unknown; env?: Record<string, string | undefined> } }).process;
   if (proc?.env?.DELTAGRAPH_THREADS === '1' || typeof SharedArrayBuffer === 'undefined') return null;
   const threads = proc?.getBuiltinModule?.('node:worker_threads') as
     | { Worker: new (code: string, options: { eval: boolean; workerData: unknown }) => WorkerLike }
     | undefined;
   if (!threads) return null;
-  const force = options.force ?? 'auto';
-  const control = new SharedArrayBuffer(INTS * 4 + 8 * (1 + MAX_CALLS * (ARGS + 1)));
-  const c = new Int32Array(control, 0, INTS);
-  const f = new Float64Array(control, INTS * 4);
-  const names = WebAssembly.Module.exports(module)
-    .filter((e) => e.kind === 'function')
-    .map((e) => e.name);
-  const index = new Map(names.map((name, i) => [name, i]));
-  const fns = names.map((name) => exports[name] as Kernel);
-  const worker = new threads.Worker(helperSource, { eval: true, workerData: { module, memory, control, claims: force !== 'steal' } });
+  const control = new SharedArrayBuffer(8 + 8 * (1 + MAX_CALLS * (ARGS + 1)));
+  const c = new Int32Array(control, 0, 2);
+  const f = new Float64Array(control, 8);
+  const index = new Map(
+    WebAssembly.Module.exports(module)
+      .filter((e) => e.kind === 'function')
+      .map((e, i) => [e.name, i]),
+  );
+  const worker = new threads.Worker(helperSource, { eval: true, workerData: { module, memory, control } });
   worker.unref(); // an idle helper never keeps the process alive
-  const stats = { posted: 0, helped: 0, stolen: 0, kept: 0 };
-  /** Posts so far (the last post's number), and small halves kept while the helper napped. */
   let posted = 0;
-  let keptWhileNapping = 0;
-
-  /** Calls queued by the current hand-off. */
   let calls = 0;
-  /** Runs the queued calls on the caller's thread, exactly as the helper would (the same arguments). */
-  const runLocal = () => {
-    for (let call = 0, at = 1; call < calls; call++, at += ARGS + 1) {
-      fns[f[at]](f[at + 1], f[at + 2], f[at + 3], f[at + 4], f[at + 5], f[at + 6], f[at + 7], f[at + 8], f[at + 9], f[at + 10], f[at + 11]);
-    }
-    calls = 0;
-  };
-  /**
-   * Waits for the helper to finish post `p` (a half about `own` ms long, −1 if not timed): spins,
-   * a few hundred times without the clock, then up to `own` (at least WAIT_SPIN_MS, at most
-   * MAX_WAIT_SPIN_MS), then sleeps. Returns how long it waited (0 if briefly).
-   */
-  const awaitDone = (p: number, own: number) => {
-    for (let spins = 0; spins < 512; spins++) if (Atomics.load(c, DONE) === p) return 0;
-    const from = now();
-    const until = from + Math.min(MAX_WAIT_SPIN_MS, Math.max(WAIT_SPIN_MS, own));
-    for (let spins = 1; Atomics.load(c, DONE) !== p; spins++) {
-      if ((spins & 63) === 0 && now() > until) Atomics.wait(c, DONE, Atomics.load(c, DONE), 1);
-    }
-    return now() - from;
-  };
-
-  const handoff = (): Handoff => {
-    let skip = 0; // runs left to keep on this thread
-    let backoff = 0; // how many runs the next failed hand-off keeps
-    let offered = false; // whether this run's calls go to the helper (else they run as queued)
-    let started = -1; // when this run was offered, if timed
-    let runs = 0;
-    let awake = false; // whether the helper was awake (spinning or working) at the offer
-    let shortest = Infinity; // this thread's fastest half of this product (ms), from timed runs
-    // The export each queued call named the last time (names come in the same order each run).
-    const lastName: string[] = [];
-    const lastFn: number[] = [];
-    /**
-     * A hand-off of a large product that did not pay doubles its backoff; one that did halves it.
-     * (Small ones are offered only to an awake helper, and one that backed off would let it nap.)
-     */
-    const outcome = (paid: boolean) => {
-      if (force === 'helper' || (force === 'auto' && shortest < BIG_MS)) return;
-      backoff = paid ? backoff >> 1 : Math.min(MAX_BACKOFF, 2 * backoff || 1);
-      skip = backoff;
-    };
-    /** Whether to offer this run's calls to the helper (decided at its first call). */
-    const decide = () => {
-      if (skip > 0 || force === 'keep') {
-        if (skip > 0) skip--;
-        return false;
-      }
-      const sleeping = Atomics.load(c, SLEEPING);
-      awake = sleeping === 0;
-      const big = shortest >= BIG_MS;
-      if (!awake && !big && force === 'auto') {
-        // A small half for a sleeping helper: keep it, and tell a napping helper there is work
-        // (one that has slept long is woken: work has started again).
-        Atomics.store(c, KEPT, ++keptWhileNapping);
-        if (sleeping === 2) Atomics.notify(c, POSTED);
-        return false;
-      }
-      // Large products are timed each run, small ones one run in 16.
-      started = big || (++runs & 15) === 0 ? now() : -1;
-      return true;
-    };
-    return {
-      queue(name, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, a10 = 0) {
-        let fn = lastFn[calls];
-        if (lastName[calls] !== name) {
-          fn = calls < MAX_CALLS ? index.get(name)! : undefined!;
-          if (fn === undefined) throw new Error(`helper: cannot queue ${name} as call ${calls + 1} (at most ${MAX_CALLS} calls of the module's exports)`);
-          ((lastName[calls] = name), (lastFn[calls] = fn));
-        }
-        if (calls === 0) {
-          offered = decide();
-          if (offered) stats.posted++;
-          else stats.kept++;
-        }
-        calls++;
-        // Kept: run it now (the halves of a product are independent), with the arguments the
-        // helper would get (zeros past the given ones).
-        if (!offered) return void fns[fn](a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10);
-        const at = 1 + (calls - 1) * (ARGS + 1);
-        f[at] = fn;
-        f[at + 1] = a0;
-        f[at + 2] = a1;
-        f[at + 3] = a2;
-        f[at + 4] = a3;
-        f[at + 5] = a4;
-        f[at + 6] = a5;
-        f[at + 7] = a6;
-        f[at + 8] = a7;
-        f[at + 9] = a8;
-        f[at + 10] = a9;
-        f[at + 11] = a10;
-      },
-      post() {
-        if (!offered) return;
-        f[0] = calls;
-        Atomics.store(c, POSTED, ++posted);
-        if (Atomics.load(c, SLEEPING) !== 0) Atomics.notify(c, POSTED);
-      },
-      finish() {
-        if (!offered) return void (calls = 0);
-        offered = false;
-        const p = posted;
-        // How long this thread's half took, if this run is timed.
-        const own = started < 0 ? -1 : now() - started;
-        if (own >= 0 && own < shortest) shortest = own;
-        if (force === 'helper') while (Atomics.load(c, CLAIMED) !== p);
-        if (Atomics.compareExchange(c, CLAIMED, p - 1, p) === p - 1) {
-          // The helper has not started it: run it here. A failure unless the helper was asleep
-          // and this half is shorter than a wake-up (the post woke it for the next ones).
-          stats.stolen++;
-          runLocal();
-          if (awake || own >= BIG_MS || force === 'steal') outcome(false);
-          return;
-        }
-        stats.helped++;
-        calls = 0;
-        const waited = awaitDone(p, own);
-        // A split pays when the helper's half ends about when this thread's does.
-        if (own >= 0) outcome(waited <= 0.5 * own + 0.005);
-      },
-    };
-  };
-
   return {
-    handoff,
-    stats: () => ({ ...stats, busy: Atomics.load(c, BUSY) }),
+    queue(name, ...args) {
+      const at = 1 + calls * (ARGS + 1);
+      f[at] = index.get(name)!;
+      for (let i = 0; i < ARGS; i++) f[at + 1 + i] = i < args.length ? args[i] : 0;
+      calls++;
+    },
+    post() {
+      f[0] = calls;
+      calls = 0;
+      Atomics.store(c, POSTED, ++posted);
+      Atomics.notify(c, POSTED);
+    },
+    wait() {
+      let spins = 0;
+      while (Atomics.load(c, DONE) !== posted) {
+        if (++spins > 1000000) {
+          Atomics.wait(c, DONE, Atomics.load(c, DONE), 1);
+          spins = 0;
+        }
+      }
+    },
     terminate() {
       void worker.terminate();
     },
