@@ -6,6 +6,7 @@
  */
 import type { Node } from '../core/ir.ts';
 import { isOp, ops } from '../ops/index.ts';
+import { FreeList } from './free-list.ts';
 
 export interface AllocationInput {
   readonly nodes: readonly Node[];
@@ -124,43 +125,4 @@ export function allocate(input: AllocationInput): Allocation {
     else places.set(id, { kind: 'workspace', offset: workspace.get(id)! });
   }
   return { places, scratch, outputCopies, fixed, workspace: pool.peak, unshared, updatesInPlace: inPlace.size };
-}
-
-/** First-fit allocation of a virtual block, merging neighbours when freed; `peak` is its size. */
-class FreeList {
-  peak = 0;
-  private blocks: { offset: number; size: number }[] = [];
-
-  alloc(size: number): number {
-    const i = this.blocks.findIndex((b) => b.size >= size);
-    if (i >= 0) {
-      const block = this.blocks[i];
-      const offset = block.offset;
-      if (block.size === size) this.blocks.splice(i, 1);
-      else this.blocks[i] = { offset: offset + size, size: block.size - size };
-      return offset;
-    }
-    // Extend the end; reuse a free block touching the end if there is one.
-    const last = this.blocks[this.blocks.length - 1];
-    if (last && last.offset + last.size === this.peak) {
-      this.blocks.pop();
-      this.peak = last.offset + size;
-      return last.offset;
-    }
-    const offset = this.peak;
-    this.peak += size;
-    return offset;
-  }
-
-  free(offset: number, size: number): void {
-    this.blocks.push({ offset, size });
-    this.blocks.sort((a, b) => a.offset - b.offset);
-    const merged: { offset: number; size: number }[] = [];
-    for (const b of this.blocks) {
-      const prev = merged[merged.length - 1];
-      if (prev && prev.offset + prev.size === b.offset) prev.size += b.size;
-      else merged.push({ ...b });
-    }
-    this.blocks = merged;
-  }
 }

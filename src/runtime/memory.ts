@@ -6,6 +6,7 @@
  */
 import { GraphError, RunError } from '../core/errors.ts';
 import { formatBytes, MAX_ELEMENTS } from '../core/limits.ts';
+import { FreeList } from './free-list.ts';
 import type { FloatArray } from '../backends/index.ts';
 
 export type Precision = 'float32' | 'float64';
@@ -26,9 +27,8 @@ export interface ParameterSlot {
 
 export class Memory {
   private data: FloatArray;
-  /** The end of the highest block in use; freed blocks below it are listed in `free`. */
-  private used = 0;
-  private readonly freeBlocks: { offset: number; size: number }[] = [];
+  /** Where buffers are, in sizes rounded up to ALIGN elements (so every offset stays aligned). */
+  private readonly blocks = new FreeList();
   private readonly slots = new Map<string, ParameterSlot>();
   /** Changes when the buffer is replaced (grown or moved): every view must then be remade. */
   generation = 0;
@@ -52,37 +52,21 @@ export class Memory {
    */
   alloc(size: number, what: () => string = () => 'a buffer'): number {
     const rounded = Math.ceil(size / ALIGN) * ALIGN;
-    const i = this.freeBlocks.findIndex((b) => b.size >= rounded);
-    if (i >= 0) {
-      const block = this.freeBlocks[i];
-      if (block.size === rounded) this.freeBlocks.splice(i, 1);
-      else this.freeBlocks[i] = { offset: block.offset + rounded, size: block.size - rounded };
-      return block.offset;
+    const offset = this.blocks.alloc(rounded);
+    if (offset + size + SLACK > this.data.length) {
+      try {
+        this.grow(offset + size + SLACK, size, what);
+      } catch (e) {
+        this.blocks.free(offset, rounded);
+        throw e;
+      }
     }
-    const offset = Math.ceil(this.used / ALIGN) * ALIGN;
-    if (offset + size + SLACK > this.data.length) this.grow(offset + size + SLACK, size, what);
-    this.used = offset + rounded;
     return offset;
   }
 
   /** Gives back elements from `alloc` (a plan's buffers, an uploaded dataset) for later allocations to reuse. */
   free(offset: number, size: number): void {
-    const rounded = Math.ceil(size / ALIGN) * ALIGN;
-    this.freeBlocks.push({ offset, size: rounded });
-    this.freeBlocks.sort((a, b) => a.offset - b.offset);
-    const merged: { offset: number; size: number }[] = [];
-    for (const b of this.freeBlocks) {
-      const last = merged[merged.length - 1];
-      if (last && last.offset + last.size === b.offset) last.size += b.size;
-      else merged.push({ ...b });
-    }
-    // A free block at the end lowers the end instead.
-    const top = merged[merged.length - 1];
-    if (top && top.offset + top.size >= this.used) {
-      this.used = top.offset;
-      merged.pop();
-    }
-    this.freeBlocks.splice(0, this.freeBlocks.length, ...merged);
+    this.blocks.free(offset, Math.ceil(size / ALIGN) * ALIGN);
   }
 
   view(offset: number, size: number): FloatArray {
@@ -97,7 +81,7 @@ export class Memory {
 
   /** Elements in use (parameters and every plan's buffers). */
   get size(): number {
-    return this.used;
+    return this.blocks.end;
   }
 
   /** The storage of a parameter, allocated and set to `initial` the first time it is asked for. */
@@ -144,7 +128,7 @@ export class Memory {
   private grow(needed: number, size: number, what: () => string): void {
     const bytes = (n: number) => formatBytes(n * (this.dtype === 'float32' ? 4 : 8));
     const refuse = (why: string) =>
-      new RunError(`device memory: ${what()} needs ${bytes(size)}, ${bytes(needed)} in all, ${why} (${bytes(this.used)} in use: parameters, plans, uploaded data)`);
+      new RunError(`device memory: ${what()} needs ${bytes(size)}, ${bytes(needed)} in all, ${why} (${bytes(this.blocks.end)} in use: parameters, plans, uploaded data)`);
     if (needed > MAX_ELEMENTS) throw refuse(`beyond the ${bytes(MAX_ELEMENTS)} a device holds`);
     const length = Math.min(MAX_ELEMENTS, Math.max(needed + (needed >> 3), this.data.length + 16384));
     try {
@@ -154,7 +138,7 @@ export class Memory {
         this.data = new Float32Array(this.wasm.buffer);
       } else {
         const bigger = this.make(length);
-        bigger.set(this.data.subarray(0, this.used));
+        bigger.set(this.data.subarray(0, this.blocks.end));
         this.data = bigger;
       }
     } catch (e) {
