@@ -6,7 +6,7 @@
  * plan's kernels; `dispose()` ends the helper.
  */
 import { GraphError } from '../core/errors.ts';
-import { createWasmMemory, threadsWanted, wasmKernels, type FloatArray, type WasmKernels } from '../backends/index.ts';
+import { createWasmMemory, threadsWanted, wasmKernels, type FloatArray, type HelperStats, type WasmKernels } from '../backends/index.ts';
 import { Memory, pagesFor, type Precision } from './memory.ts';
 
 export interface DeviceOptions {
@@ -59,6 +59,15 @@ export class Device {
   /** Whether the memory is shared with a helper thread (from the first plan that splits a product). */
   get shared(): boolean {
     return this.held.kernels?.threaded ?? false;
+  }
+
+  /**
+   * What became of the products split with the helper thread so far: halves offered to it, run
+   * by it, taken back and run by this thread, kept here unoffered, and the times it found the
+   * cores busy (null until a helper runs).
+   */
+  threadStats(): HelperStats | null {
+    return this.held.kernels?.threadStats() ?? null;
   }
 
   /**

@@ -23,7 +23,7 @@ import { KB, MB } from './matmul-shared.ts';
 import { matMulBiasActivation, subScaledMatMul } from '../../ops/fused.ts';
 import { matMul, type MatMulAttrs } from '../../ops/matmul.ts';
 import { registerKernel, type ShapeContext } from '../registry.ts';
-import type { Helper } from './threads.ts';
+import type { Handoff, Helper } from './threads.ts';
 
 type Kernel = (...args: number[]) => void;
 /** The module's exports: matmul.ts's kernels, and elementwise.ts's add_11 (the K split's sum). */
@@ -104,7 +104,9 @@ export function matMulDriver(kernels: MatMulExports, threadHelper: Helper | null
     const sap = transposeA ? m : 1;
     const sbr = transposeB ? 1 : n;
     const sbc = transposeB ? k : 1;
-    const helper = m * n * k >= SPLIT_MACS ? threadHelper : null;
+    // Each split product has its own hand-off point: the helper runs the second half unless it is
+    // late (then this thread does), and the product keeps it to itself while splits do not pay.
+    const helper: Handoff | null = m * n * k >= SPLIT_MACS && threadHelper ? threadHelper.handoff() : null;
     if (packed(m, n, k, transposeA, transposeB, accumulate)) {
       const slivers = m >= 32 ? scratch + 4 * Math.ceil(n / PANEL) * PANEL * k : 0;
       // This thread takes the first half of the panels, the helper the rest.
@@ -121,7 +123,7 @@ export function matMulDriver(kernels: MatMulExports, threadHelper: Helper | null
         packB(b, scratch, k, split, sbr, sbc);
         if (accumulate) gemmPackedAcc(a, scratch, c, m, split, k, sar, sap, n, slivers, alpha);
         else gemmPacked(a, scratch, c, m, split, k, sar, sap, n, slivers);
-        if (split < n) helper!.wait();
+        if (split < n) helper!.finish();
       };
     }
     if (splitsK(m, n, k, transposeB, accumulate)) {
@@ -134,7 +136,7 @@ export function matMulDriver(kernels: MatMulExports, threadHelper: Helper | null
         if (helper) (helper.queue(name, a2, b2, scratch, m, n, k - k0, sar, sap), helper.post());
         else gemm(a2, b2, scratch, m, n, k - k0, sar, sap);
         gemm(a, b, c, m, n, k0, sar, sap);
-        if (helper) helper.wait();
+        if (helper) helper.finish();
         add(c, scratch, c, 1, m * n, 0, 0);
       };
     }
@@ -145,7 +147,7 @@ export function matMulDriver(kernels: MatMulExports, threadHelper: Helper | null
       return () => {
         if (h < m) (helper!.queue('gemmNT', a2, b, c2, m - h, n, k), helper!.post());
         gemmNT(a, b, c, h, n, k);
-        if (h < m) helper!.wait();
+        if (h < m) helper!.finish();
       };
     }
     const [mine, theirs] = [gemmName(gemmTile(h, n), accumulate), gemmName(gemmTile(m - h, n), accumulate)];
@@ -154,7 +156,7 @@ export function matMulDriver(kernels: MatMulExports, threadHelper: Helper | null
     return (alpha = 1) => {
       if (h < m) (helper!.queue(theirs, a2, b, c2, m - h, n, k, sar, sap, alpha, scratch2), helper!.post());
       gemm(a, b, c, h, n, k, sar, sap, alpha, scratch);
-      if (h < m) helper!.wait();
+      if (h < m) helper!.finish();
     };
   };
 }

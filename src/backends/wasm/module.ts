@@ -11,7 +11,7 @@ import { matMulDriver, type MatMulCall, type MatMulExports, type MatMulSpec } fr
 import { elementwiseFunctions } from './elementwise.ts';
 import { fusedFunctions, fusedKernelNames } from './fused.ts';
 import { dataFunctions, dataKernelNames } from './data.ts';
-import { startHelper, type Helper } from './threads.ts';
+import { startHelper, type Helper, type HelperStats } from './threads.ts';
 
 export type BinaryKernel = (a: number, b: number, out: number, rows: number, cols: number, ars: number, brs: number) => void;
 export type UnaryKernel = (x: number, out: number, n: number) => void;
@@ -36,6 +36,8 @@ export interface WasmKernels {
   firstNonFinite(src: number, n: number, out: number): void;
   /** Whether large products are split with a helper thread. */
   readonly threaded: boolean;
+  /** What became of the halves offered to the helper so far (null without one). */
+  threadStats(): HelperStats | null;
   /** Ends the helper thread, if there is one. */
   dispose(): void;
 }
@@ -138,7 +140,7 @@ export function wasmKernels(memory: WebAssembly.Memory, options: { threads?: boo
   const module = moduleFor(memory);
   const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, (...args: number[]) => void>;
   const pick = (test: (name: string) => boolean) => Object.fromEntries(Object.entries(exports).filter(([k]) => test(k)));
-  const helper = options.threads && threadsWanted() && isShared(memory) ? startHelper(module, memory) : null;
+  const helper = options.threads && threadsWanted() && isShared(memory) ? startHelper(module, memory, exports) : null;
   return {
     matMul: matMulDriver(exports as MatMulExports, helper),
     binary: pick((k) => /_\d\d$/.test(k)),
@@ -148,6 +150,7 @@ export function wasmKernels(memory: WebAssembly.Memory, options: { threads?: boo
     gatherRows: exports.gatherRows,
     firstNonFinite: exports.firstNonFinite,
     threaded: helper !== null,
+    threadStats: () => helper?.stats() ?? null,
     dispose: () => helper?.terminate(),
   };
 }
