@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { loadMnist, type Dataset } from '../src/nn/index.ts';
+import { loadMnist, type Dataset } from '../src/nn/node/index.ts';
 
 const { values: args } = parseArgs({ options: { baseline: { type: 'string' }, rounds: { type: 'string', default: '4' } } });
 if (!args.baseline) throw new Error('usage: npm run bench:ab -- --baseline <checkout of deltagraph> [--rounds 4]');

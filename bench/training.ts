@@ -20,7 +20,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Graph, wasmFeatures } from '../src/index.ts';
-import { loadMnist, Model, sgd, type Dataset } from '../src/nn/index.ts';
+import { loadMnist, Model, sgd, type Dataset } from '../src/nn/node/index.ts';
 import { measureTfjs, type Backend } from './peers/tfjs.ts';
 
 interface Workload {

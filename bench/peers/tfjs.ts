@@ -21,7 +21,7 @@ import '@tensorflow/tfjs-backend-cpu';
 // Registers the 'wasm' backend; in Node it finds its .wasm files next to its own dist/ bundle, so
 // no setWasmPaths is needed. Single-threaded (no threaded build in Node), with SIMD.
 import '@tensorflow/tfjs-backend-wasm';
-import { loadMnist, type Dataset } from '../../src/nn/index.ts';
+import { loadMnist, type Dataset } from '../../src/nn/node/index.ts';
 
 // tfjs-core's bundles carry no gradient functions (the @tensorflow/tfjs umbrella, not installed,
 // imports them). Its per-file dist is ESM with extensionless imports, which Node's ESM loader

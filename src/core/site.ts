@@ -11,7 +11,7 @@ function pathOf(location: string): string {
 }
 
 // deltagraph's src/ folder: two levels up from this file (src/graph/site.ts).
-const srcDir = pathOf(new URL('..', import.meta.url).href);
+const srcDir = typeof import.meta.url === 'string' ? pathOf(new URL('..', import.meta.url).href) : ''; // bundled: no module URL
 const cwd = (globalThis as { process?: { cwd?: () => string } }).process?.cwd?.() ?? '';
 
 const frame = /\(?((?:file:\/\/)?[^\s()]+):(\d+):(\d+)\)?$/;

@@ -68,7 +68,7 @@ export function earlyStopping(options: EarlyStoppingOptions = {}): EarlyStopping
 }
 
 export interface ProgressOptions {
-  /** Where to write (default process.stdout). */
+  /** Where to write (default: process.stdout in Node; elsewhere the console, epoch lines only). */
   stream?: { write(text: string): unknown; isTTY?: boolean };
   /** Characters of the bar (default 30). */
   width?: number;
@@ -80,7 +80,7 @@ export interface ProgressOptions {
  * not a terminal only the epoch lines are written.
  */
 export function progressBar(options: ProgressOptions = {}): Callback {
-  const stream = options.stream ?? process.stdout;
+  const stream = options.stream ?? defaultStream();
   const width = options.width ?? 30;
   const tty = stream.isTTY === true;
   let started = 0;
@@ -114,6 +114,12 @@ export function progressBar(options: ProgressOptions = {}): Callback {
       );
     },
   };
+}
+
+/** process.stdout where there is one (Node); else the console, one line per epoch (a page, a worker). */
+function defaultStream(): NonNullable<ProgressOptions['stream']> {
+  const stdout = (globalThis as { process?: { stdout?: ProgressOptions['stream'] } }).process?.stdout;
+  return stdout ?? { write: (text: string) => text.trim() !== '' && console.log(text.trimEnd()), isTTY: false };
 }
 
 function formatSeconds(s: number): string {

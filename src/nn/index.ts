@@ -1,4 +1,8 @@
-/** deltagraph/nn: models, losses, optimizers, training, data and save/load on top of the graph API. */
+/**
+ * deltagraph/nn: models, losses, optimizers, training, data and model bytes on top of the graph
+ * API. Imports no Node module, so it runs in a page and a worker; Node's entry (node/index.ts)
+ * adds the file helpers.
+ */
 import '../backends/index.ts';
 import './layers.ts';
 
@@ -8,7 +12,7 @@ export { applyActivation, dense, dropout, type Activation, type DenseOptions, ty
 export { losses, lossFor, lossNames, quadratic, binaryCrossEntropy, softmaxCrossEntropy, type LossName } from './losses.ts';
 export { sgd, momentum, adam, stepDecay, cosineDecay, learningRateAt, optimizerFromConfig, type Optimizer, type OptimizerConfig, type Schedule, type LearningRate } from './optim.ts';
 export { earlyStopping, progressBar, type EarlyStopping, type EarlyStoppingOptions, type ProgressOptions } from './callbacks.ts';
-export { saveModel, loadModel, modelToBytes, modelFromBytes, ModelFileError, MODEL_FORMAT, MODEL_VERSION } from './io.ts';
+export { modelToBytes, modelFromBytes, ModelFileError, MODEL_FORMAT, MODEL_VERSION } from './io.ts';
 export { historySeries, historyToCsv, terminalChart, svgChart, type Series } from './plot.ts';
 export { Rng } from '../core/rng.ts';
 export { randomNormal, randomUniform, constantInit, resolveInitializer, initializerNames, type Initializer, type InitializerFn, type InitializerName } from '../graph/initializers.ts';

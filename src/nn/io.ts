@@ -8,10 +8,9 @@
  *   the rest  the tensors' bytes, little-endian: every parameter by name (optimizer state
  *             included, so training resumes exactly) and every constant as "constant:<node>"
  *
- * Any safetensors reader can get at the weights. A save goes to a temporary file that is renamed
- * over the target, so a crash mid-save never destroys the previous model.
+ * Any safetensors reader can get at the weights. In Node, saveModel and loadModel (node/files.ts)
+ * write and read such files.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { isOp, ops } from '../ops/index.ts';
 import { Graph } from '../graph/graph.ts';
 import { DeltaGraphError } from '../core/errors.ts';
@@ -114,9 +113,10 @@ export function modelToBytes(model: Model): Uint8Array {
 
   const header: Record<string, unknown> = { __metadata__: { deltagraph: JSON.stringify(saved) } };
   for (const [name, entry] of tensors) header[name] = entry;
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8); // align the data to 8 bytes
-  const headerBytes = new TextEncoder().encode(json);
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  // Spaces after the JSON align the data to 8 bytes.
+  const headerBytes = new Uint8Array(json.length + ((8 - ((8 + json.length) % 8)) % 8)).fill(0x20);
+  headerBytes.set(json);
   const out = new Uint8Array(8 + headerBytes.length + offset);
   const view = new DataView(out.buffer);
   view.setBigUint64(0, BigInt(headerBytes.length), true);
@@ -195,34 +195,4 @@ export function modelFromBytes(bytes: Uint8Array, file = '<memory>'): Model {
   // Every parameter's saved value is its initial value in the new graph, optimizer state included.
   model.epochsTrained = saved.epochsTrained ?? 0;
   return model;
-}
-
-/** Writes the model to `path` atomically (temporary file, then rename). */
-export function saveModel(model: Model, path: string): void {
-  const bytes = modelToBytes(model);
-  const temporary = `${path}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    const fd = openSync(temporary, 'w');
-    try {
-      writeSync(fd, bytes);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, path);
-  } catch (e) {
-    rmSync(temporary, { force: true });
-    throw new ModelFileError(path, `could not be written: ${(e as Error).message}`);
-  }
-}
-
-export function loadModel(path: string): Model {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ModelFileError(path, code === 'ENOENT' ? 'file not found' : `could not be read: ${(e as Error).message}`);
-  }
-  return modelFromBytes(bytes, path);
 }

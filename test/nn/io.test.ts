@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defineOp, Graph } from '../../src/index.ts';
-import { adam, loadModel, Model, modelFromBytes, modelToBytes, ModelFileError, saveModel } from '../../src/nn/index.ts';
+import { adam, loadModel, Model, modelFromBytes, modelToBytes, ModelFileError, saveModel } from '../../src/nn/node/index.ts';
 import { blobs, smallModel } from './helpers.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'deltagraph-io-'));

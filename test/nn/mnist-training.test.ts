@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Graph } from '../../src/index.ts';
-import { adam, loadMnist, Model, modelFromBytes, modelToBytes, sgd } from '../../src/nn/index.ts';
+import { adam, loadMnist, Model, modelFromBytes, modelToBytes, sgd } from '../../src/nn/node/index.ts';
 
 // Small runs on the real MNIST (the first 5,000 training images), to show that training works
 // end to end. The full runs are `npm run mnist`.

@@ -64,7 +64,7 @@ function formatDataError(detail: string, f: DataErrorFacts): string {
 
 /** Turns a Node file-system error into a short human description (the path goes in `file`). */
 export function describeFsError(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const code = (err as { code?: unknown } | undefined)?.code;
   switch (code) {
     case 'ENOENT':
       return 'not found';

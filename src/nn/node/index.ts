@@ -1,0 +1,10 @@
+/**
+ * deltagraph/nn in Node: everything of the browser-safe entry, and the helpers that read and write
+ * files (model files, IDX files, MNIST, bitmap folders). Package users get it from `deltagraph/nn`
+ * under Node (the "node" export condition); bundles for pages get ../index.ts.
+ */
+export * from '../index.ts';
+export { saveModel, loadModel } from './files.ts';
+export { readIdx } from './idx.ts';
+export { loadMnist, mnistDataDir } from './mnist.ts';
+export { loadBitmapFolder } from './bitmaps.ts';
