@@ -16,11 +16,14 @@ const cwd = (globalThis as { process?: { cwd?: () => string } }).process?.cwd?.(
 
 const frame = /\(?((?:file:\/\/)?[^\s()]+):(\d+):(\d+)\)?$/;
 
+/** V8's (Node, Chromium) limit on stack frames; other engines ignore it. */
+const errors = Error as { stackTraceLimit?: number };
+
 export function callSite(): string | undefined {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 40;
+  const limit = errors.stackTraceLimit;
+  errors.stackTraceLimit = 40;
   const stack = new Error().stack ?? '';
-  Error.stackTraceLimit = limit;
+  errors.stackTraceLimit = limit;
   for (const line of stack.split('\n').slice(1)) {
     const m = frame.exec(line.trim());
     if (!m) continue;
