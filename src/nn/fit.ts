@@ -23,6 +23,11 @@ export interface FitOptions {
   callbacks?: readonly Callback[];
   /** Distorts each training batch in place before its step (e.g. randomShift), from the fit's Rng. */
   augment?: Augment;
+  /**
+   * fitAsync only: how long to train before yielding to the event loop, in ms (default 16: a page
+   * keeps drawing at ~60 frames a second, a worker gets its messages).
+   */
+  yieldEveryMs?: number;
 }
 
 export interface BatchLogs {
@@ -69,6 +74,45 @@ export interface History {
 
 /** Trains `model` on `train` and returns the history of every epoch. */
 export function fit(model: Model, train: Dataset, options: FitOptions = {}): History {
+  const loop = training(model, train, options);
+  for (;;) {
+    const next = loop.next();
+    if (next.done) return next.value;
+  }
+}
+
+/**
+ * `fit` that yields to the event loop every `yieldEveryMs` of training, so a page stays responsive
+ * and callbacks can draw; the same steps and results as `fit`.
+ */
+export async function fitAsync(model: Model, train: Dataset, options: FitOptions = {}): Promise<History> {
+  const every = options.yieldEveryMs ?? 16;
+  if (!(every >= 0)) throw new GraphError(`fitAsync: yieldEveryMs must be a number of milliseconds >= 0, got ${every}`);
+  const loop = training(model, train, options);
+  for (let since = performance.now(); ; ) {
+    const next = loop.next();
+    if (next.done) return next.value;
+    if (performance.now() - since >= every) {
+      await yieldToEventLoop();
+      since = performance.now();
+    }
+  }
+}
+
+/** A macrotask turn without setTimeout's 4 ms clamp (MessageChannel: pages, workers and Node). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+/** The training loop, paused after every step (fit runs it through, fitAsync yields between). */
+function* training(model: Model, train: Dataset, options: FitOptions): Generator<undefined, History> {
   if (!model.config) throw new GraphError('fit: call model.compile({ loss, optimizer }) first');
   const { epochs = 1, batchSize = 32, validationData, callbacks = [] } = options;
   if (!(Number.isInteger(epochs) && epochs >= 0)) throw new GraphError(`fit: epochs must be a whole number, got ${epochs}`);
@@ -126,6 +170,7 @@ export function fit(model: Model, train: Dataset, options: FitOptions = {}): His
         const logs = { epoch, step: s + 1, steps, loss: lossSum / Math.min(train.count, (s + 1) * batchSize) };
         for (const c of callbacks) c.onBatchEnd?.(logs, model);
       }
+      yield;
     }
     const ms = performance.now() - started;
     model.epochsTrained++;

@@ -7,7 +7,7 @@ import '../backends/index.ts';
 import './layers.ts';
 
 export { Model, type CompileConfig, type Evaluation, type ModelOptions } from './model.ts';
-export { fit, type BatchLogs, type Callback, type EpochLogs, type FitOptions, type History, type TrainInfo } from './fit.ts';
+export { fit, fitAsync, type BatchLogs, type Callback, type EpochLogs, type FitOptions, type History, type TrainInfo } from './fit.ts';
 export { applyActivation, dense, dropout, type Activation, type DenseOptions, type LayerRecord } from './layers.ts';
 export { losses, lossFor, lossNames, quadratic, binaryCrossEntropy, softmaxCrossEntropy, type LossName } from './losses.ts';
 export { sgd, momentum, adam, stepDecay, cosineDecay, learningRateAt, optimizerFromConfig, type Optimizer, type OptimizerConfig, type Schedule, type LearningRate } from './optim.ts';

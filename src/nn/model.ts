@@ -18,7 +18,7 @@ import type { Program } from '../runtime/program.ts';
 import { argmax, countCorrect } from './batches.ts';
 import { DataError } from './data/errors.ts';
 import { validateDataset, type Dataset } from './data/dataset.ts';
-import { fit, type FitOptions, type History } from './fit.ts';
+import { fit, fitAsync, type FitOptions, type History } from './fit.ts';
 import { lossFor, type LossName } from './losses.ts';
 import type { Optimizer } from './optim.ts';
 import { summarize } from './summary.ts';
@@ -130,6 +130,14 @@ export class Model {
   /** Trains on `train` and returns the history of every epoch (see fit.ts). */
   fit(train: Dataset, options: FitOptions = {}): History {
     return fit(this, train, options);
+  }
+
+  /**
+   * `fit` that yields to the event loop between steps (every `yieldEveryMs`, default 16), so a
+   * page does not freeze while it trains: the same steps and results.
+   */
+  fitAsync(train: Dataset, options: FitOptions = {}): Promise<History> {
+    return fitAsync(this, train, options);
   }
 
   /** Mean loss and accuracy over a dataset, with dropout off. */
