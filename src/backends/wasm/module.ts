@@ -11,7 +11,7 @@ import { matMulDriver, type MatMulCall, type MatMulExports, type MatMulSpec } fr
 import { elementwiseFunctions } from './elementwise.ts';
 import { fusedFunctions, fusedKernelNames } from './fused.ts';
 import { dataFunctions, dataKernelNames } from './data.ts';
-import { startHelper, type Helper, type HelperStats } from './threads.ts';
+import { helperAvailable, startHelper, type Helper, type HelperStats } from './threads.ts';
 
 export type BinaryKernel = (a: number, b: number, out: number, rows: number, cols: number, ars: number, brs: number) => void;
 export type UnaryKernel = (x: number, out: number, n: number) => void;
@@ -126,9 +126,12 @@ export function wasmFeatures(): WasmFeatures {
   return c ? { ...c.features, threads: threadsWanted() } : { simd: false, fma: false, threads: false };
 }
 
-/** Whether helper threads may run here (SharedArrayBuffer, and DELTAGRAPH_THREADS is not 1). */
+/**
+ * Whether a helper thread can run here: SharedArrayBuffer and a worker to start (Node's
+ * worker_threads, or a Web Worker in a cross-origin isolated page), and DELTAGRAPH_THREADS is not 1.
+ */
 export function threadsWanted(): boolean {
-  return canShare && env.DELTAGRAPH_THREADS !== '1';
+  return helperAvailable();
 }
 
 /**

@@ -73,10 +73,9 @@ const BIG_MS = 0.25;
 /** The longest run of a product's calls kept on the caller's thread after failed hand-offs. */
 const MAX_BACKOFF = 128;
 
-// The helper's code, as a string so it runs the same under node, tsx and test runners.
-const helperSource = `
-const { workerData } = require('node:worker_threads');
-const { module, memory, control, claims } = workerData;
+// The helper's code, as a string so it runs the same under node, tsx, test runners and bundlers;
+// it expects module, memory, control, claims and watchLoad in scope (see startWorker).
+const helperBody = `
 const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const fns = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => k[e.name]);
 const c = new Int32Array(control, 0, ${INTS});
@@ -89,11 +88,11 @@ const machineMs = () => os.cpus().reduce((sum, { times: t }) => sum + t.user + t
 const processMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 let sampledAt = performance.now();
 let machineBefore = os ? machineMs() : 0;
-let processBefore = processMs();
+let processBefore = os ? processMs() : 0;
 let crowded = false;
 /** Whether, over the last SAMPLE_MS or more, other processes left fewer than FREE_CORES cores. */
 function crowdedAt(t) {
-  if (!os || t - sampledAt < ${SAMPLE_MS}) return crowded;
+  if (!os || !watchLoad || t - sampledAt < ${SAMPLE_MS}) return crowded;
   const [machine, own] = [machineMs(), processMs()];
   const others = (machine - machineBefore - (own - processBefore)) / (t - sampledAt);
   [sampledAt, machineBefore, processBefore] = [t, machine, own];
@@ -150,8 +149,57 @@ for (;;) {
 `;
 
 interface WorkerLike {
-  unref(): void;
+  unref?(): void;
   terminate(): unknown;
+}
+
+interface WorkerThreads {
+  Worker: new (code: string, options: { eval: boolean; workerData: unknown }) => WorkerLike;
+}
+
+type Environment = typeof globalThis & {
+  process?: { getBuiltinModule?: (name: string) => unknown; env?: Record<string, string | undefined> };
+  crossOriginIsolated?: boolean;
+};
+const environment = globalThis as Environment;
+
+/**
+ * How a helper starts here: Node's worker_threads, or a Web Worker in a cross-origin isolated page
+ * (or a worker of one); null where none can (then the memory is never moved to a shared one).
+ */
+function workerKind(): 'node' | 'web' | null {
+  if (typeof SharedArrayBuffer === 'undefined' || environment.process?.env?.DELTAGRAPH_THREADS === '1') return null;
+  if (environment.process?.getBuiltinModule?.('node:worker_threads')) return 'node';
+  return typeof Worker === 'function' && environment.crossOriginIsolated === true ? 'web' : null;
+}
+
+/** Whether a helper thread can start here (SharedArrayBuffer, a kind of worker, DELTAGRAPH_THREADS is not 1). */
+export const helperAvailable = (): boolean => workerKind() !== null;
+
+function startWorker(data: { module: WebAssembly.Module; memory: WebAssembly.Memory; control: SharedArrayBuffer; claims: boolean; watchLoad: boolean }): WorkerLike {
+  if (workerKind() === 'node') {
+    const threads = environment.process!.getBuiltinModule!('node:worker_threads') as WorkerThreads;
+    const source = `const { module, memory, control, claims, watchLoad } = require('node:worker_threads').workerData;\n${helperBody}`;
+    const worker = new threads.Worker(source, { eval: true, workerData: data });
+    worker.unref!(); // an idle helper never keeps the process alive
+    return worker;
+  }
+  const source = `onmessage = ({ data: { module, memory, control, claims, watchLoad } }) => {\n${helperBody}\n};`;
+  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  const worker = new Worker(url, { name: 'deltagraph helper' });
+  URL.revokeObjectURL(url);
+  worker.postMessage(data);
+  return worker;
+}
+
+/** Whether this thread may block in Atomics.wait (not a page's main thread). */
+function canBlock(): boolean {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 type Kernel = (...args: number[]) => unknown;
@@ -218,12 +266,8 @@ const now: () => number = () => performance.now();
  * `exports` are the caller's own instance of `module` over `memory`: it runs the halves it takes back.
  */
 export function startHelper(module: WebAssembly.Module, memory: WebAssembly.Memory, exports: Record<string, unknown>, options: HelperOptions = {}): Helper | null {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (name: string) => unknown; env?: Record<string, string | undefined> } }).process;
-  if (proc?.env?.DELTAGRAPH_THREADS === '1' || typeof SharedArrayBuffer === 'undefined') return null;
-  const threads = proc?.getBuiltinModule?.('node:worker_threads') as
-    | { Worker: new (code: string, options: { eval: boolean; workerData: unknown }) => WorkerLike }
-    | undefined;
-  if (!threads) return null;
+  if (!helperAvailable()) return null;
+  const blocks = canBlock();
   const force = options.force ?? 'auto';
   const control = new SharedArrayBuffer(INTS * 4 + 8 * (1 + MAX_CALLS * (ARGS + 1)));
   const c = new Int32Array(control, 0, INTS);
@@ -233,8 +277,8 @@ export function startHelper(module: WebAssembly.Module, memory: WebAssembly.Memo
     .map((e) => e.name);
   const index = new Map(names.map((name, i) => [name, i]));
   const fns = names.map((name) => exports[name] as Kernel);
-  const worker = new threads.Worker(helperSource, { eval: true, workerData: { module, memory, control, claims: force !== 'steal' } });
-  worker.unref(); // an idle helper never keeps the process alive
+  // Forced helpers (tests) never stand aside: a caller that waits for a claim would wait forever.
+  const worker = startWorker({ module, memory, control, claims: force !== 'steal', watchLoad: force === 'auto' });
   const stats = { posted: 0, helped: 0, stolen: 0, kept: 0 };
   /** Posts so far (the last post's number), and small halves kept while the helper napped. */
   let posted = 0;
@@ -259,7 +303,7 @@ export function startHelper(module: WebAssembly.Module, memory: WebAssembly.Memo
     const from = now();
     const until = from + Math.min(MAX_WAIT_SPIN_MS, Math.max(WAIT_SPIN_MS, own));
     for (let spins = 1; Atomics.load(c, DONE) !== p; spins++) {
-      if ((spins & 63) === 0 && now() > until) Atomics.wait(c, DONE, Atomics.load(c, DONE), 1);
+      if (blocks && (spins & 63) === 0 && now() > until) Atomics.wait(c, DONE, Atomics.load(c, DONE), 1);
     }
     return now() - from;
   };
