@@ -1,0 +1,5 @@
+/** The learner's toolkit: see backprop happen (traceBackprop) and check a hand-written one (checkBackprop). */
+import '../../backends/index.ts';
+
+export { findDenseLayers, type DenseLayer, type LayerActivation } from './dense-layers.ts';
+export { traceBackprop, formatTrace, modelToTrace, BackpropTracer, type BackpropTrace, type GraphToTrace, type LayerTrace, type TraceBatch, type TracedQuantity, type Weights } from './trace.ts';
