@@ -64,12 +64,12 @@ describe('traceBackprop against the hand reference, float64', () => {
     const x = matrix(3, 6, b.x);
     const ref = backprop(net, x, y);
     const pass = forward(net, x);
-    const close = (a: ArrayLike<number>, e: ArrayLike<number>) => [...a].forEach((v, i) => expect(v).toBeCloseTo(e[i], 14));
+    const close = (a: ArrayLike<number>, e: ArrayLike<number>) => Array.from(a).forEach((v, i) => expect(v).toBeCloseTo(e[i], 14));
     close(l2.delta.data, ref.deltas[1].data);
     close(l1.delta.data, ref.deltas[0].data);
     close(l1.a.data, pass.activations[1].data);
     close(l2.weightGradient.data, ref.weightGradients[1].data);
-    close(l1.biasGradient, ref.biasGradients[0]);
+    close(Array.from(l1.biasGradient), ref.biasGradients[0]);
     m.dispose();
   });
 
