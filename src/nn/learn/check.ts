@@ -335,8 +335,18 @@ function planted(run: () => BackpropResult): Gradients | null {
 
 /** The classic bugs, each as a prediction of the learner's output. */
 function hypotheses(setup: { form: Form; hidden: Activation; output: Activation; cost: Cost }): Hypothesis[] {
-  const ofA = (f: Activation): Activation => ({ ...f, prime: (z) => f.prime(f.f(z)) });
-  const bp1UsesPrime = setup.cost === 'quadratic';
+  // The derivative bugs: f′ taken at a = f(z) instead of z, or f itself used for f′; in BP1, BP2 or both.
+  const derivativeBugs: [string, (f: Activation) => Activation][] = [
+    ["σ′ taken of the activation a = σ(z) instead of z", (f) => ({ ...f, prime: (z) => f.prime(f.f(z)) })],
+    ['σ used where σ′ was meant (the activation, not its derivative)', (f) => ({ ...f, prime: f.f })],
+  ];
+  const places: [string, boolean, boolean][] = [
+    ['in BP2 (the hidden layers)', true, false],
+    ...(setup.cost === 'quadratic' ? ([
+      ['in BP1 (the output layer)', false, true],
+      ['in BP1 and BP2 (every layer)', true, true],
+    ] as [string, boolean, boolean][]) : []),
+  ];
   const list: Hypothesis[] = [
     {
       name: 'wrong sign: the gradient is negated (a − y written as y − a, or the minus of the descent step put into the gradient)',
@@ -346,10 +356,12 @@ function hypotheses(setup: { form: Form; hidden: Activation; output: Activation;
       name: "missing 1/m: the gradient is the batch's sum, not its mean (BP1 without the 1/m)",
       predict: (c) => planted(() => backprop(c.net, c.x, c.y, { bp1: (ctx) => equations.bp1({ ...ctx, m: 1 }) })),
     },
-    {
-      name: "σ′ taken of the activation a = σ(z) instead of z, in BP2 (the hidden layers)",
-      predict: (c) => planted(() => backprop({ ...c.net, hidden: ofA(c.net.hidden) }, c.x, c.y)),
-    },
+    ...derivativeBugs.flatMap(([bug, wrong]) =>
+      places.map(([place, hidden, output]): Hypothesis => ({
+        name: `${bug}, ${place}`,
+        predict: (c) => planted(() => backprop({ ...c.net, hidden: hidden ? wrong(c.net.hidden) : c.net.hidden, output: output ? wrong(c.net.output) : c.net.output }, c.x, c.y)),
+      })),
+    ),
     {
       name: `w not transposed in BP2: ${setup.form === 'column' ? 'w^{l+1} δ^{l+1} instead of (w^{l+1})ᵀ δ^{l+1}' : 'δ^{l+1} w^{l+1} instead of δ^{l+1} (w^{l+1})ᵀ'}`,
       predict: (c) =>
@@ -381,18 +393,6 @@ function hypotheses(setup: { form: Form; hidden: Activation; output: Activation;
       predict: (c) => (c.previous ? planted(() => backprop(c.net, c.x, c.y, {}, forward(c.previous!.net, c.x))) : null),
     },
   ];
-  if (bp1UsesPrime) {
-    list.splice(3, 0,
-      {
-        name: "σ′ taken of the activation a = σ(z) instead of z, in BP1 (the output layer)",
-        predict: (c) => planted(() => backprop({ ...c.net, output: ofA(c.net.output) }, c.x, c.y)),
-      },
-      {
-        name: "σ′ taken of the activation a = σ(z) instead of z, in BP1 and BP2 (every layer)",
-        predict: (c) => planted(() => backprop({ ...c.net, hidden: ofA(c.net.hidden), output: ofA(c.net.output) }, c.x, c.y)),
-      },
-    );
-  }
   return list;
 }
 
@@ -433,8 +433,8 @@ function formatCheck(
   }
   const f = result.firstFailure!;
   const lines = [`✗ Your backprop is wrong. Checked ${what}.`];
-  const where = f.equation ? `${f.equation} at layer ${f.layer}` : 'its output';
-  lines.push(`First wrong: ${where}, on call ${f.call} ([${f.sizes.join(',')}], m = ${f.m})${f.problem ? `: ${f.problem}` : ''}.`);
+  const where = f.equation ? `${f.equation} at layer ${f.layer}, on call ${f.call}` : `call ${f.call}`;
+  lines.push(`First wrong: ${where} ([${f.sizes.join(',')}], m = ${f.m})${f.problem ? `: ${f.problem}` : ''}.`);
   const earlier = result.calls.filter((c) => c.call < f.call && c.sizes.join() === f.sizes.join());
   if (earlier.length > 0) lines.push(`(The call${earlier.length > 1 ? 's' : ''} before on this net ${earlier.length > 1 ? 'were' : 'was'} right: the bug depends on what ran before.)`);
   if (f.quantities.length > 0) {
@@ -445,7 +445,7 @@ function formatCheck(
     lines.push('Explained by (its prediction matches your output on every wrong call):');
     for (const e of result.explanations) lines.push(`  - ${e}`);
   } else {
-    lines.push('None of the classic bugs (σ′ of a, missing 1/m, transposed w, accumulation without reset, stale forward pass, wrong sign) reproduces your output alone; look at the equation named above.');
+    lines.push('None of the classic bugs (σ′ of a, σ for σ′, missing 1/m, transposed w, accumulation without reset, stale forward pass, wrong sign) reproduces your output alone; look at the equation named above.');
   }
   return lines.join('\n');
 }

@@ -45,6 +45,12 @@ describe('checkBackprop finds the classic bugs, names the equation and layer, an
     expect(r.report).toMatch(/layer 2 +BP1 +δ2 .* ok\n +layer 2 +BP3 .* ok\n +layer 2 +BP4 .* ok\n +layer 1 +BP2 +δ1 .* WRONG/);
   });
 
+  it("σ used where σ′ was meant, in BP1 only: 'BP1 at layer 2'", () => {
+    const r = checkBackprop(rowLearner({ bp1: (ctx) => equations.bp1({ ...ctx, f: { ...ctx.f, prime: ctx.f.f } }) }), { form: 'row' });
+    expect(r.firstFailure).toMatchObject({ call: 1, equation: 'BP1', layer: 2 });
+    expect(r.explanations).toEqual(['σ used where σ′ was meant (the activation, not its derivative), in BP1 (the output layer)']);
+  });
+
   it("missing 1/m: 'BP1 at the output'", () => {
     const r = checkBackprop(rowLearner({ bp1: (ctx) => equations.bp1({ ...ctx, m: 1 }) }), { form: 'row' });
     expect(r.firstFailure).toMatchObject({ equation: 'BP1', layer: 2 });
