@@ -200,7 +200,7 @@ export class BackpropTracer {
 
     const weightValues = this.layers.map((l) => values.get(l.weight.name!) ?? graph.ir().data.get(l.weight.id)!);
     const biasValues = this.layers.map((l, i) => (l.bias ? values.get(l.bias.name!) ?? graph.ir().data.get(l.bias.id)! : new Float64Array(this.sizes[i + 1])));
-    const net = this.referenceNet(weightValues, biasValues);
+    const net = referenceNetFor(this.sizes, this.activations, this.source.cost, weightValues, biasValues);
     const x = matrix(m, n0, batch.x);
     const ref = typeof net === 'string' ? null : { pass: forward(net, x), result: backprop(net, x, y) };
 
@@ -233,30 +233,57 @@ export class BackpropTracer {
     return trace;
   }
 
-  /** The hand reference's Net with these weights, or why the reference cannot compute this net. */
-  private referenceNet(weights: ArrayLike<number>[], biases: ArrayLike<number>[]): Net | string {
-    const cost = this.source.cost;
-    if (!cost) return 'no reference: pass the cost the loss computes (quadratic, crossEntropy or softmaxCrossEntropy)';
-    const hidden = [...new Set(this.activations.slice(0, -1))];
-    if (hidden.length > 1) return `no reference: it has one hidden activation, this net has ${hidden.join(' and ')}`;
-    const out = this.activations[this.activations.length - 1];
-    if (hidden[0] === 'softmax') return 'no reference: softmax is an output activation only';
-    if (cost === 'softmaxCrossEntropy' ? out !== 'softmax' : out === 'softmax') return `no reference: a ${out} output with the ${cost} cost`;
-    if (cost === 'crossEntropy' && out !== 'sigmoid') return `no reference: the crossEntropy cost needs a sigmoid output, this net has ${out}`;
-    const act = (a: LayerActivation | undefined): Activation => (a === 'relu' ? relu : a === 'tanh' ? tanh : a === 'linear' ? identity : sigmoid);
-    return {
-      weights: weights.map((w, i) => matrix(this.sizes[i], this.sizes[i + 1], w)),
-      biases: biases.map((b) => Float64Array.from(b)),
-      hidden: act(hidden[0]),
-      output: act(out === 'softmax' ? undefined : out),
-      cost,
-    };
-  }
-
   dispose(): void {
     this.program.dispose();
     this.device.dispose();
   }
+}
+
+/**
+ * The hand reference's Net (deltagraph/reference) of a compiled Model or a traced graph, with its
+ * current weights (or `source.weights`): hand it to `backprop(net, x, y)` and step through BP1–BP4
+ * on your own model. Throws when the reference cannot compute the net, saying why.
+ *
+ * @example
+ * const net = referenceNetOf(model);
+ * const { deltas, weightGradients } = backprop(net, matrix(10, 784, images), matrix(10, 10, oneHot));
+ */
+export function referenceNetOf(source: Model | GraphToTrace): Net {
+  const s = 'trainingStep' in source ? modelToTrace(source) : source;
+  const layers = findDenseLayers(s.output, s.input);
+  const sizes = [s.input.shape[1] as number, ...layers.map((l) => l.weight.shape[1] as number)];
+  const activations = layers.map((l) => l.activation);
+  if (s.cost === 'softmaxCrossEntropy' && activations[activations.length - 1] === 'linear') activations[activations.length - 1] = 'softmax';
+  const values = s.weights instanceof Map ? s.weights : new Map(Object.entries(s.weights ?? {}));
+  const data = s.output.graph.ir().data;
+  const net = referenceNetFor(
+    sizes,
+    activations,
+    s.cost,
+    layers.map((l) => values.get(l.weight.name!) ?? data.get(l.weight.id)!),
+    layers.map((l, i) => (l.bias ? values.get(l.bias.name!) ?? data.get(l.bias.id)! : new Float64Array(sizes[i + 1]))),
+  );
+  if (typeof net === 'string') throw new GraphError(`referenceNetOf: ${net}`);
+  return net;
+}
+
+/** The hand reference's Net with these weights, or why the reference cannot compute this net. */
+function referenceNetFor(sizes: readonly number[], activations: readonly LayerActivation[], cost: Cost | undefined, weights: ArrayLike<number>[], biases: ArrayLike<number>[]): Net | string {
+  if (!cost) return 'no reference: pass the cost the loss computes (quadratic, crossEntropy or softmaxCrossEntropy)';
+  const hidden = [...new Set(activations.slice(0, -1))];
+  if (hidden.length > 1) return `no reference: it has one hidden activation, this net has ${hidden.join(' and ')}`;
+  const out = activations[activations.length - 1];
+  if (hidden[0] === 'softmax') return 'no reference: softmax is an output activation only';
+  if (cost === 'softmaxCrossEntropy' ? out !== 'softmax' : out === 'softmax') return `no reference: a ${out} output with the ${cost} cost`;
+  if (cost === 'crossEntropy' && out !== 'sigmoid') return `no reference: the crossEntropy cost needs a sigmoid output, this net has ${out}`;
+  const act = (a: LayerActivation | undefined): Activation => (a === 'relu' ? relu : a === 'tanh' ? tanh : a === 'linear' ? identity : sigmoid);
+  return {
+    weights: weights.map((w, i) => matrix(sizes[i], sizes[i + 1], w)),
+    biases: biases.map((b) => Float64Array.from(b)),
+    hidden: act(hidden[0]),
+    output: act(out === 'softmax' ? undefined : out),
+    cost,
+  };
 }
 
 /** The targets as m one-hot (or float) rows of n_L. */

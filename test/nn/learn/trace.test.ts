@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Graph, type Tensor } from '../../../src/index.ts';
 import { Model, Rng, sgd, quadratic, type LossName } from '../../../src/nn/index.ts';
 import { backprop, forward, matrix, sigmoid, type Net } from '../../../src/nn/reference/index.ts';
-import { traceBackprop } from '../../../src/nn/learn/index.ts';
+import { referenceNetOf, traceBackprop } from '../../../src/nn/learn/index.ts';
 
 type Act = 'sigmoid' | 'relu';
 
@@ -71,6 +71,26 @@ describe('traceBackprop against the hand reference, float64', () => {
     close(l2.weightGradient.data, ref.weightGradients[1].data);
     close(Array.from(l1.biasGradient), ref.biasGradients[0]);
     m.dispose();
+  });
+
+  it("hands the model's own weights to the reference (referenceNetOf)", () => {
+    const m = model([6, 5, 4], 'relu', 'softmaxCrossEntropy');
+    const net = referenceNetOf(m);
+    const w = m.getWeights();
+    expect(net.weights[1].data).toEqual(w.get('dense_2/kernel'));
+    expect([net.hidden.name, net.cost]).toEqual(['relu', 'softmaxCrossEntropy']);
+    const b = batch(3, 6, 4);
+    const y = matrix(3, 4);
+    b.y.forEach((c, r) => (y.data[r * 4 + c] = 1));
+    const trace = traceBackprop(m, b);
+    expect(backprop(net, matrix(3, 6, b.x), y).loss).toBeCloseTo(trace.loss, 14);
+    const g = new Graph();
+    const x = g.input('x', [null, 3]);
+    const mixed = new Model({ inputs: x, outputs: g.dense(g.dense(g.dense(x, 3, { activation: 'relu' }), 3, { activation: 'tanh' }), 2, { activation: 'sigmoid' }) });
+    mixed.compile({ loss: 'quadratic', optimizer: sgd({ learningRate: 1 }) });
+    expect(() => referenceNetOf(mixed)).toThrow(/referenceNetOf: no reference: it has one hidden activation, this net has relu and tanh/);
+    m.dispose();
+    mixed.dispose();
   });
 
   it('traces the model at its current weights, after training', () => {
