@@ -18,6 +18,7 @@ import { GraphError } from '../../core/errors.ts';
 import { isOp, ops } from '../../ops/index.ts';
 import { grad } from '../../graph/autodiff.ts';
 import { labelNode } from '../../graph/labels.ts';
+import { formatMath } from '../../graph/print.ts';
 import type { Tensor } from '../../graph/tensor.ts';
 import { compile } from '../../runtime/compile.ts';
 import { Device } from '../../runtime/device.ts';
@@ -64,6 +65,8 @@ export interface TracedQuantity {
   readonly reference?: Matrix;
   /** max |autodiff − reference| over the entries. */
   readonly maxDifference?: number;
+  /** For δ, ∂C/∂b and ∂C/∂w: the gradient graph's node read as maths (formatMath). */
+  readonly formula?: string;
 }
 
 export interface LayerTrace {
@@ -124,9 +127,21 @@ export function traceBackprop(source: Model | GraphToTrace, batch: TraceBatch): 
   }
 }
 
+/** The graph nodes of one layer's traced quantities (labelled z1, a1, δ1, ∂C/∂b1, ∂C/∂w1). */
+export interface LayerTensors {
+  readonly z: Tensor;
+  readonly a: Tensor;
+  readonly delta: Tensor;
+  readonly biasGradient: Tensor | null;
+  readonly weightGradient: Tensor;
+}
+
 /** One float64 program that computes every traced quantity; traces many batches and weights. */
 export class BackpropTracer {
   readonly layers: readonly DenseLayer[];
+  /** Per layer, the nodes traced: hand them to formatMath or toDot. */
+  readonly tensors: readonly LayerTensors[];
+  private readonly formulas: { delta: string; bias?: string; weight: string }[];
   readonly sizes: readonly number[];
   private readonly program: Program;
   private readonly device = new Device({ dtype: 'float64', threads: false });
@@ -154,14 +169,21 @@ export class BackpropTracer {
     const paramGrads = new Map(params.map((p, i) => [p.id, grads[zs.length + i]]));
     const dWs = this.layers.map((l) => paramGrads.get(l.weight.id)!);
     const dbs = this.layers.map((l) => (l.bias ? paramGrads.get(l.bias.id)! : null));
-    this.layers.forEach((_, i) => {
+    // Nielsen's names for the printed formulas: a0 = x, y the (one-hot) targets, w^l, b^l.
+    labelNode(input, 'a0');
+    labelNode(targets.dtype === 'int' ? targets.oneHot(this.sizes[this.sizes.length - 1]) : targets, 'y');
+    this.layers.forEach((layer, i) => {
       const l = i + 1;
+      labelNode(layer.weight, `w${l}`);
+      if (layer.bias) labelNode(layer.bias, `b${l}`);
       labelNode(as[i], `a${l}`);
       labelNode(zs[i], `z${l}`);
       labelNode(deltas[i], `δ${l}`);
       labelNode(dWs[i], `∂C/∂w${l}`);
       if (dbs[i]) labelNode(dbs[i]!, `∂C/∂b${l}`);
     });
+    this.tensors = this.layers.map((_, i) => ({ z: zs[i], a: as[i], delta: deltas[i], biasGradient: dbs[i], weightGradient: dWs[i] }));
+    this.formulas = this.tensors.map((t) => ({ delta: formatMath(t.delta), bias: t.biasGradient ? formatMath(t.biasGradient) : undefined, weight: formatMath(t.weightGradient) }));
     this.outputs = [loss, ...zs, ...as, ...deltas, ...dWs, ...dbs.filter((d): d is Tensor => d !== null)];
     this.program = compile(loss.graph, { outputs: this.outputs, device: this.device });
   }
@@ -208,15 +230,21 @@ export class BackpropTracer {
     const layers: LayerTrace[] = this.layers.map((layer, i) => {
       const l = i + 1;
       const f = fName(this.activations[i]);
-      const quantity = (name: string, equation: string, value: Matrix, reference?: Matrix): TracedQuantity =>
-        reference ? { name, equation, value, reference, maxDifference: maxDifference(value, reference) } : { name, equation, value };
+      const quantity = (name: string, equation: string, value: Matrix, reference?: Matrix, formula?: string): TracedQuantity => ({
+        name,
+        equation,
+        value,
+        ...(reference ? { reference, maxDifference: maxDifference(value, reference) } : {}),
+        ...(formula ? { formula } : {}),
+      });
+      const formulas = this.formulas[i];
       const bp1 = cost === 'quadratic' ? `(a${l} − y) ⊙ ${f}′(z${l}) / m` : cost === 'crossEntropy' ? `(a${l} − y) / m` : cost === 'softmaxCrossEntropy' ? `(softmax(z${l}) − y) / m` : `∇aC ⊙ ${f}′(z${l})`;
       const quantities = [
         quantity(`z${l}`, `a${l - 1}·w${l}${layer.bias ? ` + b${l}` : ''}`, zs[i], ref?.pass.zs[i]),
         quantity(`a${l}`, this.activations[i] === 'linear' ? `z${l}` : `${f}(z${l})`, as[i], ref?.pass.activations[l]),
-        quantity(`δ${l}`, i === L - 1 ? `BP1 ${bp1}` : `BP2 (δ${l + 1}·w${l + 1}ᵀ) ⊙ ${f}′(z${l})`, deltas[i], ref?.result.deltas[i]),
-        quantity(`∂C/∂b${l}`, `BP3 Σ_rows δ${l}`, dbs[i], ref ? matrix(1, dbs[i].cols, ref.result.biasGradients[i]) : undefined),
-        quantity(`∂C/∂w${l}`, `BP4 a${l - 1}ᵀ·δ${l}`, dWs[i], ref?.result.weightGradients[i]),
+        quantity(`δ${l}`, i === L - 1 ? `BP1 ${bp1}` : `BP2 (δ${l + 1}·w${l + 1}ᵀ) ⊙ ${f}′(z${l})`, deltas[i], ref?.result.deltas[i], formulas.delta),
+        quantity(`∂C/∂b${l}`, `BP3 Σ_rows δ${l}`, dbs[i], ref ? matrix(1, dbs[i].cols, ref.result.biasGradients[i]) : undefined, formulas.bias),
+        quantity(`∂C/∂w${l}`, `BP4 a${l - 1}ᵀ·δ${l}`, dWs[i], ref?.result.weightGradients[i], formulas.weight),
       ];
       return { layer: l, activation: this.activations[i], z: zs[i], a: as[i], delta: deltas[i], biasGradient: dbs[i].data, weightGradient: dWs[i], quantities };
     });
@@ -350,5 +378,9 @@ export function formatTrace(trace: BackpropTrace): string {
     lines.push(line(r));
   });
   lines.push(trace.referenceNote ?? `largest difference from the hand reference: ${trace.maxDifference!.toExponential(1)}`);
+  lines.push('', 'The same quantities read off the autodiff graph (formatMath):');
+  for (const l of [...trace.layers].reverse()) {
+    for (const q of l.quantities) if (q.formula) lines.push(`  ${q.name} = ${q.formula.replace(/\n/g, '\n  ')}`);
+  }
   return lines.join('\n');
 }

@@ -44,6 +44,19 @@ describe('traceBackprop against the hand reference, float64', () => {
     m.dispose();
   });
 
+  it.each([
+    ['sigmoid', 'quadratic', '(a2 − y) ⊙ a2 ⊙ (1 − a2) / m', 'δ2·w2ᵀ ⊙ a1 ⊙ (1 − a1)'],
+    ['sigmoid', 'binaryCrossEntropy', '(a2 − y) / m', 'δ2·w2ᵀ ⊙ a1 ⊙ (1 − a1)'],
+    ['relu', 'softmaxCrossEntropy', '(a2 − y) / m', 'δ2·w2ᵀ ⊙ step(a1)'],
+  ] as const)('reads BP1–BP4 off the gradient graph of a %s / %s net', (hidden, loss, bp1, bp2) => {
+    const m = model([6, 5, 4], hidden, loss);
+    const trace = traceBackprop(m, batch(3, 6, 4));
+    const formulas = trace.layers.flatMap((l) => l.quantities.filter((q) => q.formula).map((q) => `${q.name} = ${q.formula}`));
+    expect(formulas).toEqual(['δ1 = ' + bp2, '∂C/∂b1 = Σ_rows δ1', '∂C/∂w1 = a0ᵀ·δ1', 'δ2 = ' + bp1, '∂C/∂b2 = Σ_rows δ2', '∂C/∂w2 = a1ᵀ·δ2']);
+    expect(trace.toString()).toContain(`The same quantities read off the autodiff graph (formatMath):\n  δ2 = ${bp1}\n`);
+    m.dispose();
+  });
+
   it('returns the arrays in the shapes of the row form, and they are the reference values', () => {
     const m = model([6, 5, 4], 'sigmoid', 'quadratic');
     const b = batch(3, 6, 4);
