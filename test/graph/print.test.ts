@@ -72,6 +72,15 @@ describe('formatMath: the gradient read as maths', () => {
     expect(g.toString([d2])).toContain('(δ2): [null,2] = mul(');
   });
 
+  it("softmax cross-entropy's gradient reads (softmax(z) − onehot(y)) / m", () => {
+    const g = new Graph();
+    const x = g.input('x', [null, 4]);
+    const labels = g.input('labels', [null], 'int');
+    const z = x.matMul(g.parameter('w', [4, 3])).add(g.parameter('b', [3]));
+    const [dz] = grad(z.softmaxCrossEntropy(labels).mean(), [z]);
+    expect(formatMath(dz)).toBe('(softmax(x·w + b) − onehot(labels)) / m');
+  });
+
   it('simplifies x·1, x + 0, −(−x) and folds constants', () => {
     const g = new Graph();
     const x = g.input('x', [null, 3]);
