@@ -63,4 +63,15 @@ describe('examples run as documented', () => {
       expect(sections[bug].match(/^ {2}- /gm), `${bug}: one explanation`).toHaveLength(1);
     }
   }, 60_000);
+
+  it('explain: writes the page and the DOT for each preset', () => {
+    const page = path.join(dir, 'explain.html');
+    const out = run('examples/explain.ts', ['--preset', 'relu-softmax', '--batch', '5', '--out', page]);
+    expect(out).toMatch(/ReLU hidden layer, softmax cross-entropy\) on 5 MNIST images: loss \d+\.\d+, largest difference from the hand reference \d\.\de[-+]\d+/);
+    const html = readFileSync(page, 'utf8');
+    expect(html).toContain('<td class="math">(a2 − y) / m</td>');
+    expect(html).toContain('<td class="math">δ2·w2ᵀ ⊙ step(a1)</td>');
+    expect(readFileSync(path.join(dir, 'explain.dot'), 'utf8')).toMatch(/^digraph deltagraph \{/);
+    expect(() => run('examples/explain.ts', ['--preset', 'nope'])).toThrow(/unknown preset 'nope'; choose classic, cross-entropy, relu-softmax/);
+  }, 60_000);
 });
