@@ -31,7 +31,17 @@ function notDense(t: Tensor, why: string): GraphError {
   );
 }
 
-/** The dense layers from `input` to `output`, first layer first. */
+/**
+ * The input of a dropout, `h` of `h ⊙ dropoutMask(h)`: a trace runs without training, where
+ * dropout is the identity, so the layers on either side of it are traced as if it were not there.
+ */
+function throughDropout(t: Tensor): Tensor {
+  if (!isOp(t.node, ops.mul)) return t;
+  const [h, mask] = t.node.inputs.map((id) => t.graph.tensor(id));
+  return isOp(mask.node, ops.dropoutMask) && mask.node.inputs[0] === h.id ? h : t;
+}
+
+/** The dense layers from `input` to `output` (dropout passed through), first layer first. */
 export function findDenseLayers(output: Tensor, input: Tensor): DenseLayer[] {
   const g = output.graph;
   const layers: DenseLayer[] = [];
@@ -53,7 +63,7 @@ export function findDenseLayers(output: Tensor, input: Tensor): DenseLayer[] {
     const [aPrev, weight] = product.node.inputs.map((id) => g.tensor(id));
     if (!isOp(weight.node, ops.parameter)) throw notDense(product, 'multiplies by something other than a weight parameter');
     layers.unshift({ weight, bias, z, a, activation });
-    a = aPrev;
+    a = throughDropout(aPrev);
   }
   if (layers.length === 0) throw new GraphError(`traceBackprop: the output is the input '${input.name}'; there is no layer to trace`);
   return layers;

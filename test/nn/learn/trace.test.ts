@@ -151,6 +151,18 @@ describe('traceBackprop against the hand reference, float64', () => {
     m.dispose();
   });
 
+  it('traces through dropout (the identity outside training) and a softmax output layer', () => {
+    const g = new Graph({ seed: 5 });
+    const x = g.input('x', [null, 6]);
+    const h = g.dropout(g.dense(x, 5, { activation: 'tanh', kernelInitializer: 'randomNormal' }), 0.5);
+    const m = new Model({ inputs: x, outputs: g.dense(h, 4, { activation: 'softmax' }), dtype: 'float64' });
+    m.compile({ loss: 'softmaxCrossEntropy', optimizer: sgd({ learningRate: 1 }) });
+    const trace = traceBackprop(m, batch(4, 6, 4));
+    expect(trace.layers.map((l) => l.activation)).toEqual(['tanh', 'softmax']);
+    expect(trace.maxDifference).toBeLessThanOrEqual(1e-12);
+    m.dispose();
+  });
+
   it('refuses what it cannot trace, saying why', () => {
     const g = new Graph();
     const x = g.input('x', [null, 3]);
