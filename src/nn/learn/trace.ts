@@ -99,7 +99,7 @@ export interface BackpropTrace {
   /** Why there is no reference column, when there is none. */
   readonly referenceNote?: string;
   readonly layers: readonly LayerTrace[];
-  /** The largest difference from the reference over every quantity of every layer. */
+  /** The largest difference from the reference over the loss and every quantity of every layer. */
   readonly maxDifference?: number;
   /** The compact table: per layer and quantity, shape, norm, first entries, difference. */
   toString(): string;
@@ -142,6 +142,8 @@ export class BackpropTracer {
   /** Per layer, the nodes traced: hand them to formatMath or toDot. */
   readonly tensors: readonly LayerTensors[];
   private readonly formulas: { delta: string; bias?: string; weight: string }[];
+  /** What the program returns: the loss, then per layer z, a, δ, ∂C/∂w, then the ∂C/∂b there are. */
+  private readonly outputs: Tensor[];
   readonly sizes: readonly number[];
   private readonly program: Program;
   private readonly device = new Device({ dtype: 'float64', threads: false });
@@ -187,8 +189,6 @@ export class BackpropTracer {
     this.outputs = [loss, ...zs, ...as, ...deltas, ...dWs, ...dbs.filter((d): d is Tensor => d !== null)];
     this.program = compile(loss.graph, { outputs: this.outputs, device: this.device });
   }
-
-  private readonly outputs: Tensor[];
 
   /** The trace of one batch at `weights` (by name; default the graph's initial values). */
   trace(batch: TraceBatch, weights?: Weights): BackpropTrace {
