@@ -85,7 +85,7 @@ function dotText(s: string): string {
 /**
  * Graphviz DOT: inputs as ellipses, parameters as boxes, constants as plain text with their
  * values, ops as rounded boxes with id, label, op, shape and flags; the forward and the backward
- * pass in two clusters, results of the backward pass (the labelled gradients) filled.
+ * pass in two clusters, labelled nodes filled (gradients yellow, forward quantities blue).
  */
 export function graphToDot(ir: IR, outputs?: readonly number[], notes: PrintNotes = {}): string {
   const ids = idsOf(ir, outputs);
@@ -101,7 +101,8 @@ export function graphToDot(ir: IR, outputs?: readonly number[], notes: PrintNote
     const body = isOp(n, ops.input) || isOp(n, ops.parameter) ? formatShape(n.shape) : isOp(n, ops.constant) ? valuesText(ir.data.get(n.id), n.shape) : `${n.op} ${formatShape(n.shape)}`;
     const text = [title, body, ...flags].join('\n');
     const shape = isOp(n, ops.input) ? 'ellipse' : isOp(n, ops.parameter) ? 'box' : isOp(n, ops.constant) ? 'plaintext' : 'box, style="rounded,filled"';
-    const fill = isOp(n, ops.input) || isOp(n, ops.parameter) || isOp(n, ops.constant) ? '' : label ? ', fillcolor="#ffe9a8"' : ', fillcolor="white"';
+    // Labelled nodes stand out: gradients (∂C/∂w1, δ2) in yellow, forward quantities (z1, a1) in blue.
+    const fill = isOp(n, ops.input) || isOp(n, ops.parameter) || isOp(n, ops.constant) ? '' : !label ? ', fillcolor="white"' : backward.has(n.id) ? ', fillcolor="#ffe9a8"' : ', fillcolor="#dde8f5"';
     return `    n${n.id} [label="${dotText(text).replace(/\n/g, '\\n')}", shape=${shape}${fill}];`;
   };
   const cluster = (name: string, title: string, color: string, members: number[]) => {
