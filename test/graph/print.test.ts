@@ -44,9 +44,11 @@ describe('the listing a person reads', () => {
   });
 
   it('draws the forward and the backward pass as clusters in DOT, with ids, values and flags', () => {
-    const { g, loss, w1 } = classicNet();
+    const { g, loss, w1, a1 } = classicNet();
     const [dw1] = grad(loss, [w1]);
+    labelNode(a1, 'a1');
     const dot = g.toDot([loss, dw1]);
+    expect(dot).toContain(`n${a1.id} [label="%${a1.id} a1\\nsigmoid [null,3]", shape=box, style="rounded,filled", fillcolor="#dde8f5"];`);
     expect(dot).toMatch(/subgraph cluster_forward \{\n {4}label="forward pass"/);
     expect(dot).toMatch(/subgraph cluster_backward \{\n {4}label="backward pass \(autodiff\)"/);
     const backward = dot.slice(dot.indexOf('cluster_backward'));
