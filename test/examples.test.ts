@@ -42,4 +42,36 @@ describe('examples run as documented', () => {
     expect(out).toMatch(/dense_2 \(dense linear\)\s+\[null,64\]\s+8256\n\s*swish_1 \(swish\)\s+\[null,64\]\s+0\n/);
     expect(Number(/Test accuracy (\d+\.\d\d)%/.exec(out)![1])).toBeGreaterThan(80);
   }, 60_000);
+
+  it('find-the-bug: each planted bug is located and named, the correct backprop passes', () => {
+    const out = run('examples/find-the-bug.ts', []);
+    const sections = Object.fromEntries(out.split('\n=== planted bug: ').slice(1).map((s) => [s.slice(0, s.indexOf('\n')), s]));
+    expect(sections.none).toMatch(/✓ Your backprop agrees with autodiff: 6 calls/);
+    const expected: Record<string, [RegExp, RegExp]> = {
+      'sigma-prime-of-a': [/First wrong: BP1 at layer 2, on call 1/, /- σ′ taken of the activation a = σ\(z\) instead of z, in BP1 and BP2/],
+      'sigma-not-prime': [/First wrong: BP1 at layer 2, on call 1/, /- σ used where σ′ was meant .* in BP1 and BP2/],
+      'missing-1/m': [/First wrong: BP1 at layer 2, on call 1/, /- missing 1\/m/],
+      'w-not-transposed': [/First wrong: call 1 .*your function threw: matMul/, /- w not transposed in BP2/],
+      'bp4-transposed': [/First wrong: BP4 at layer 2, on call 1 .*it is transposed/, /- BP4 transposed/],
+      accumulate: [/First wrong: BP3 at layer 2, on call 2/, /- gradients accumulated without a reset/],
+      'stale-forward': [/First wrong: BP1 at layer 2, on call 2/, /- stale forward pass: backprop ran on the previous call's z and a/],
+      'wrong-sign': [/First wrong: BP1 at layer 2, on call 1/, /- wrong sign/],
+    };
+    for (const [bug, [where, why]] of Object.entries(expected)) {
+      expect(sections[bug], bug).toMatch(where);
+      expect(sections[bug], bug).toMatch(why);
+      expect(sections[bug].match(/^ {2}- /gm), `${bug}: one explanation`).toHaveLength(1);
+    }
+  }, 60_000);
+
+  it('explain: writes the page and the DOT for each preset', () => {
+    const page = path.join(dir, 'explain.html');
+    const out = run('examples/explain.ts', ['--preset', 'relu-softmax', '--batch', '5', '--out', page]);
+    expect(out).toMatch(/ReLU hidden layer, softmax cross-entropy\) on 5 MNIST images: loss \d+\.\d+, largest difference from the hand reference \d\.\de[-+]\d+/);
+    const html = readFileSync(page, 'utf8');
+    expect(html).toContain('<td class="math">(a2 − y) / m</td>');
+    expect(html).toContain('<td class="math">δ2·w2ᵀ ⊙ step(a1)</td>');
+    expect(readFileSync(path.join(dir, 'explain.dot'), 'utf8')).toMatch(/^digraph deltagraph \{/);
+    expect(() => run('examples/explain.ts', ['--preset', 'nope'])).toThrow(/unknown preset 'nope'; choose classic, cross-entropy, relu-softmax/);
+  }, 60_000);
 });

@@ -30,4 +30,18 @@ describe('README', () => {
     expect(losses[3]).toBeLessThan(losses[0] / 10);
     expect(out).toMatch(/predictions( \d\.\d\d){9}/);
   }, 30_000);
+
+  it('shows examples/backprop-trace.ts exactly as written, and it traces BP1–BP4 on MNIST against the reference', () => {
+    const readme = readFileSync(new URL('README.md', root), 'utf8');
+    const block = /<!-- trace-example:start -->\n```ts\n([\s\S]*?)```\n<!-- trace-example:end -->/.exec(readme);
+    expect(block![1]).toBe(readFileSync(new URL('examples/backprop-trace.ts', root), 'utf8'));
+    const tsx = new URL('node_modules/.bin/tsx', root).pathname;
+    const out = execFileSync(tsx, ['examples/backprop-trace.ts'], { cwd: root.pathname, encoding: 'utf8' });
+    expect(out).toMatch(/^Backprop trace of \[784,30,10\] \(sigmoid\/sigmoid\), quadratic cost, batch of m = 10, float64/);
+    expect(out).toMatch(/\nδ2 +BP1 \(a2 − y\) ⊙ σ′\(z2\) \/ m +10×10 /);
+    expect(out).toMatch(/\n∂C\/∂w1 +BP4 a0ᵀ·δ1 +784×30 /);
+    expect(Number(/largest difference from the hand reference: (\S+)/.exec(out)![1])).toBeLessThan(1e-12);
+    expect(out).toContain('  δ2 = (a2 − y) ⊙ a2 ⊙ (1 − a2) / m\n');
+    expect(out).toMatch(/δ2 of image 1:( -?\d\.\d{4}){10}/);
+  }, 60_000);
 });

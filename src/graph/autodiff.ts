@@ -10,6 +10,7 @@ import { formatShape, sameShape, type Shape } from '../core/shape.ts';
 import { callSite } from '../core/site.ts';
 import { getOp } from '../ops/index.ts';
 import { broadcastAxesOf } from '../ops/reduce.ts';
+import { backwardNodes, labelNode, markBackward } from './labels.ts';
 import { Tensor } from './tensor.ts';
 
 export interface GradOptions {
@@ -34,6 +35,7 @@ export function grad(y: Tensor, wrt: readonly Tensor[], options: GradOptions = {
     if (!(w instanceof Tensor) || w.graph !== g) throw new GraphError('grad: every wrt tensor must belong to the graph of y', callSite());
     if (w.dtype !== 'float') throw new GraphError(`grad: cannot differentiate with respect to int tensor ${describeNode(w.node)}`, callSite());
   }
+  const before = g.size;
   const seed = seedOf(y, options.seed);
 
   // Nodes on a path from a wrt tensor to y: reachable from wrt (forward) and reaching y (backward).
@@ -71,10 +73,17 @@ export function grad(y: Tensor, wrt: readonly Tensor[], options: GradOptions = {
     });
   }
 
-  return wrt.map((w) => {
+  const grads = wrt.map((w) => {
     const parts = contributions.get(w.id);
     return parts ? sumAll(parts) : zerosLike(w);
   });
+  // For printing: what this pass made, and each result named as the derivative it is.
+  markBackward(g, before, g.size);
+  const backward = backwardNodes(g);
+  grads.forEach((d, i) => {
+    if (backward.has(d.id)) labelNode(d, `∂${y.name ?? 'C'}/∂${wrt[i].name ?? `%${wrt[i].id}`}`);
+  });
+  return grads;
 }
 
 /** Value and gradients together: `[y, grad(y, wrt)]`, as TensorFlow.js's valueAndGrads names it. */

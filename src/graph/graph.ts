@@ -13,7 +13,7 @@ import { formatShape, isConcrete, type Shape } from '../core/shape.ts';
 import { callSite } from '../core/site.ts';
 import { floatOnly, getOp, isOp, ops, type OpDef } from '../ops/index.ts';
 import { resolveInitializer, type Initializer } from './initializers.ts';
-import { formatGraph, graphToDot } from './print.ts';
+import { formatGraph, graphToDot, notesOf } from './print.ts';
 import { Tensor, type TensorLike } from './tensor.ts';
 
 export interface GraphOptions {
@@ -190,18 +190,22 @@ export class Graph {
     return this.frozen;
   }
 
-  /** The graph as a readable SSA listing, one node per line; `outputs` limits it to what they depend on. */
+  /**
+   * The graph as a readable SSA listing, one node per line, gradients labelled (`∂C/∂w1`) and
+   * the backward pass marked; `outputs` limits it to what they depend on (dead nodes omitted).
+   */
   toString(outputs?: readonly Tensor[]): string {
-    return formatGraph(this.ir(), outputs?.map((t) => t.id));
+    return formatGraph(this.ir(), outputs?.map((t) => t.id), notesOf(this));
   }
 
   /**
    * The graph in Graphviz DOT (`dot -Tsvg graph.dot > graph.svg`): inputs as ellipses,
-   * parameters as boxes, ops as rounded boxes labelled with their shape. `outputs` limits the
-   * picture to what they depend on.
+   * parameters as boxes, constants with their values, ops as rounded boxes with id, op, shape
+   * and flags; the forward and the backward pass as two clusters. `outputs` limits the picture
+   * to what they depend on.
    */
   toDot(outputs?: readonly Tensor[]): string {
-    return graphToDot(this.ir(), outputs?.map((t) => t.id));
+    return graphToDot(this.ir(), outputs?.map((t) => t.id), notesOf(this));
   }
 
   private add(op: OpDef<never>, inputs: number[], attrs: Attrs, shape: Shape, dtype: DType, name?: string): Tensor {

@@ -2,5 +2,6 @@ export { Graph, type GraphOptions } from './graph.ts';
 export { Tensor, type TensorLike } from './tensor.ts';
 export { grad, valueAndGrad, reduceToShape, type GradOptions } from './autodiff.ts';
 export { constantInit, initializerNames, randomNormal, randomUniform, resolveInitializer, type Initializer, type InitializerFn, type InitializerName } from './initializers.ts';
-export { formatGraph, graphToDot } from './print.ts';
+export { formatGraph, formatMath, formatNode, graphToDot, notesOf, type PrintNotes } from './print.ts';
+export { labelNode, labelOf } from './labels.ts';
 export { optimize, passNames, stabilize, type PassName } from './passes/index.ts';

@@ -366,17 +366,21 @@ export interface BackpropResult {
  * The gradient of the batch-mean loss with respect to every weight and bias,
  * by BP1 (output layer), BP2 (each earlier layer, last to first), BP3 and BP4.
  * `overrides` replaces any of the equations (see the top of this file).
+ * `pass` is the forward pass to go back through, by default a fresh one of x;
+ * handing it an old one reproduces the "stale forward pass" bug.
  */
 export function backprop(
   net: Net,
   x: Matrix,
   y: Matrix,
   overrides: Partial<Equations> = {},
+  pass: ForwardResult = forward(net, x),
 ): BackpropResult {
   const eq: Equations = { ...equations, ...overrides };
-  const { zs, activations } = forward(net, x);
+  const { zs, activations } = pass;
   const layers = net.weights.length;
   const last = layers - 1;
+  if (zs.length !== layers) throw new ReferenceShapeError(`backprop: the forward pass has ${zs.length} layers, the net ${layers}`);
   const lossValue = meanCost(net.cost, zs[last]!, activations[layers]!, y);
 
   // Errors, from the output layer back to the first.
@@ -385,7 +389,7 @@ export function backprop(
     z: zs[last]!,
     a: activations[layers]!,
     y,
-    m: x.rows,
+    m: activations[0]!.rows,
     cost: net.cost,
     f: net.output,
   });
