@@ -73,9 +73,12 @@ export class Tensor {
   square(): Tensor {
     return this.unary(ops.square);
   }
-  /** x^exponent for a constant exponent. */
-  pow(exponent: number): Tensor {
-    return this.unary(ops.pow, { exponent });
+  /**
+   * x^exponent elementwise, the exponent a number or a tensor (broadcast with x); differentiable
+   * in both (the exponent's gradient is 0 where x ≤ 0). As Math.pow for NaN: x⁰ = 1.
+   */
+  pow(exponent: TensorLike): Tensor {
+    return this.binary(ops.pow, exponent);
   }
   abs(): Tensor {
     return this.unary(ops.abs);
@@ -84,9 +87,9 @@ export class Tensor {
   sign(): Tensor {
     return this.unary(ops.sign);
   }
-  /** 1 where x > 0, else 0 (no gradient): the derivative of relu. */
-  step(): Tensor {
-    return this.unary(ops.step);
+  /** 1 where x > 0, else alpha (default 0), NaN kept (no gradient): with alpha 0, the derivative of relu. */
+  step(alpha = 0): Tensor {
+    return this.unary(ops.step, { alpha });
   }
   sigmoid(): Tensor {
     return this.unary(ops.sigmoid);

@@ -2,6 +2,12 @@
  * Ops along the class axis: softmax, logSoftmax, softmaxCrossEntropy, oneHot.
  * softmaxCrossEntropy is one op so that it is stable at any logits and its gradient is the
  * classic softmax(z) − y (BP1 for a softmax output), not a chain through log and exp.
+ *
+ * NaN and ±∞ along the axis, in every kernel: all three shift by the slice's maximum, so a NaN
+ * or a +∞ (∞ − ∞) makes the whole slice NaN, as in TF.js; a −∞ is probability 0 (logSoftmax −∞,
+ * cross-entropy +∞ if it is the label's logit); a slice of only −∞ is NaN (0/0).
+ *
+ * softmax and logSoftmax take any axis (TF.js only the last; the values are the same).
  */
 import { RuleError } from '../core/errors.ts';
 import type { DType } from '../core/ir.ts';
@@ -17,7 +23,7 @@ export const axisOf = (axis: number, rank: number) => normalizeAxes(axis, rank)[
 export const softmax = registerOp<AxisAttrs>({
   name: 'softmax',
   arity: 1,
-  doc: 'exp(x) / Σ exp(x) along an axis, stable',
+  doc: 'exp(x) / Σ exp(x) along any axis, stable; NaN or +∞ in a slice → NaN slice, −∞ → 0',
   shape: ([x], { axis }) => (axisOf(axis, x.length), x),
   vjp: ({ dy, output: y, attrs: { axis } }) => [y.mul(dy.sub(dy.mul(y).sum(axis, true)))],
 });
@@ -25,7 +31,7 @@ export const softmax = registerOp<AxisAttrs>({
 export const logSoftmax = registerOp<AxisAttrs>({
   name: 'logSoftmax',
   arity: 1,
-  doc: 'x − log Σ exp(x) along an axis, stable',
+  doc: 'x − log Σ exp(x) along any axis, stable; NaN or +∞ in a slice → NaN slice, −∞ → −∞',
   shape: ([x], { axis }) => (axisOf(axis, x.length), x),
   vjp: ({ dy, output: y, attrs: { axis } }) => [dy.sub(y.exp().mul(dy.sum(axis, true)))],
 });
@@ -33,7 +39,7 @@ export const logSoftmax = registerOp<AxisAttrs>({
 export const softmaxCrossEntropy = registerOp({
   name: 'softmaxCrossEntropy',
   arity: 2,
-  doc: 'cross-entropy of softmax(logits) against int labels or probability rows, per sample',
+  doc: 'cross-entropy of softmax(logits) against class ids or probability rows, per sample; NaN or +∞ logit → NaN',
   dtype: ([logits]): DType => {
     if (logits !== 'float') throw new RuleError('logits (input 0) must be float');
     return 'float';

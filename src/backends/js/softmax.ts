@@ -11,11 +11,15 @@ function forEachSlice(outer: number, length: number, inner: number, row: (start:
   for (let o = 0; o < outer; o++) for (let k = 0; k < inner; k++) row(o * length * inner + k, inner);
 }
 
-/** Returns log Σ exp over one slice, stably. */
+/**
+ * Returns log Σ exp over one slice, stably (shifted by the maximum). A +∞ entry shifts to ∞ − ∞,
+ * so the slice gets NaN, as in the softmax kernel and the wasm kernels; all −∞ gives −∞.
+ */
 export function sliceLogSumExp(x: FloatArray, start: number, stride: number, length: number): number {
   let m = -Infinity;
   for (let l = 0; l < length; l++) m = Math.max(m, x[start + l * stride]);
-  if (m === -Infinity || m === Infinity) return m;
+  if (m === Infinity) return NaN;
+  if (m === -Infinity) return m;
   let s = 0;
   for (let l = 0; l < length; l++) s += Math.exp(x[start + l * stride] - m);
   return m + Math.log(s);

@@ -20,8 +20,8 @@ import { f32, FunctionBuilder, i32, v128, type Local } from './emit.ts';
 
 const activations = {
   linear: () => {},
-  // pmax(0, x) = 0 < x ? x : 0, as the relu kernel
-  relu: (f: FunctionBuilder, t: Local) => f.set(t).v128Zero().get(t).simdOp(0xeb),
+  // IEEE max(x, 0), as the relu kernel: NaN stays NaN
+  relu: (f: FunctionBuilder) => f.v128Zero().simdOp(0xe9),
   sigmoid: emitSigmoid,
 } satisfies Record<string, (f: FunctionBuilder, t: Local, k: Local, x: Local) => unknown>;
 
