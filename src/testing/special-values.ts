@@ -220,33 +220,46 @@ export function runKernel(op: string, run: Run, values: readonly (readonly numbe
   return Array.from(output);
 }
 
+export type Kind = 'lanes' | 'tail' | 'js f32' | 'f64';
+export const kinds: readonly Kind[] = ['lanes', 'tail', 'js f32', 'f64'];
+
 export interface Observation {
-  /** The values the special position's outputs took, over every lane count and position. */
-  lanes: Set<string>;
-  tail: Set<string>;
-  /** All positions, JS kernels. */
-  js32: Set<string>;
-  f64: Set<string>;
+  /** The rule's values at the special value's outputs, over every lane count and position. */
+  rule: Set<string>;
+  /** Per kernel kind: no run (the op has no wasm kernel), all runs as the rule says, or what differed. */
+  kernels: Record<Kind, 'none' | 'as the rule' | Set<string>>;
 }
 
-const show = (x: number) => (Number.isNaN(x) ? 'NaN' : x === Infinity ? '+∞' : x === -Infinity ? '−∞' : Number.isFinite(x) && (x === 0 || x === 1 || x === -1 || x === 0.5 || x === -0.5) ? String(x) : 'finite');
+const show = (x: Expected) => (x === 'finite' ? 'finite' : Number.isNaN(x) ? 'NaN' : x === Infinity ? '+∞' : x === -Infinity ? '−∞' : Number.isInteger(2 * x) ? String(x) : 'finite');
 
-/** For the table: what each kernel gave at the special value's outputs, by lane kind. */
+/** Whether `x` (from a run in `precision`) is what the rule says. */
+export function asTheRule(x: number, e: Expected, float64: boolean): boolean {
+  return e === 'finite' ? Number.isFinite(x) : Object.is(x, float64 ? e : Math.fround(e));
+}
+
+/** For the table: what each kernel gave where the special value was read, against the rule. */
 export function observe(c: SpecialCase, v: number): Observation {
-  const o: Observation = { lanes: new Set(), tail: new Set(), js32: new Set(), f64: new Set() };
+  const rule = new Set<string>();
+  const seen = { lanes: 0, tail: 0, 'js f32': 0, f64: 0 };
+  const differ: Record<Kind, Set<string>> = { lanes: new Set(), tail: new Set(), 'js f32': new Set(), f64: new Set() };
+  const record = (kind: Kind, out: number[], reads: number[], expected: Expected[], float64: boolean) => {
+    seen[kind]++;
+    reads.forEach((i, k) => {
+      if (!asTheRule(out[i], expected[k], float64)) differ[kind].add(show(out[i]));
+    });
+  };
   for (const n of laneCounts) {
     for (let p = 0; p < n; p++) {
       const { values, shapes } = c.inputs(n, p, v);
       const reads = c.reads(n, p);
+      const expected = c.expected(v, n, p, c.inputs(n, p, null).values);
+      for (const e of expected) rule.add(show(e));
       const wasm = runKernel(c.op, 'wasm float32', values, shapes, c.attrs);
-      if (wasm) for (const i of reads) (p < n - (n % 4) ? o.lanes : o.tail).add(show(wasm[i]));
-      const js32 = runKernel(c.op, 'js float32', values, shapes, c.attrs)!;
-      const f64 = runKernel(c.op, 'js float64', values, shapes, c.attrs)!;
-      for (const i of reads) {
-        o.js32.add(show(js32[i]));
-        o.f64.add(show(f64[i]));
-      }
+      if (wasm) record(p < n - (n % 4) ? 'lanes' : 'tail', wasm, reads, expected, false);
+      record('js f32', runKernel(c.op, 'js float32', values, shapes, c.attrs)!, reads, expected, false);
+      record('f64', runKernel(c.op, 'js float64', values, shapes, c.attrs)!, reads, expected, true);
     }
   }
-  return o;
+  const kernels = Object.fromEntries(kinds.map((k) => [k, seen[k] === 0 ? 'none' : differ[k].size === 0 ? 'as the rule' : differ[k]])) as Observation['kernels'];
+  return { rule, kernels };
 }
