@@ -118,7 +118,7 @@ function reductionCases(): GradientCase[] {
     ['mean', (x, a, k) => x.mean(a, k)],
     ['min', (x, a, k) => x.min(a, k)],
   ];
-  return ops.flatMap(([op, f]) =>
+  const plain = ops.flatMap(([op, f]) =>
     reductionAxes.flatMap((axes) =>
       [false, true].map((keepDims) => ({
         op,
@@ -128,6 +128,16 @@ function reductionCases(): GradientCase[] {
       })),
     ),
   );
+  // Ties: each value of x twice along the reduced axis, beside x ∓ 1, so the maximum (minimum) is
+  // a tie of two. The two shares must add up to dy: d/dx = 1, which is what finite differences
+  // see (TF.js's whole gradient per tie would give 2).
+  const twice = (x: Tensor, offset: number) => x.reshape([...(x.shape as number[]), 1]).add(x.graph.constant([0, offset, 0], [1, 1, 3]));
+  const ties: GradientCase[] = [
+    { op: 'max', label: 'ties of two along the last axis', inputs: [s(3, 4)], build: (x) => twice(x, -1).max(-1) },
+    { op: 'max', label: 'ties of two, axes [0,2], keepDims', inputs: [s(3, 4)], build: (x) => twice(x, -1).max([0, 2], true) },
+    { op: 'min', label: 'ties of two along the last axis', inputs: [s(3, 4)], build: (x) => twice(x, 1).min(-1) },
+  ];
+  return [...plain, ...ties];
 }
 
 function otherCases(): GradientCase[] {
