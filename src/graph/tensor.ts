@@ -6,6 +6,7 @@
 import type { DType, Node } from '../core/ir.ts';
 import type { Shape } from '../core/shape.ts';
 import { ops, type OpDef } from '../ops/index.ts';
+import { smoothLabels } from '../ops/softmax.ts';
 import type { Graph } from './graph.ts';
 
 export type TensorLike = Tensor | number;
@@ -154,13 +155,19 @@ export class Tensor {
    * Cross-entropy of softmax(this) against `labels` along the last axis, one value per sample:
    * labels are integer class ids (an int tensor of the leading shape) or one-hot / probability
    * rows of this tensor's shape. Stable for any logits; its gradient is softmax(logits) − onehot.
+   * `labelSmoothing` ε in [0, 1] (as TF.js) trains against y·(1 − ε) + ε/k instead.
    */
-  softmaxCrossEntropy(labels: Tensor): Tensor {
-    return this.graph.apply(ops.softmaxCrossEntropy, [this, labels]);
+  softmaxCrossEntropy(labels: Tensor, options: { labelSmoothing?: number } = {}): Tensor {
+    const { labelSmoothing = 0 } = options;
+    const targets = labelSmoothing === 0 ? labels : smoothLabels(labels, this, labelSmoothing);
+    return this.graph.apply(ops.softmaxCrossEntropy, [this, targets]);
   }
-  /** Integer labels → one-hot float rows of length `depth`. */
-  oneHot(depth: number): Tensor {
-    return this.unary(ops.oneHot, { depth });
+  /**
+   * Class ids (whole numbers in [0, depth); others are a run-time error) → float rows of length
+   * `depth`: onValue at the id, offValue elsewhere (default 1 and 0).
+   */
+  oneHot(depth: number, onValue = 1, offValue = 0): Tensor {
+    return this.unary(ops.oneHot, { depth, onValue, offValue });
   }
   /** Identity in the forward pass; no gradient flows back through it. */
   stopGradient(): Tensor {

@@ -64,7 +64,7 @@ function binaryCases(): GradientCase[] {
     ['mul', (a, b) => a.mul(b)],
     ['div', (a, b) => a.div(b)],
   ];
-  return ops.flatMap(([op, f]) =>
+  const arithmetic = ops.flatMap(([op, f]) =>
     patterns.map(([a, b]) => ({
       op,
       label: `${fmt(a)} with ${fmt(b)}`,
@@ -72,6 +72,14 @@ function binaryCases(): GradientCase[] {
       build: f,
     })),
   );
+  // a tensor exponent: gradients w.r.t. a positive base and the exponent, every pattern
+  const pow = patterns.map(([a, b]) => ({
+    op: 'pow',
+    label: `tensor exponent: ${fmt(a)} ^ ${fmt(b)}`,
+    inputs: [positive(...a), s(...b)],
+    build: (x: Tensor, p: Tensor) => x.pow(p),
+  }));
+  return [...arithmetic, ...pow];
 }
 
 function matMulCases(): GradientCase[] {
@@ -171,6 +179,18 @@ function otherCases(): GradientCase[] {
     },
     {
       op: 'softmaxCrossEntropy',
+      label: 'int labels [5], label smoothing 0.1',
+      inputs: [s(5, 4), { shape: [5], classes: 4 }],
+      build: (z, labels) => z.softmaxCrossEntropy(labels, { labelSmoothing: 0.1 }),
+    },
+    {
+      op: 'softmaxCrossEntropy',
+      label: 'probability rows [5,4], label smoothing 0.3',
+      inputs: [s(5, 4), soft(5, 4)],
+      build: (z, p) => z.softmaxCrossEntropy(p.div(p.sum(-1, true)), { labelSmoothing: 0.3 }),
+    },
+    {
+      op: 'softmaxCrossEntropy',
       label: 'unnormalised rows [2,3,4]',
       inputs: [s(2, 3, 4), soft(2, 3, 4)],
       build: (z, y) => z.softmaxCrossEntropy(y),
@@ -201,6 +221,7 @@ function secondOrderCases(): GradientCase[] {
       x.matMul(w).sigmoid().softmaxCrossEntropy(y),
     ),
     c('div', 'x / (1 + y²)', [s(3, 4), s(3, 4)], (x, y) => x.div(y.square().add(1))),
+    c('pow', 'x^y, both differentiated', [positive(3, 4), s(3, 4)], (x, y) => x.pow(y)),
   ];
 }
 

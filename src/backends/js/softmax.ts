@@ -74,11 +74,11 @@ registerKernel(softmaxCrossEntropy, 'js', ({ inputs: [z, labels], output, inputS
   };
 });
 
-registerKernel(oneHot, 'js', ({ inputs: [ids], output, attrs: { depth }, fail }) => () => {
-  output.fill(0);
+registerKernel(oneHot, 'js', ({ inputs: [ids], output, attrs: { depth, onValue = 1, offValue = 0 }, fail }) => () => {
+  output.fill(offValue);
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i];
     if (!(Number.isInteger(id) && id >= 0 && id < depth)) fail(`value ${id} at index ${i} is not a class id in [0, ${depth})`);
-    output[i * depth + id] = 1;
+    output[i * depth + id] = onValue;
   }
 });
