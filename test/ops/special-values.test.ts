@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compile, Graph } from '../../src/index.ts';
+import { compile, getOp, Graph, listOps } from '../../src/index.ts';
 import { laneCounts, runKernel, runs, specialCases, specialValues, type SpecialCase } from '../../src/testing/special-values.ts';
 
 const name = (v: number) => (Number.isNaN(v) ? 'NaN' : v > 0 ? '+∞' : '−∞');
@@ -43,6 +43,14 @@ describe('NaN and ±∞ in every lane position: one rule per op, in every kernel
       expect(checkEveryPosition(c, v)).toBeGreaterThan(0);
     });
   }
+
+  it('covers every elementwise op, reduction and class-axis op, and each doc states its NaN rule', () => {
+    const tested = new Set(specialCases().map((c) => c.op));
+    const built = listOps().filter((op) => op.traits?.includes('elementwise') && !['dropoutMask', 'subScaledMatMul'].includes(op.name));
+    const expected = [...built.map((op) => op.name), 'sum', 'max', 'logSumExp', 'softmax', 'logSoftmax', 'softmaxCrossEntropy'];
+    expect(expected.filter((op) => !tested.has(op))).toEqual([]);
+    for (const op of expected) expect(getOp(op).doc, op).toMatch(/NaN/);
+  });
 
   it('runs the wasm kernels where they exist (the lanes are really tested)', () => {
     const withWasm = specialCases().filter((c) => {
