@@ -53,6 +53,15 @@ export class Tensor {
   div(b: TensorLike): Tensor {
     return this.binary(ops.div, b);
   }
+  /**
+   * This tensor as 'float' (exact) or 'int' (toward zero, as TF.js; NaN or ±∞ are a run-time
+   * error). Int tensors do arithmetic that stays whole (add, sub, mul, neg, abs, square, sign,
+   * relu, step, sum, max, min); other ops take float tensors, or turn int inputs into float
+   * results (div, pow, mean) or an int meeting a float.
+   */
+  cast(dtype: DType): Tensor {
+    return this.unary(ops.cast, { dtype });
+  }
   /** 1 where the elements are equal, else 0 (no gradient). */
   equal(b: TensorLike): Tensor {
     return this.binary(ops.equal, b);

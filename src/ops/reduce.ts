@@ -9,7 +9,7 @@ import type { DType } from '../core/ir.ts';
 import { normalizeAxes, reducedShape } from '../core/shape-rules.ts';
 import type { Shape } from '../core/shape.ts';
 import type { Tensor } from '../graph/tensor.ts';
-import { registerOp, type OpDef, type VjpRule } from './registry.ts';
+import { intIfAllInt, registerOp, type OpDef, type VjpRule } from './registry.ts';
 
 /** Reduction attributes as the user gives them: axes (a number, a list, or null for all). */
 export type ReductionAttrs = { axes: number | readonly number[] | null; keepDims: boolean };
@@ -22,17 +22,18 @@ export function broadcastAxesOf(t: Tensor, like: Tensor, axes: readonly number[]
   return t.graph.apply(broadcastAxes, [t, like], { axes, keepDims });
 }
 
-function reduction(name: string, doc: string, vjp: VjpRule<ReductionAttrs>): OpDef<ReductionAttrs> {
+function reduction(name: string, doc: string, vjp: VjpRule<ReductionAttrs>, dtype?: (inputs: readonly DType[]) => DType): OpDef<ReductionAttrs> {
   return registerOp<ReductionAttrs>({
     name,
     arity: 1,
     doc,
+    dtype,
     shape: ([x], attrs) => reducedShape(x, axesOf(attrs, x.length), attrs.keepDims),
     vjp,
   });
 }
 
-export const sum = reduction('sum', 'Σ over axes; NaN → NaN, +∞ and −∞ together → NaN', ({ dy, inputs: [x], attrs }) => [broadcastAxesOf(dy, x, axesOf(attrs, x.rank), attrs.keepDims)]);
+export const sum = reduction('sum', 'Σ over axes; NaN → NaN, +∞ and −∞ together → NaN', ({ dy, inputs: [x], attrs }) => [broadcastAxesOf(dy, x, axesOf(attrs, x.rank), attrs.keepDims)], intIfAllInt);
 
 /**
  * The gradient of a maximum shared equally among the elements that tie for it (k ties get dy/k
@@ -46,7 +47,7 @@ export const max = reduction('max', 'maximum over axes; NaN → NaN; k ties shar
   const mask = x.equal(broadcastAxesOf(output, x, axes, attrs.keepDims));
   const share = dy.div(mask.sum(axes, attrs.keepDims));
   return [mask.mul(broadcastAxesOf(share, x, axes, attrs.keepDims))];
-});
+}, intIfAllInt);
 
 export const logSumExp = reduction('logSumExp', 'log Σ exp over axes, stable; NaN → NaN, +∞ → +∞, all −∞ → −∞', ({ dy, inputs: [x], output, attrs }) => {
   const axes = axesOf(attrs, x.rank);

@@ -151,6 +151,7 @@ function reductionCases(): GradientCase[] {
 function otherCases(): GradientCase[] {
   const soft = (...shape: number[]): GradCheckInput => ({ shape, domain: 'positive' });
   return [
+    { op: 'cast', label: 'float → float, [3,4]', inputs: [s(3, 4)], build: (x) => x.cast('float').mul(x) },
     { op: 'transpose', label: '[3,4] reversed', inputs: [s(3, 4)], build: (x) => x.transpose() },
     { op: 'transpose', label: '[2,3,4] perm [2,0,1]', inputs: [s(2, 3, 4)], build: (x) => x.transpose([2, 0, 1]) },
     { op: 'reshape', label: '[3,4] → [2,6]', inputs: [s(3, 4)], build: (x) => x.reshape([2, 6]).mul(x.reshape([2, 6])) },

@@ -161,6 +161,7 @@ export function specialCases(): SpecialCase[] {
   return [
     ...Object.entries(unaryRules).map(([op, rule]) => unaryCase(op, rule)),
     unaryCase('step', [NaN, 1, -0.5], { alpha: -0.5 }, 'step, alpha −0.5'),
+    unaryCase('cast', [NaN, Infinity, -Infinity], { dtype: 'float' }, 'cast to float'),
     ...Object.entries(binaryRules).flatMap(([op, f]) => binaryCases(op, f)),
     ...Object.entries(reductionRules).flatMap(([op, rule]) => reductionCases(op, rule)),
     softmaxCase('softmax'),

@@ -86,6 +86,15 @@ const unary: [typeof op.neg, (x: number) => number][] = [
   [op.softsign, softsign],
 ];
 for (const [def, f] of unary) registerKernel(def, 'js', unaryKernel(f));
+registerKernel(op.cast, 'js', ({ inputs: [x], output, attrs: { dtype }, fail }) => {
+  if (dtype === 'float') return () => output.set(x);
+  return () => {
+    for (let i = 0; i < output.length; i++) {
+      if (!Number.isFinite(x[i])) fail(`value ${x[i]} at index ${i} has no int value`);
+      output[i] = Math.trunc(x[i]);
+    }
+  };
+});
 registerKernel(op.step, 'js', (ctx) => {
   const alpha = ctx.attrs.alpha ?? 0;
   return unaryKernel((x) => step(x, alpha))(ctx);
