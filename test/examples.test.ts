@@ -42,4 +42,10 @@ describe('examples run as documented', () => {
     expect(out).toMatch(/dense_2 \(dense linear\)\s+\[null,64\]\s+8256\n\s*swish_1 \(swish\)\s+\[null,64\]\s+0\n/);
     expect(Number(/Test accuracy (\d+\.\d\d)%/.exec(out)![1])).toBeGreaterThan(80);
   }, 60_000);
+
+  it('special-values: prints every op against its NaN/±∞ rule, all as the rule', () => {
+    const out = run('examples/special-values.ts', []);
+    expect(out).toMatch(/^\| relu +\| NaN +\| ok +\| ok +\| ok +\| ok +\| \+∞/m);
+    expect(out).toMatch(/\d+ cases × NaN, \+∞, −∞: every kernel as its rule, in every position/);
+  }, 60_000);
 });
