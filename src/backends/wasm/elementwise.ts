@@ -26,8 +26,17 @@ const binaryOps = {
 export type BinaryOpName = keyof typeof binaryOps;
 export const wasmBinaryOps = Object.keys(binaryOps) as BinaryOpName[];
 
-const [F32X4_GT, F32X4_NE, F32X4_MAX, V128_AND, V128_OR, V128_BITSELECT] = [0x44, 0x42, 0xe9, 0x4e, 0x50, 0x52];
+const [F32X4_GT, F32X4_NE, F32X4_PMAX, V128_AND, V128_OR, V128_BITSELECT] = [0x44, 0x42, 0xeb, 0x4e, 0x50, 0x52];
 const [F32_NE, F32_GT, F32_MAX, F32_COPYSIGN, F32_CONVERT_I32_U] = [0x5c, 0x5e, 0x97, 0x98, 0xb3];
+
+/**
+ * relu of the v128 on the stack, as the scalar f32.max(x, 0) gives it: NaN stays NaN, −0 becomes
+ * +0. pmax(x, 0) = x < 0 ? 0 : x keeps NaN (one maxps; f32x4.max would be several), and + 0 turns
+ * its −0 into +0. Not pmax(0, x), which turns NaN into 0.
+ */
+export function emitRelu(f: FunctionBuilder): void {
+  f.v128Zero().simdOp(F32X4_PMAX).v128Zero().f32x4Add();
+}
 
 /** Emits code turning the value on the stack into the result, given v128 and f32 scratch locals. */
 type UnaryEmit = (f: FunctionBuilder, v: Local, x: Local) => unknown;
@@ -45,9 +54,7 @@ const unaryOps = {
       f.set(v).get(v).get(v).v128Zero().simdOp(F32X4_GT).f32Const(1).f32x4Splat().simdOp(V128_AND).get(v).get(v).simdOp(F32X4_NE).simdOp(V128_BITSELECT),
     scalar: (f: FunctionBuilder, _: Local, x: Local) => f.set(x).get(x).get(x).f32Const(0).scalarOp(F32_GT).scalarOp(F32_CONVERT_I32_U).get(x).get(x).scalarOp(F32_NE).select(),
   },
-  // max(x, 0) as IEEE maximum in the lanes and the tail alike: NaN stays NaN, −0 gives +0 (not
-  // pmax, which turns NaN into 0)
-  relu: { simd: (f: FunctionBuilder) => f.v128Zero().simdOp(F32X4_MAX), scalar: (f: FunctionBuilder) => f.f32Const(0).scalarOp(F32_MAX) },
+  relu: { simd: (f: FunctionBuilder) => emitRelu(f), scalar: (f: FunctionBuilder) => f.f32Const(0).scalarOp(F32_MAX) },
   // x / (1 + |x|), rounded twice (the sum, then the quotient) alike in the lanes and the tail;
   // ±∞ gives ±1, its limit, where the quotient would be ∞/∞ = NaN
   softsign: {

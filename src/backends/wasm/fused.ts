@@ -15,13 +15,12 @@ import { softmaxCrossEntropyGrad } from '../../ops/fused.ts';
 import { softmaxCrossEntropy } from '../../ops/softmax.ts';
 import { classId } from '../js/softmax.ts';
 import { registerKernel } from '../registry.ts';
-import { emitExp, emitSigmoid } from './elementwise.ts';
+import { emitExp, emitRelu, emitSigmoid } from './elementwise.ts';
 import { f32, FunctionBuilder, i32, v128, type Local } from './emit.ts';
 
 const activations = {
   linear: () => {},
-  // IEEE max(x, 0), as the relu kernel: NaN stays NaN
-  relu: (f: FunctionBuilder) => f.v128Zero().simdOp(0xe9),
+  relu: emitRelu,
   sigmoid: emitSigmoid,
 } satisfies Record<string, (f: FunctionBuilder, t: Local, k: Local, x: Local) => unknown>;
 
