@@ -8,7 +8,7 @@ import { gradCheck } from '../src/index.ts';
 import { gradientCases, notDifferentiable } from '../src/testing/gradient-cases.ts';
 import { compareWithReference, referenceNets, traceBackprop } from '../src/nn/reference/index.ts';
 import { Graph, type Tensor } from '../src/index.ts';
-import { loadMnist, Model, Rng, sgd, type LossName } from '../src/nn/index.ts';
+import { loadMnist, Model, Rng, sgd, type LossName } from '../src/nn/node/index.ts';
 
 const FD_TOLERANCE = 1e-6;
 const BP_TOLERANCE = 1e-10;

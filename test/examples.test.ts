@@ -74,4 +74,10 @@ describe('examples run as documented', () => {
     expect(readFileSync(path.join(dir, 'explain.dot'), 'utf8')).toMatch(/^digraph deltagraph \{/);
     expect(() => run('examples/explain.ts', ['--preset', 'nope'])).toThrow(/unknown preset 'nope'; choose classic, cross-entropy, relu-softmax/);
   }, 60_000);
+
+  it('special-values: prints every op against its NaN/±∞ rule, all as the rule', () => {
+    const out = run('examples/special-values.ts', []);
+    expect(out).toMatch(/^\| relu +\| NaN +\| ok +\| ok +\| ok +\| ok +\| \+∞/m);
+    expect(out).toMatch(/\d+ cases × NaN, \+∞, −∞: every kernel as its rule, in every position/);
+  }, 60_000);
 });

@@ -91,6 +91,10 @@ export class Graph {
   /** A constant tensor from a number, a nested array, or flat values with a shape. */
   constant(value: NestedNumbers | ArrayLike<number>, shape?: readonly number[], dtype: DType = 'float'): Tensor {
     const [values, inferred] = flatten(value);
+    if (dtype === 'int') {
+      const i = values.findIndex((v) => !Number.isInteger(v));
+      if (i >= 0) throw new GraphError(`constant: an int constant holds whole numbers, got ${values[i]} at index ${i}`, callSite());
+    }
     const s = shape ?? inferred;
     const size = s.reduce((a, b) => a * b, 1);
     if (size !== values.length) {

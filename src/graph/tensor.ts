@@ -6,6 +6,7 @@
 import type { DType, Node } from '../core/ir.ts';
 import type { Shape } from '../core/shape.ts';
 import { ops, type OpDef } from '../ops/index.ts';
+import { smoothLabels } from '../ops/softmax.ts';
 import type { Graph } from './graph.ts';
 
 export type TensorLike = Tensor | number;
@@ -52,6 +53,15 @@ export class Tensor {
   div(b: TensorLike): Tensor {
     return this.binary(ops.div, b);
   }
+  /**
+   * This tensor as 'float' (exact) or 'int' (toward zero, as TF.js; NaN or ±∞ are a run-time
+   * error). Int tensors do arithmetic that stays whole (add, sub, mul, neg, abs, square, sign,
+   * relu, step, sum, max, min); other ops take float tensors, or turn int inputs into float
+   * results (div, pow, mean) or an int meeting a float.
+   */
+  cast(dtype: DType): Tensor {
+    return this.unary(ops.cast, { dtype });
+  }
   /** 1 where the elements are equal, else 0 (no gradient). */
   equal(b: TensorLike): Tensor {
     return this.binary(ops.equal, b);
@@ -73,9 +83,12 @@ export class Tensor {
   square(): Tensor {
     return this.unary(ops.square);
   }
-  /** x^exponent for a constant exponent. */
-  pow(exponent: number): Tensor {
-    return this.unary(ops.pow, { exponent });
+  /**
+   * x^exponent elementwise, the exponent a number or a tensor (broadcast with x); differentiable
+   * in both (the exponent's gradient is 0 where x ≤ 0). As Math.pow for NaN: x⁰ = 1.
+   */
+  pow(exponent: TensorLike): Tensor {
+    return this.binary(ops.pow, exponent);
   }
   abs(): Tensor {
     return this.unary(ops.abs);
@@ -84,9 +97,9 @@ export class Tensor {
   sign(): Tensor {
     return this.unary(ops.sign);
   }
-  /** 1 where x > 0, else 0 (no gradient): the derivative of relu. */
-  step(): Tensor {
-    return this.unary(ops.step);
+  /** 1 where x > 0, else alpha (default 0), NaN kept (no gradient): with alpha 0, the derivative of relu. */
+  step(alpha = 0): Tensor {
+    return this.unary(ops.step, { alpha });
   }
   sigmoid(): Tensor {
     return this.unary(ops.sigmoid);
@@ -151,13 +164,19 @@ export class Tensor {
    * Cross-entropy of softmax(this) against `labels` along the last axis, one value per sample:
    * labels are integer class ids (an int tensor of the leading shape) or one-hot / probability
    * rows of this tensor's shape. Stable for any logits; its gradient is softmax(logits) − onehot.
+   * `labelSmoothing` ε in [0, 1] (as TF.js) trains against y·(1 − ε) + ε/k instead.
    */
-  softmaxCrossEntropy(labels: Tensor): Tensor {
-    return this.graph.apply(ops.softmaxCrossEntropy, [this, labels]);
+  softmaxCrossEntropy(labels: Tensor, options: { labelSmoothing?: number } = {}): Tensor {
+    const { labelSmoothing = 0 } = options;
+    const targets = labelSmoothing === 0 ? labels : smoothLabels(labels, this, labelSmoothing);
+    return this.graph.apply(ops.softmaxCrossEntropy, [this, targets]);
   }
-  /** Integer labels → one-hot float rows of length `depth`. */
-  oneHot(depth: number): Tensor {
-    return this.unary(ops.oneHot, { depth });
+  /**
+   * Class ids (whole numbers in [0, depth); others are a run-time error) → float rows of length
+   * `depth`: onValue at the id, offValue elsewhere (default 1 and 0).
+   */
+  oneHot(depth: number, onValue = 1, offValue = 0): Tensor {
+    return this.unary(ops.oneHot, { depth, onValue, offValue });
   }
   /** Identity in the forward pass; no gradient flows back through it. */
   stopGradient(): Tensor {

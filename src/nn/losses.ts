@@ -7,6 +7,7 @@
  */
 import { GraphError } from '../core/errors.ts';
 import { isOp, ops } from '../ops/index.ts';
+import { smoothLabels } from '../ops/softmax.ts';
 import { stabilize } from '../graph/passes/index.ts';
 import type { Tensor } from '../graph/tensor.ts';
 
@@ -36,11 +37,13 @@ export function binaryCrossEntropy(outputs: Tensor, labels: Tensor): Tensor {
 
 /**
  * Cross-entropy −Σ_j y ln p against the labels, of softmax outputs p, or of logits (p their
- * softmax along the last axis).
+ * softmax along the last axis). `labelSmoothing` ε (as TF.js) takes y·(1 − ε) + ε/k as targets.
  */
-export function softmaxCrossEntropy(outputs: Tensor, labels: Tensor): Tensor {
+export function softmaxCrossEntropy(outputs: Tensor, labels: Tensor, options: { labelSmoothing?: number } = {}): Tensor {
   const p = isOp(outputs.node, ops.softmax) ? outputs : outputs.softmax(-1);
-  return stabilize(targetsFor(p, labels).mul(p.log()).neg().sum(-1).mean());
+  const { labelSmoothing = 0 } = options;
+  const y = labelSmoothing === 0 ? targetsFor(p, labels) : smoothLabels(labels, p, labelSmoothing);
+  return stabilize(y.mul(p.log()).neg().sum(-1).mean());
 }
 
 export const losses: Record<LossName, (outputs: Tensor, labels: Tensor) => Tensor> = {

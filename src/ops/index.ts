@@ -34,6 +34,7 @@ export const ops = {
   mul: elementwise.mul,
   div: elementwise.div,
   equal: elementwise.equal,
+  cast: elementwise.cast,
   sum: reduce.sum,
   max: reduce.max,
   logSumExp: reduce.logSumExp,
@@ -41,6 +42,7 @@ export const ops = {
   broadcastAxes: reduce.broadcastAxes,
   matMul: matmul.matMul,
   transpose: movement.transpose,
+
   reshape: movement.reshape,
   stopGradient: movement.stopGradient,
   softmax: softmax.softmax,
@@ -53,4 +55,4 @@ export const ops = {
   softmaxCrossEntropyGrad: fused.softmaxCrossEntropyGrad,
 } as const;
 
-export { getOp, listOps, registerOp, isOp, hasTrait, floatOnly, type OpDef, type Trait, type VjpContext, type VjpRule } from './registry.ts';
+export { getOp, listOps, registerOp, isOp, hasTrait, floatOnly, intIfAllInt, floatResult, type OpDef, type Trait, type VjpContext, type VjpRule } from './registry.ts';

@@ -11,6 +11,7 @@ export const transpose = registerOp<{ perm: readonly number[] }>({
   name: 'transpose',
   arity: 1,
   doc: 'permutes the axes',
+  dtype: ([x]): DType => x,
   shape: ([x], { perm }) => {
     const ok = perm.length === x.length && [...perm].sort((a, b) => a - b).every((p, i) => p === i);
     if (!ok) throw new RuleError(`perm ${JSON.stringify(perm)} is not a permutation of the ${x.length} axes`);

@@ -58,9 +58,24 @@ const registry = new Map<string, OpDef>();
 export function floatOnly(op: string) {
   return (inputs: readonly DType[]): DType => {
     const i = inputs.indexOf('int');
-    if (i >= 0) throw new RuleError(`input ${i} is int; ${op} takes float tensors`);
+    if (i >= 0) throw new RuleError(`input ${i} is int; ${op} takes float tensors (x.cast('float') converts)`);
     return 'float';
   };
+}
+
+/**
+ * Int arithmetic, for ops whose result is a whole number whenever their inputs are (add, sub,
+ * mul, neg, abs, …, sum, max): int if every input is int, else float (an int input meeting a float
+ * one is taken as float, as numpy and TF.js promote int32 with float32). Int values are stored
+ * in the program's float precision: exact while |x| ≤ 2²⁴ in float32, 2⁵³ in float64.
+ */
+export function intIfAllInt(inputs: readonly DType[]): DType {
+  return inputs.every((d) => d === 'int') ? 'int' : 'float';
+}
+
+/** For ops whose result is not a whole number in general (div, pow): int inputs are taken as float. */
+export function floatResult(): DType {
+  return 'float';
 }
 
 /** Registers an op definition (the name must be new) and returns it. */

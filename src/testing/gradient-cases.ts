@@ -64,7 +64,7 @@ function binaryCases(): GradientCase[] {
     ['mul', (a, b) => a.mul(b)],
     ['div', (a, b) => a.div(b)],
   ];
-  return ops.flatMap(([op, f]) =>
+  const arithmetic = ops.flatMap(([op, f]) =>
     patterns.map(([a, b]) => ({
       op,
       label: `${fmt(a)} with ${fmt(b)}`,
@@ -72,6 +72,14 @@ function binaryCases(): GradientCase[] {
       build: f,
     })),
   );
+  // a tensor exponent: gradients w.r.t. a positive base and the exponent, every pattern
+  const pow = patterns.map(([a, b]) => ({
+    op: 'pow',
+    label: `tensor exponent: ${fmt(a)} ^ ${fmt(b)}`,
+    inputs: [positive(...a), s(...b)],
+    build: (x: Tensor, p: Tensor) => x.pow(p),
+  }));
+  return [...arithmetic, ...pow];
 }
 
 function matMulCases(): GradientCase[] {
@@ -118,7 +126,7 @@ function reductionCases(): GradientCase[] {
     ['mean', (x, a, k) => x.mean(a, k)],
     ['min', (x, a, k) => x.min(a, k)],
   ];
-  return ops.flatMap(([op, f]) =>
+  const plain = ops.flatMap(([op, f]) =>
     reductionAxes.flatMap((axes) =>
       [false, true].map((keepDims) => ({
         op,
@@ -128,11 +136,22 @@ function reductionCases(): GradientCase[] {
       })),
     ),
   );
+  // Ties: each value of x twice along the reduced axis, beside x ∓ 1, so the maximum (minimum) is
+  // a tie of two. The two shares must add up to dy: d/dx = 1, which is what finite differences
+  // see (TF.js's whole gradient per tie would give 2).
+  const twice = (x: Tensor, offset: number) => x.reshape([...(x.shape as number[]), 1]).add(x.graph.constant([0, offset, 0], [1, 1, 3]));
+  const ties: GradientCase[] = [
+    { op: 'max', label: 'ties of two along the last axis', inputs: [s(3, 4)], build: (x) => twice(x, -1).max(-1) },
+    { op: 'max', label: 'ties of two, axes [0,2], keepDims', inputs: [s(3, 4)], build: (x) => twice(x, -1).max([0, 2], true) },
+    { op: 'min', label: 'ties of two along the last axis', inputs: [s(3, 4)], build: (x) => twice(x, 1).min(-1) },
+  ];
+  return [...plain, ...ties];
 }
 
 function otherCases(): GradientCase[] {
   const soft = (...shape: number[]): GradCheckInput => ({ shape, domain: 'positive' });
   return [
+    { op: 'cast', label: 'float → float, [3,4]', inputs: [s(3, 4)], build: (x) => x.cast('float').mul(x) },
     { op: 'transpose', label: '[3,4] reversed', inputs: [s(3, 4)], build: (x) => x.transpose() },
     { op: 'transpose', label: '[2,3,4] perm [2,0,1]', inputs: [s(2, 3, 4)], build: (x) => x.transpose([2, 0, 1]) },
     { op: 'reshape', label: '[3,4] → [2,6]', inputs: [s(3, 4)], build: (x) => x.reshape([2, 6]).mul(x.reshape([2, 6])) },
@@ -158,6 +177,18 @@ function otherCases(): GradientCase[] {
       label: 'probability rows [5,4] (both inputs)',
       inputs: [s(5, 4), soft(5, 4)],
       build: (z, p) => z.softmaxCrossEntropy(p.div(p.sum(-1, true))),
+    },
+    {
+      op: 'softmaxCrossEntropy',
+      label: 'int labels [5], label smoothing 0.1',
+      inputs: [s(5, 4), { shape: [5], classes: 4 }],
+      build: (z, labels) => z.softmaxCrossEntropy(labels, { labelSmoothing: 0.1 }),
+    },
+    {
+      op: 'softmaxCrossEntropy',
+      label: 'probability rows [5,4], label smoothing 0.3',
+      inputs: [s(5, 4), soft(5, 4)],
+      build: (z, p) => z.softmaxCrossEntropy(p.div(p.sum(-1, true)), { labelSmoothing: 0.3 }),
     },
     {
       op: 'softmaxCrossEntropy',
@@ -191,6 +222,7 @@ function secondOrderCases(): GradientCase[] {
       x.matMul(w).sigmoid().softmaxCrossEntropy(y),
     ),
     c('div', 'x / (1 + y²)', [s(3, 4), s(3, 4)], (x, y) => x.div(y.square().add(1))),
+    c('pow', 'x^y, both differentiated', [positive(3, 4), s(3, 4)], (x, y) => x.pow(y)),
   ];
 }
 

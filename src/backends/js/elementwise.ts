@@ -49,8 +49,19 @@ function binaryKernel(f: (a: number, b: number) => number): KernelFactory {
   };
 }
 
+/** max(x, 0), NaN kept: x ≤ 0 is false for NaN. */
 export function relu(x: number): number {
-  return x > 0 ? x : 0;
+  return x <= 0 ? 0 : x;
+}
+
+/** 1 where x > 0, else alpha; NaN kept. */
+export function step(x: number, alpha: number): number {
+  return x > 0 ? 1 : x <= 0 ? alpha : x;
+}
+
+/** x / (1 + |x|), and ±1 (its limit) at ±∞ where the quotient is ∞/∞. */
+export function softsign(x: number): number {
+  return Math.abs(x) === Infinity ? Math.sign(x) : x / (1 + Math.abs(x));
 }
 
 /** Stable for large |x|: never exponentiates a large positive number. */
@@ -68,17 +79,25 @@ const unary: [typeof op.neg, (x: number) => number][] = [
   [op.square, (x) => x * x],
   [op.abs, Math.abs],
   [op.sign, Math.sign],
-  [op.step, (x) => (x > 0 ? 1 : 0)],
   [op.sigmoid, sigmoid],
   [op.tanh, Math.tanh],
   [op.relu, relu],
   [op.softplus, (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)))],
-  [op.softsign, (x) => x / (1 + Math.abs(x))],
+  [op.softsign, softsign],
 ];
 for (const [def, f] of unary) registerKernel(def, 'js', unaryKernel(f));
-registerKernel(op.pow, 'js', (ctx) => {
-  const { exponent } = ctx.attrs;
-  return unaryKernel((x) => Math.pow(x, exponent))(ctx);
+registerKernel(op.cast, 'js', ({ inputs: [x], output, attrs: { dtype }, fail }) => {
+  if (dtype === 'float') return () => output.set(x);
+  return () => {
+    for (let i = 0; i < output.length; i++) {
+      if (!Number.isFinite(x[i])) fail(`value ${x[i]} at index ${i} has no int value`);
+      output[i] = Math.trunc(x[i]);
+    }
+  };
+});
+registerKernel(op.step, 'js', (ctx) => {
+  const alpha = ctx.attrs.alpha ?? 0;
+  return unaryKernel((x) => step(x, alpha))(ctx);
 });
 
 const binary: [typeof op.add, (a: number, b: number) => number][] = [
@@ -87,5 +106,6 @@ const binary: [typeof op.add, (a: number, b: number) => number][] = [
   [op.mul, (a, b) => a * b],
   [op.div, (a, b) => a / b],
   [op.equal, (a, b) => (a === b ? 1 : 0)],
+  [op.pow, Math.pow],
 ];
 for (const [def, f] of binary) registerKernel(def, 'js', binaryKernel(f));

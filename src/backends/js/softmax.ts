@@ -11,11 +11,15 @@ function forEachSlice(outer: number, length: number, inner: number, row: (start:
   for (let o = 0; o < outer; o++) for (let k = 0; k < inner; k++) row(o * length * inner + k, inner);
 }
 
-/** Returns log Σ exp over one slice, stably. */
+/**
+ * Returns log Σ exp over one slice, stably (shifted by the maximum). A +∞ entry shifts to ∞ − ∞,
+ * so the slice gets NaN, as in the softmax kernel and the wasm kernels; all −∞ gives −∞.
+ */
 export function sliceLogSumExp(x: FloatArray, start: number, stride: number, length: number): number {
   let m = -Infinity;
   for (let l = 0; l < length; l++) m = Math.max(m, x[start + l * stride]);
-  if (m === -Infinity || m === Infinity) return m;
+  if (m === Infinity) return NaN;
+  if (m === -Infinity) return m;
   let s = 0;
   for (let l = 0; l < length; l++) s += Math.exp(x[start + l * stride] - m);
   return m + Math.log(s);
@@ -70,11 +74,11 @@ registerKernel(softmaxCrossEntropy, 'js', ({ inputs: [z, labels], output, inputS
   };
 });
 
-registerKernel(oneHot, 'js', ({ inputs: [ids], output, attrs: { depth }, fail }) => () => {
-  output.fill(0);
+registerKernel(oneHot, 'js', ({ inputs: [ids], output, attrs: { depth, onValue = 1, offValue = 0 }, fail }) => () => {
+  output.fill(offValue);
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i];
     if (!(Number.isInteger(id) && id >= 0 && id < depth)) fail(`value ${id} at index ${i} is not a class id in [0, ${depth})`);
-    output[i * depth + id] = 1;
+    output[i * depth + id] = onValue;
   }
 });

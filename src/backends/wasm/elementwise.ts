@@ -26,6 +26,18 @@ const binaryOps = {
 export type BinaryOpName = keyof typeof binaryOps;
 export const wasmBinaryOps = Object.keys(binaryOps) as BinaryOpName[];
 
+const [F32X4_GT, F32X4_NE, F32X4_PMAX, V128_AND, V128_OR, V128_BITSELECT] = [0x44, 0x42, 0xeb, 0x4e, 0x50, 0x52];
+const [F32_NE, F32_GT, F32_MAX, F32_COPYSIGN, F32_CONVERT_I32_U] = [0x5c, 0x5e, 0x97, 0x98, 0xb3];
+
+/**
+ * relu of the v128 on the stack, as the scalar f32.max(x, 0) gives it: NaN stays NaN, −0 becomes
+ * +0. pmax(x, 0) = x < 0 ? 0 : x keeps NaN (one maxps; f32x4.max would be several), and + 0 turns
+ * its −0 into +0. Not pmax(0, x), which turns NaN into 0.
+ */
+export function emitRelu(f: FunctionBuilder): void {
+  f.v128Zero().simdOp(F32X4_PMAX).v128Zero().f32x4Add();
+}
+
 /** Emits code turning the value on the stack into the result, given v128 and f32 scratch locals. */
 type UnaryEmit = (f: FunctionBuilder, v: Local, x: Local) => unknown;
 
@@ -35,14 +47,29 @@ const unaryOps = {
   abs: { simd: (f: FunctionBuilder) => f.simdOp(0xe0), scalar: (f: FunctionBuilder) => f.scalarOp(0x8b) },
   sqrt: { simd: (f: FunctionBuilder) => f.simdOp(0xe3), scalar: (f: FunctionBuilder) => f.scalarOp(0x91) },
   square: { simd: (f: FunctionBuilder, v: Local) => f.tee(v).get(v).simdOp(0xe6), scalar: (f: FunctionBuilder, _: Local, x: Local) => f.tee(x).get(x).f32Mul() },
-  // x > 0 ? 1 : 0: the comparison's all-ones mask ANDed with 1.0
-  step: { simd: (f: FunctionBuilder) => f.v128Zero().simdOp(0x44).f32Const(1).f32x4Splat().simdOp(0x4e), scalar: (f: FunctionBuilder) => f.f32Const(0).scalarOp(0x5e).scalarOp(0xb3) },
-  // max(x, 0) with NaN → 0 as the JS kernel: pmax(0, x) = 0 < x ? x : 0
-  relu: { simd: (f: FunctionBuilder, v: Local) => f.set(v).v128Zero().get(v).simdOp(0xeb), scalar: (f: FunctionBuilder) => f.f32Const(0).scalarOp(0x97) },
-  // x / (1 + |x|), rounded twice (the sum, then the quotient) alike in the lanes and the tail
+  // x > 0 ? 1 : 0, and NaN stays NaN: the comparison's all-ones mask ANDed with 1.0, then ORed
+  // with the x ≠ x mask, whose all-ones bits are a NaN
+  step: {
+    simd: (f: FunctionBuilder, v: Local) =>
+      f.tee(v).v128Zero().simdOp(F32X4_GT).f32Const(1).f32x4Splat().simdOp(V128_AND).get(v).get(v).simdOp(F32X4_NE).simdOp(V128_OR),
+    scalar: (f: FunctionBuilder, _: Local, x: Local) => f.set(x).get(x).get(x).f32Const(0).scalarOp(F32_GT).scalarOp(F32_CONVERT_I32_U).get(x).get(x).scalarOp(F32_NE).select(),
+  },
+  relu: { simd: (f: FunctionBuilder) => emitRelu(f), scalar: (f: FunctionBuilder) => f.f32Const(0).scalarOp(F32_MAX) },
+  // x / (1 + |x|), rounded twice (the sum, then the quotient) alike in the lanes and the tail;
+  // ±∞ gives ±1, its limit, where the quotient would be ∞/∞ = NaN
   softsign: {
-    simd: (f: FunctionBuilder, v: Local) => f.tee(v).get(v).simdOp(0xe0).f32Const(1).f32x4Splat().f32x4Add().simdOp(0xe7),
-    scalar: (f: FunctionBuilder, _: Local, x: Local) => f.tee(x).get(x).scalarOp(0x8b).f32Const(1).f32Add().scalarOp(0x95),
+    simd: (f: FunctionBuilder, v: Local) =>
+      f
+        .tee(v).get(v).simdOp(0xe0).f32Const(1).f32x4Splat().f32x4Add().simdOp(0xe7)
+        .get(v).f32Const(-0).f32x4Splat().simdOp(V128_AND).f32Const(1).f32x4Splat().simdOp(V128_OR) // copysign(1, x)
+        .get(v).simdOp(0xe0).f32Const(Infinity).f32x4Splat().simdOp(F32X4_NE)
+        .simdOp(V128_BITSELECT),
+    scalar: (f: FunctionBuilder, _: Local, x: Local) =>
+      f
+        .tee(x).get(x).scalarOp(0x8b).f32Const(1).f32Add().scalarOp(0x95)
+        .f32Const(1).get(x).scalarOp(F32_COPYSIGN)
+        .get(x).scalarOp(0x8b).f32Const(Infinity).scalarOp(F32_NE)
+        .select(),
   },
 } satisfies Record<string, { simd: UnaryEmit; scalar: UnaryEmit }>;
 
@@ -211,10 +238,14 @@ export function elementwiseFunctions(): FunctionBuilder[] {
 
 
 for (const name of wasmUnaryOps) {
-  registerKernel(op[name], 'wasm', ({ inputs: [x], output, wasm }) => {
-    const kernel = wasm.unary[name];
-    const [px, po, n] = [x.byteOffset, output.byteOffset, output.length];
-    return () => kernel(px, po, n);
+  registerKernel<{ alpha?: number }>(op[name], 'wasm', {
+    // step's vector code has alpha 0 (relu's gradient); another alpha runs in JS
+    supports: ({ attrs }) => name !== 'step' || (attrs.alpha ?? 0) === 0,
+    run: ({ inputs: [x], output, wasm }) => {
+      const kernel = wasm.unary[name];
+      const [px, po, n] = [x.byteOffset, output.byteOffset, output.length];
+      return () => kernel(px, po, n);
+    },
   });
 }
 

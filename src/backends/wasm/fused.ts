@@ -15,13 +15,12 @@ import { softmaxCrossEntropyGrad } from '../../ops/fused.ts';
 import { softmaxCrossEntropy } from '../../ops/softmax.ts';
 import { classId } from '../js/softmax.ts';
 import { registerKernel } from '../registry.ts';
-import { emitExp, emitSigmoid } from './elementwise.ts';
+import { emitExp, emitRelu, emitSigmoid } from './elementwise.ts';
 import { f32, FunctionBuilder, i32, v128, type Local } from './emit.ts';
 
 const activations = {
   linear: () => {},
-  // pmax(0, x) = 0 < x ? x : 0, as the relu kernel
-  relu: (f: FunctionBuilder, t: Local) => f.set(t).v128Zero().get(t).simdOp(0xeb),
+  relu: emitRelu,
   sigmoid: emitSigmoid,
 } satisfies Record<string, (f: FunctionBuilder, t: Local, k: Local, x: Local) => unknown>;
 

@@ -7,6 +7,7 @@
  */
 import type { IR, Node } from '../../core/ir.ts';
 import { ops } from '../../ops/index.ts';
+import { isPlainOneHot, type OneHotAttrs } from '../../ops/softmax.ts';
 import type { PassContext } from './index.ts';
 import { capture, op, rewrite, withOp, type Captures } from './rewrite.ts';
 
@@ -17,7 +18,8 @@ function alongClasses(_: Node, { rows, z, softmax, oneHot }: Captures): boolean 
   const { axis } = softmax.attrs as { axis: number };
   const byRow = !keepDims && axes.length === 1 && axes[0] === classAxis;
   const sameShape = oneHot.shape.length === z.shape.length && oneHot.shape.every((d, i) => d === z.shape[i]);
-  return byRow && classAxis >= 0 && (axis === -1 || axis === classAxis) && sameShape;
+  // the fused kernel subtracts 1 at the label: plain one-hot rows only (not smoothed ones)
+  return byRow && classAxis >= 0 && (axis === -1 || axis === classAxis) && sameShape && isPlainOneHot(oneHot.attrs as OneHotAttrs);
 }
 
 const gradient = op(

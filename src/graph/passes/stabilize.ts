@@ -15,7 +15,7 @@
 import { ancestors } from '../../core/ir.ts';
 import { hasTrait, ops } from '../../ops/index.ts';
 import { axesOf } from '../../ops/reduce.ts';
-import { axisOf } from '../../ops/softmax.ts';
+import { axisOf, isPlainOneHot, type OneHotAttrs } from '../../ops/softmax.ts';
 import type { Tensor } from '../tensor.ts';
 import { capture, either, op, type Captures, type Pattern, type Scope } from './rewrite.ts';
 
@@ -39,7 +39,9 @@ const classSum = (inner: Pattern) =>
     const axes = axesOf(sum.attrs as { axes: number | number[] | null }, rank);
     return !sum.attrs.keepDims && axes.length === 1 && axes[0] === rank - 1 && axisOf(p.attrs.axis as number, rank) === rank - 1;
   });
-const crossEntropyTerms = op(ops.mul, either(op(ops.oneHot, capture('ids')).as('y'), capture('y')), op(ops.log, op(ops.softmax, capture('z')).as('p'))).commutes();
+// Class ids stand for y only where y is plain 1/0 rows; other rows (smoothed) stay rows.
+const plainOneHot = op(ops.oneHot, capture('ids')).where((n) => isPlainOneHot(n.attrs as OneHotAttrs));
+const crossEntropyTerms = op(ops.mul, either(plainOneHot.as('y'), capture('y')), op(ops.log, op(ops.softmax, capture('z')).as('p'))).commutes();
 
 const rules: readonly { pattern: Pattern; to: Build }[] = [
   { pattern: op(ops.neg, logSigmoidTerms), to: ({ z, y }) => z.softplus().sub(z.mul(y)) },

@@ -46,6 +46,19 @@ describe('fuse-softmax-cross-entropy pass', () => {
     }
   });
 
+  it('is not done for one-hot rows with other on/off values (the fused kernel subtracts 1 at the label)', () => {
+    const g = new Graph();
+    const z = g.input('z', [null, 4]);
+    const labels = g.input('labels', [null], 'int');
+    const dy = g.input('dy', [null]);
+    const rows = g.apply(ops.broadcastAxes, [dy, z], { axes: [1], keepDims: false });
+    const d = rows.mul(z.softmax(-1).sub(labels.oneHot(4, 0.9, 0.05)));
+    const step = compile(g, { outputs: [d] });
+    expect(step.ir.nodes.some((n) => isOp(n, ops.softmaxCrossEntropyGrad))).toBe(false);
+    const run = { ...feeds, dy: [1, 2, 3, 4, 5] };
+    expect(Array.from(step.run(run)[0])).toEqual(Array.from(compile(g, { outputs: [d], skipPasses: ['fuse-softmax-cross-entropy'] }).run(run)[0]));
+  });
+
   it('is not done for probability-row labels', () => {
     const g = new Graph();
     const z = g.input('z', [null, 4]);
