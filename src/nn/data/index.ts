@@ -9,3 +9,4 @@ export { mnistFromIdx, MNIST_FILES, MNIST_ROWS, MNIST_COLS, MNIST_FEATURES, MNIS
 export type { MnistOptions, MnistSplitOptions, MnistFiles, Mnist } from './mnist.ts';
 export { parseBitmap, BITMAP_SIZE, BITMAP_FEATURES } from './bitmaps.ts';
 export { randomShift, type Augment } from './augment.ts';
+export { toMnistDigit, MNIST_BOX, type MnistDigitOptions } from './digits.ts';
