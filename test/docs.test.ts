@@ -12,9 +12,10 @@ describe('docs/backprop.md', () => {
     const blocks = [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
     expect(blocks.length).toBeGreaterThanOrEqual(7);
     const tsx = new URL('node_modules/.bin/tsx', root).pathname;
-    // Written to a temporary file, the package's entry points resolved as its exports map says.
-    const exportsMap = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')).exports as Record<string, { default: string }>;
-    const script = blocks.join('\n').replace(/from '(deltagraph(?:\/[a-z]+)?)'/g, (_, name: string) => `from '${new URL(exportsMap[name.replace(/^deltagraph/, '.')].default, root).pathname}'`);
+    // Written to a temporary file, the package's entry points resolved to the sources as the
+    // repository's tsconfig paths say (Node's entry for deltagraph/nn).
+    const paths = JSON.parse(readFileSync(new URL('tsconfig.json', root), 'utf8')).compilerOptions.paths as Record<string, string[]>;
+    const script = blocks.join('\n').replace(/from '(deltagraph(?:\/[a-z]+)?)'/g, (_, name: string) => `from '${new URL(paths[name][0], root).pathname}'`);
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'deltagraph-docs-')), 'backprop.mts');
     writeFileSync(file, script);
     const out = execFileSync(tsx, [file], { cwd: root.pathname, encoding: 'utf8' });
