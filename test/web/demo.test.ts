@@ -3,7 +3,9 @@
  * served by vite's dev server with the demo's config. Any page error or console error fails it.
  * `npm test` installs chromium first when it is missing (scripts/ensure-chromium.mjs).
  */
-import { statSync, mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer as createNetServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -172,6 +174,24 @@ describe('the demo page in chromium', () => {
     );
     console.log(`ms per training step: page (worker) ${pageMs.toFixed(4)}, Node ${nodeMs.toFixed(4)}`);
   }, 60_000);
+
+  it('loads a model file the user picks, and says what is wrong with a broken one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deltagraph-demo-'));
+    const bytes = readFileSync(fileURLToPath(new URL('examples/web/public/model.dgm', root)));
+    writeFileSync(join(dir, 'mine.safetensors'), bytes);
+    writeFileSync(join(dir, 'broken.dgm'), bytes.subarray(0, 1000));
+    await page.setInputFiles('#file', join(dir, 'broken.dgm'));
+    await page.waitForFunction(() => /could not load/.test(document.getElementById('status')!.textContent!));
+    expect(await page.textContent('#status')).toMatch(/^could not load broken\.dgm: .*broken\.dgm/);
+    expect(await page.evaluate(() => window.demo.modelName)).toMatch(/trained in the page/); // still the previous model
+    await page.setInputFiles('#file', join(dir, 'mine.safetensors'));
+    await page.waitForFunction(() => window.demo.modelName === 'mine.safetensors');
+    const { test } = loadMnist({ limit: 0, evalLimit: 3 });
+    const predicted = [];
+    for (let k = 0; k < 3; k++) predicted.push(argmax((await paint(test.x.subarray(784 * k, 784 * (k + 1)), 20, 20))!));
+    expect(predicted).toEqual(Array.from(test.y));
+    rmSync(dir, { recursive: true, force: true });
+  }, 10_000);
 
   it('takes a small screenshot of the page (docs/demo.png)', async () => {
     const { test } = loadMnist({ limit: 0, evalLimit: 1 });
