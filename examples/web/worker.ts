@@ -21,7 +21,18 @@ export type WorkerMessage =
   /** Mean training loss over the steps since the last message; `step` counts from the start. */
   | { type: 'loss'; step: number; loss: number }
   | { type: 'epoch'; epoch: number; loss: number; accuracy: number; valAccuracy: number; msPerStep: number }
-  | { type: 'done'; model: ArrayBuffer; testAccuracy: number; msPerStep: number; steps: number; features: WasmFeatures; helperThread: boolean; crossOriginIsolated: boolean }
+  | {
+      type: 'done';
+      model: ArrayBuffer;
+      testAccuracy: number;
+      msPerStep: number;
+      steps: number;
+      features: WasmFeatures;
+      /** Whether the model's device started a helper thread (a Web Worker of this worker), and what it did. */
+      helperThread: boolean;
+      threadStats: ReturnType<Model['device']['threadStats']>;
+      crossOriginIsolated: boolean;
+    }
   | { type: 'error'; message: string };
 
 const post = (message: WorkerMessage, transfer: Transferable[] = []) => postMessage(message, { transfer });
@@ -83,6 +94,7 @@ async function train(request: TrainRequest): Promise<void> {
     steps,
     features: wasmFeatures(),
     helperThread: model.device.shared,
+    threadStats: model.device.threadStats(),
     crossOriginIsolated: globalThis.crossOriginIsolated === true,
   };
   model.dispose();

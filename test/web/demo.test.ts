@@ -150,7 +150,9 @@ describe('the demo page in chromium', () => {
     expect(training.losses.length).toBeGreaterThanOrEqual(10);
     expect(last.loss).toBeLessThan(0.6 * first.loss);
     expect(result.crossOriginIsolated).toBe(true);
-    expect(result.features.threads).toBe(true); // the worker may start its own helper thread
+    expect(result.features.threads).toBe(true); // the worker may start its own helper thread...
+    expect(result.helperThread).toBe(true); // ...and its model's device did
+    expect(result.threadStats).not.toBeNull();
     expect(result.testAccuracy).toBeGreaterThan(0.5); // chance is 0.1
     expect(training.maxFrameGapMs).toBeLessThan(500); // the page kept drawing frames while the worker trained
     expect(await page.evaluate(() => window.demo.modelName)).toMatch(/trained in the page/);
@@ -166,13 +168,14 @@ describe('the demo page in chromium', () => {
     const nodeMs = node.fit(train, { epochs: 2, batchSize: 10, seed: 1 }).epochs[1]!.msPerStep;
     const pageMs = training.epochs[1]!.msPerStep;
     const nodeAccuracy = node.evaluate(test).accuracy;
+    const nodeAsyncMs = (await node.fitAsync(train, { epochs: 2, batchSize: 10, seed: 1 })).epochs[1]!.msPerStep; // as the worker trains
     node.dispose();
     expect(Math.abs(result.testAccuracy - nodeAccuracy)).toBeLessThan(0.005);
     console.log(
       `in-page training ([784,30,10], batch 10, ${steps} steps in a Web Worker): loss ${first.loss.toFixed(4)} (mean of the first ${first.step} steps) → ${last.loss.toFixed(4)} (of the last ones), ` +
-        `test accuracy ${(100 * result.testAccuracy).toFixed(2)}% (Node: ${(100 * nodeAccuracy).toFixed(2)}%), helper thread used in the worker: ${result.helperThread}, longest frame gap ${training.maxFrameGapMs.toFixed(0)} ms`,
+        `test accuracy ${(100 * result.testAccuracy).toFixed(2)}% (Node: ${(100 * nodeAccuracy).toFixed(2)}%), helper thread in the worker: ${JSON.stringify(result.threadStats)}, longest frame gap ${training.maxFrameGapMs.toFixed(0)} ms`,
     );
-    console.log(`ms per training step: page (worker) ${pageMs.toFixed(4)}, Node ${nodeMs.toFixed(4)}`);
+    console.log(`ms per training step: page (worker, fitAsync) ${pageMs.toFixed(4)}, Node fit ${nodeMs.toFixed(4)}, Node fitAsync ${nodeAsyncMs.toFixed(4)}`);
   }, 60_000);
 
   it('loads a model file the user picks, and says what is wrong with a broken one', async () => {
