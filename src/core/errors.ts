@@ -45,3 +45,23 @@ export class RunError extends DeltaGraphError {
     super(site ? `${message}\n    at ${site}` : message);
   }
 }
+
+/**
+ * A value as an error message shows it: strings quoted, so that `units must be a whole number,
+ * got '30'` says it was the string '30' and not the number 30; other types by their kind.
+ */
+export function formatValue(value: unknown): string {
+  if (typeof value === 'string') return `'${value}' (a string)`;
+  if (typeof value === 'bigint') return `${value}n (a bigint)`;
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return `an array [${value.slice(0, 4).map((v) => (typeof v === 'string' ? `'${v}'` : String(v))).join(', ')}${value.length > 4 ? ', …' : ''}]`;
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  if (value !== null && typeof value === 'object') {
+    try {
+      return `an object ${JSON.stringify(value).slice(0, 60)}`;
+    } catch {
+      return 'an object';
+    }
+  }
+  return String(value);
+}
