@@ -5,7 +5,7 @@
  * for free, also across the gradient graph that autodiff appends.
  */
 import { freeze } from 'immer';
-import { GraphError, RuleError, ShapeError } from '../core/errors.ts';
+import { formatValue, GraphError, RuleError, ShapeError } from '../core/errors.ts';
 import { describeNode, type Attrs, type DType, type IR, type Node } from '../core/ir.ts';
 import { formatBytes, MAX_ELEMENTS } from '../core/limits.ts';
 import { Rng } from '../core/rng.ts';
@@ -235,7 +235,7 @@ export class Graph {
   }
 
   private own(t: Tensor, op: string): Tensor {
-    if (!(t instanceof Tensor)) throw new GraphError(`${op}: expected a Tensor or a number, got ${String(t)}`, callSite());
+    if (!(t instanceof Tensor)) throw new GraphError(`${op}: expected a Tensor or a number, got ${formatValue(t)}`, callSite());
     if (t.graph !== this) throw new GraphError(`${op}: ${t} belongs to another graph`, callSite());
     return t;
   }

@@ -3,7 +3,7 @@
  * the model's device (gathered there, no copy in JS per row), runs the compiled step, tracks loss
  * and accuracy, validates, and calls the callbacks.
  */
-import { GraphError } from '../core/errors.ts';
+import { formatValue, GraphError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
 import { countCorrect } from './batches.ts';
 import type { Augment } from './data/augment.ts';
@@ -67,12 +67,32 @@ export interface History {
   epochs: EpochLogs[];
 }
 
+/** Models in a `fit` now: a `fit` of the same model from one of its callbacks would feed its rows into the running one's. */
+const training = new WeakSet<Model>();
+
+/** Whether `model` is being trained by `fit` (so `fit` and `compile` must wait). */
+export function isTraining(model: Model): boolean {
+  return training.has(model);
+}
+
 /** Trains `model` on `train` and returns the history of every epoch. */
 export function fit(model: Model, train: Dataset, options: FitOptions = {}): History {
+  if (training.has(model)) {
+    throw new GraphError('fit: this model is already training (fit was called from one of its callbacks); call it after the running fit returns, or train another model');
+  }
+  training.add(model);
+  try {
+    return trainModel(model, train, options);
+  } finally {
+    training.delete(model);
+  }
+}
+
+function trainModel(model: Model, train: Dataset, options: FitOptions): History {
   if (!model.config) throw new GraphError('fit: call model.compile({ loss, optimizer }) first');
   const { epochs = 1, batchSize = 32, validationData, callbacks = [] } = options;
-  if (!(Number.isInteger(epochs) && epochs >= 0)) throw new GraphError(`fit: epochs must be a whole number, got ${epochs}`);
-  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new GraphError(`fit: batchSize must be a positive whole number, got ${batchSize}`);
+  if (!(Number.isInteger(epochs) && epochs >= 0)) throw new GraphError(`fit: epochs must be a whole number, got ${formatValue(epochs)}`);
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new GraphError(`fit: batchSize must be a positive whole number, got ${formatValue(batchSize)}`);
   model.checkData(train, 'training data', { finite: false }); // scanned on the device below
   if (train.count === 0) throw new DataError('no samples to train on', { file: 'training data' });
   if (validationData) model.checkData(validationData, 'validation data');

@@ -4,7 +4,7 @@
  * come from `grad`, the optimizer is graph updates, a training step is one compiled program, and
  * its parameters, with those of the evaluation and prediction programs, live on one Device.
  */
-import { GraphError } from '../core/errors.ts';
+import { formatValue, GraphError } from '../core/errors.ts';
 import { ancestors } from '../core/ir.ts';
 import { formatShape } from '../core/shape.ts';
 import { isOp, ops } from '../ops/index.ts';
@@ -18,7 +18,7 @@ import type { Program } from '../runtime/program.ts';
 import { argmax, countCorrect } from './batches.ts';
 import { DataError } from './data/errors.ts';
 import { validateDataset, type Dataset } from './data/dataset.ts';
-import { fit, type FitOptions, type History } from './fit.ts';
+import { fit, isTraining, type FitOptions, type History } from './fit.ts';
 import { lossFor, type LossName } from './losses.ts';
 import type { Optimizer } from './optim.ts';
 import { summarize } from './summary.ts';
@@ -118,9 +118,10 @@ export class Model {
 
   /** Chooses the loss and the optimizer (and L2) for `fit` and `evaluate`. */
   compile(config: CompileConfig): this {
+    if (isTraining(this)) throw new GraphError('Model.compile: the model is training (compile was called from a fit callback); compile it after fit returns');
     const lossFn = lossFor(config?.loss);
     if (!config.optimizer || typeof config.optimizer.updates !== 'function') throw new GraphError('Model.compile: optimizer must be made by sgd(), momentum() or adam()');
-    if (config.l2 !== undefined && !(Number.isFinite(config.l2) && config.l2 >= 0)) throw new GraphError(`Model.compile: l2 must be a number ≥ 0, got ${config.l2}`);
+    if (config.l2 !== undefined && !(Number.isFinite(config.l2) && config.l2 >= 0)) throw new GraphError(`Model.compile: l2 must be a number ≥ 0, got ${formatValue(config.l2)}`);
     this.compiled = { config, loss: lossFn(this.output, this.labels) };
     this.trainSteps.clear();
     this.evalProgram = null;
@@ -136,6 +137,7 @@ export class Model {
   evaluate(data: Dataset, options: { batchSize?: number } = {}): Evaluation {
     const { loss } = this.requireCompiled('evaluate');
     this.checkData(data, 'evaluation data');
+    if (data.count === 0) throw new DataError('no samples to evaluate', { file: 'evaluation data' });
     this.evalProgram ??= compile(this.graph, { outputs: [loss, this.output], device: this.device, training: false });
     const program = this.evalProgram;
     const batch = options.batchSize ?? 1000;
