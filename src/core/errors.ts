@@ -47,6 +47,27 @@ export class RunError extends DeltaGraphError {
 }
 
 /**
+ * The first node whose output holds a NaN or an infinity, found by a program compiled with
+ * `checkNumerics`: the op, the node, where in its output, the ranges of its inputs, the user's
+ * line, and for a node of a gradient the forward node it is the gradient of.
+ */
+export class NumericsError extends RunError {
+  override name = 'NumericsError';
+  constructor(
+    message: string,
+    readonly op: string,
+    node: string,
+    readonly value: number,
+    readonly index: number,
+    readonly inputRanges: readonly string[],
+    site?: string,
+    readonly gradientOf?: string,
+  ) {
+    super(message, node, site);
+  }
+}
+
+/**
  * A value as an error message shows it: strings quoted, so that `units must be a whole number,
  * got '30'` says it was the string '30' and not the number 30; other types by their kind.
  */

@@ -34,6 +34,8 @@ export class Graph {
   private frozen: IR | null = null;
   /** Values of every parameter so far: a graph whose parameters no device can hold is refused as it is built. */
   private parameterValues = 0;
+  /** While autodiff runs a gradient rule: the forward node, recorded on the nodes it makes. */
+  private building: number | undefined = undefined;
 
   constructor(options: GraphOptions = {}) {
     this.rng = new Rng(options.seed ?? 1);
@@ -138,6 +140,20 @@ export class Graph {
     return t;
   }
 
+  /**
+   * @internal Runs `build` (a gradient rule) marking the nodes it makes as the gradient of node
+   * `forward`, so that an error in them (a NaN under checkNumerics) can name the op they came from.
+   */
+  gradientOf<T>(forward: number, build: () => T): T {
+    const outer = this.building;
+    this.building = forward;
+    try {
+      return build();
+    } finally {
+      this.building = outer;
+    }
+  }
+
   /** `${prefix}_1`, `${prefix}_2`, … not yet used as a name prefix in this graph. */
   uniqueName(prefix: string): string {
     let n = this.prefixCounts.get(prefix) ?? 0;
@@ -215,6 +231,7 @@ export class Graph {
         dtype,
         ...(name === undefined ? {} : { name }),
         ...(callSiteOrNothing()),
+        ...(this.building === undefined ? {} : { gradientOf: this.building }),
       },
       true,
     );

@@ -3,8 +3,9 @@
  * the model's device (gathered there, no copy in JS per row), runs the compiled step, tracks loss
  * and accuracy, validates, and calls the callbacks.
  */
-import { formatValue, GraphError } from '../core/errors.ts';
+import { formatValue, GraphError, NumericsError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
+import type { FloatArray } from '../backends/index.ts';
 import { countCorrect } from './batches.ts';
 import type { Augment } from './data/augment.ts';
 import { nonFiniteInput, shuffle, type Dataset } from './data/dataset.ts';
@@ -23,6 +24,12 @@ export interface FitOptions {
   callbacks?: readonly Callback[];
   /** Distorts each training batch in place before its step (e.g. randomShift), from the fit's Rng. */
   augment?: Augment;
+  /**
+   * Check every op's output for NaN and infinities and stop at the first with a NumericsError
+   * naming the op, its inputs and your line (see compile's checkNumerics). Slower; for finding
+   * why a loss became NaN. Default: off, unless DELTAGRAPH_CHECK_NUMERICS=1.
+   */
+  checkNumerics?: boolean;
 }
 
 export interface BatchLogs {
@@ -96,7 +103,8 @@ function trainModel(model: Model, train: Dataset, options: FitOptions): History 
   model.checkData(train, 'training data', { finite: false }); // scanned on the device below
   if (train.count === 0) throw new DataError('no samples to train on', { file: 'training data' });
   if (validationData) model.checkData(validationData, 'validation data');
-  const step = model.trainingStep(train.count);
+  if (options.checkNumerics !== undefined && typeof options.checkNumerics !== 'boolean') throw new GraphError(`fit: checkNumerics must be true or false, got ${formatValue(options.checkNumerics)}`);
+  const step = model.trainingStep(train.count, { checkNumerics: options.checkNumerics });
 
   const rng = new Rng(options.seed ?? model.graph.rng.next() * 2 ** 32);
   const order = Int32Array.from({ length: train.count }, (_, i) => i);
@@ -132,12 +140,21 @@ function trainModel(model: Model, train: Dataset, options: FitOptions): History 
       for (let b = 0; b < n; b++) yb[b] = train.y[order[start + b]];
       run.input(rate)[0] = learningRate;
       if (options.augment) options.augment(run.input(x), n, rng);
-      const [loss, out] = run.run();
+      let results: FloatArray[];
+      try {
+        results = run.run();
+      } catch (e) {
+        // A NumericsError stops the step before any update: the weights are those of the step before.
+        if (e instanceof NumericsError) e.message = `fit (epoch ${epoch}, step ${s + 1}): ${e.message}`;
+        throw e;
+      }
+      const [loss, out] = results;
       const value = loss[0];
       if (!Number.isFinite(value)) {
         model.setWeights(before);
+        const hint = step.checkNumerics ? '' : '; fit again with { checkNumerics: true } (or DELTAGRAPH_CHECK_NUMERICS=1) to name the op that made the first NaN or infinity';
         throw new GraphError(
-          `fit: the loss became ${value} at epoch ${epoch}, step ${s + 1}: training diverged (try a lower learning rate); the weights are back as they were at the start of epoch ${epoch}`,
+          `fit: the loss became ${value} at epoch ${epoch}, step ${s + 1}: training diverged (try a lower learning rate)${hint}; the weights are back as they were at the start of epoch ${epoch}`,
         );
       }
       lossSum += value * n;

@@ -11,7 +11,7 @@ import { isOp, ops } from '../ops/index.ts';
 import { grad } from '../graph/autodiff.ts';
 import type { Graph } from '../graph/graph.ts';
 import type { Tensor } from '../graph/tensor.ts';
-import { compile } from '../runtime/compile.ts';
+import { checkNumericsByDefault, compile } from '../runtime/compile.ts';
 import { Device } from '../runtime/device.ts';
 import type { Precision } from '../runtime/memory.ts';
 import type { Program } from '../runtime/program.ts';
@@ -68,7 +68,7 @@ export class Model {
   epochsTrained = 0;
   private compiled: Compiled | null = null;
   private rate: Tensor | null = null;
-  private readonly trainSteps = new Map<number, Program>();
+  private readonly trainSteps = new Map<string, Program>();
   private evalProgram: Program | null = null;
   private predictProgram: Program | null = null;
 
@@ -210,9 +210,10 @@ export class Model {
    * The training step for a training set of `samples` (n enters through L2): outputs the loss and
    * the output, updates every trainable parameter on the loss path.
    */
-  trainingStep(samples: number): Program {
+  trainingStep(samples: number, options: { checkNumerics?: boolean } = {}): Program {
     const { config, loss } = this.requireCompiled('fit');
-    const key = config.l2 ? samples : 0;
+    const checkNumerics = options.checkNumerics ?? checkNumericsByDefault();
+    const key = `${config.l2 ? samples : 0}${checkNumerics ? ':checked' : ''}`;
     let program = this.trainSteps.get(key);
     if (program) return program;
     const onLossPath = new Set(ancestors(this.graph.ir().nodes, [loss.id]));
@@ -222,7 +223,7 @@ export class Model {
     // Nielsen's L2 on weights (not biases): the gradient gains (λ/n)·W.
     if (l2 > 0) grads = grads.map((d, i) => (params[i].rank >= 2 ? d.add(params[i].mul(l2 / samples)) : d));
     const updates = config.optimizer.updates(params, grads, this.learningRate);
-    program = compile(this.graph, { outputs: [loss, this.output], updates, device: this.device, training: true });
+    program = compile(this.graph, { outputs: [loss, this.output], updates, device: this.device, training: true, checkNumerics });
     this.trainSteps.set(key, program);
     return program;
   }

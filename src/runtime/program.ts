@@ -50,6 +50,8 @@ export class Program {
     private readonly outputs: readonly number[],
     private readonly updates: readonly (readonly [number, number])[],
     readonly training: boolean,
+    /** Whether every kernel's output is scanned for NaN and infinities (see compile's checkNumerics). */
+    readonly checkNumerics = false,
   ) {
     this.inputNames = schedule.filter((id) => isOp(ir.nodes[id], ops.input)).map((id) => ir.nodes[id].name!);
     this.graphInputs = new Set(ir.nodes.filter((n) => isOp(n, ops.input)).map((n) => n.name!));
@@ -165,7 +167,7 @@ export class Program {
     } else {
       if (this.disposed) throw new RunError('run: the program was disposed');
       try {
-        plan = new Plan(this.ir, this.schedule, this.outputs, this.updates, shapes, this.device, this.training);
+        plan = new Plan(this.ir, this.schedule, this.outputs, this.updates, shapes, this.device, this.training, this.checkNumerics);
       } catch (e) {
         throw e instanceof RunError ? this.inTermsOfBatches(e, shapes) : e;
       }
