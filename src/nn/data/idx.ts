@@ -2,9 +2,9 @@
  * The IDX format (the MNIST files): two zero bytes, a type code, the number of dimensions, each
  * dimension as a big-endian uint32, then the elements, big-endian, row-major.
  */
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
-import { DataError, describeFsError } from './errors.ts';
+import { constants as zlib, gunzipSync } from 'node:zlib';
+import { readRegularFile } from '../files.ts';
+import { DataError } from './errors.ts';
 
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
@@ -62,27 +62,15 @@ function decodeIdx(bytes: Uint8Array, file: string, copy: boolean): IdxArray {
   if (bytes.length < 4) {
     throw new DataError(`file is ${bytes.length} bytes long, too short for the 4-byte IDX magic number (file truncated?)`, { file, offset: 0 });
   }
-  if (bytes[0] !== 0 || bytes[1] !== 0) {
-    throw new DataError(`IDX magic number must start with two zero bytes, found ${hex(bytes[0])} ${hex(bytes[1])} (not an IDX file?)`, { file, offset: 0 });
-  }
-  const et = TYPES.find((t) => t.code === bytes[2]);
-  if (!et) {
-    const known = TYPES.map((t) => `${hex(t.code)} ${t.type}`).join(', ');
-    throw new DataError(`unknown IDX type code ${hex(bytes[2])}; expected one of ${known}`, { file, offset: 2 });
-  }
-  const ndims = bytes[3]!;
-  const dataStart = 4 + 4 * ndims;
+  const header = readHeader(bytes, file);
+  const { et, shape, count, dataStart } = header;
   if (bytes.length < dataStart) {
     throw new DataError(
-      `header declares ${ndims} dimensions and needs ${dataStart} bytes, but the file has only ${bytes.length} (file truncated?)`,
+      `header declares ${bytes[3]} dimensions and needs ${dataStart} bytes, but the file has only ${bytes.length} (file truncated?)`,
       { file, offset: 4 },
     );
   }
-
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const shape: number[] = [];
-  for (let d = 0; d < ndims; d++) shape.push(view.getUint32(4 + 4 * d));
-  const count = shape.reduce((a, b) => a * b, 1);
   const expected = count * et.size;
   const found = bytes.length - dataStart;
   if (found < expected) {
@@ -99,6 +87,24 @@ function decodeIdx(bytes: Uint8Array, file: string, copy: boolean): IdxArray {
   }
 
   return { type: et.type, shape, data: readElements(view, dataStart, count, et, copy) };
+}
+
+/** The type and the shape of an IDX file from its first bytes (the dimensions that are there). */
+function readHeader(bytes: Uint8Array, file: string): { et: ElementType; shape: number[]; count: number; dataStart: number } {
+  if (bytes[0] !== 0 || bytes[1] !== 0) {
+    throw new DataError(`IDX magic number must start with two zero bytes, found ${hex(bytes[0])} ${hex(bytes[1])} (not an IDX file?)`, { file, offset: 0 });
+  }
+  const et = TYPES.find((t) => t.code === bytes[2]);
+  if (!et) {
+    const known = TYPES.map((t) => `${hex(t.code)} ${t.type}`).join(', ');
+    throw new DataError(`unknown IDX type code ${hex(bytes[2])}; expected one of ${known}`, { file, offset: 2 });
+  }
+  const ndims = bytes[3]!;
+  const dataStart = 4 + 4 * ndims;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const shape: number[] = [];
+  for (let d = 0; d < ndims && 8 + 4 * d <= bytes.length; d++) shape.push(view.getUint32(4 + 4 * d));
+  return { et, shape, count: shape.reduce((a, b) => a * b, 1), dataStart };
 }
 
 function readElements(view: DataView, start: number, count: number, et: ElementType, copy: boolean): IdxData {
@@ -122,20 +128,57 @@ function readElements(view: DataView, start: number, count: number, et: ElementT
  * labels.shape; // [60000]
  */
 export function readIdx(path: string): IdxArray {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new DataError(`file ${describeFsError(err)}`, { file: path }, { cause: err });
-  }
-  if (isGzip(bytes)) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (err) {
-      throw new DataError(`file looks gzip-compressed but does not decompress (${(err as Error).message})`, { file: path, offset: 0 }, { cause: err });
-    }
-  }
+  let bytes = readRegularFile(path, (detail, cause) => {
+    throw new DataError(detail === 'file not found' ? 'file not found' : `file ${detail}`, { file: path }, { cause });
+  });
+  if (isGzip(bytes)) bytes = gunzipIdx(bytes, path);
   return decodeIdx(bytes, path, false);
+}
+
+/** Deflate's largest ratio (a long run of one byte): no gzip file inflates to more than this many times its size. */
+const MAX_DEFLATE_RATIO = 1032;
+
+/**
+ * Inflates a gzip-compressed IDX file, reading its header first: the size the header declares is
+ * checked against what the compressed size allows, and inflating stops just past that size, so a
+ * small file cannot make gigabytes of memory (a zip bomb) before an error.
+ */
+function gunzipIdx(gz: Uint8Array, file: string): Uint8Array {
+  const broken = (err: unknown): never => {
+    throw new DataError(`file looks gzip-compressed but does not decompress (${(err as Error).message})`, { file, offset: 0 }, { cause: err });
+  };
+  let head: Uint8Array;
+  try {
+    // The start of the stream only (a sync flush returns what a truncated input gives).
+    head = gunzipSync(gz.subarray(0, 2048), { finishFlush: zlib.Z_SYNC_FLUSH });
+  } catch (err) {
+    return broken(err);
+  }
+  const header = head.length >= 4 ? readHeader(head, file) : null;
+  if (header === null || header.dataStart > head.length) {
+    // Not even the header inflates from the start: inflate it all (bounded by the ratio) and let decodeIdx say what is wrong.
+    return inflate(gz, gz.length * MAX_DEFLATE_RATIO, file, broken);
+  }
+  const declared = header.dataStart + header.count * header.et.size;
+  if (declared > gz.length * MAX_DEFLATE_RATIO) {
+    throw new DataError(
+      `header declares ${shapeText(header.shape)} ${header.et.type} (${declared} bytes), more than a ${gz.length}-byte gzip file can hold (at most ${MAX_DEFLATE_RATIO}x); corrupt header?`,
+      { file, offset: 4 },
+    );
+  }
+  return inflate(gz, declared, file, broken);
+}
+
+/** Inflates at most `limit` bytes; one byte more is trailing data the header did not declare. */
+function inflate(gz: Uint8Array, limit: number, file: string, broken: (err: unknown) => never): Uint8Array {
+  try {
+    return gunzipSync(gz, { maxOutputLength: Math.max(1, Math.min(limit + 1, 2 ** 31 - 1)) });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new DataError(`decompresses to more than the ${limit} bytes its header declares (trailing garbage or a wrong header?)`, { file, offset: limit });
+    }
+    return broken(err);
+  }
 }
 
 /**
