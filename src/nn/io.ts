@@ -70,6 +70,8 @@ interface SavedModel {
   epochsTrained: number;
   /** CRC-32 of every tensor's bytes, by tensor name (version 2). */
   checksums?: Record<string, number>;
+  /** The layers `summary()` lists: name, kind and output node (version 2). */
+  layers?: { name: string; kind: string; output: number }[];
 }
 
 interface TensorEntry {
@@ -143,6 +145,7 @@ export function modelToBytes(model: Model): Uint8Array {
         }
       : {}),
     checksums: Object.fromEntries(tensors.map((t) => [t.name, crc32(t.bytes)])),
+    layers: g.layers.filter((l) => index.has(l.output.id)).map((l) => ({ name: l.name, kind: l.kind, output: index.get(l.output.id)! })),
   };
   const description = JSON.stringify(saved);
   const header: Record<string, unknown> = { __metadata__: { deltagraph: description, deltagraph_crc32: crc32(new TextEncoder().encode(description)).toString(16) } };
@@ -303,6 +306,13 @@ function checkDescription(saved: unknown, fail: Fail): asserts saved is SavedMod
     index('compile.labels', c.labels);
     index('compile.lossNode', c.lossNode);
   }
+  if (saved.layers !== undefined) {
+    if (!Array.isArray(saved.layers)) bad('layers', 'must be a list', saved.layers);
+    (saved.layers as unknown[]).forEach((l, i) => {
+      if (!isObject(l) || typeof l.name !== 'string' || typeof l.kind !== 'string') return bad(`layers[${i}]`, 'must be { name, kind, output }', l);
+      index(`layers[${i}].output`, l.output);
+    });
+  }
   if (saved.version !== 1) {
     const sums = saved.checksums;
     if (!isObject(sums) || !Object.values(sums).every((v) => isCount(v) && v <= 0xffffffff)) bad('checksums', 'must map every tensor name to a CRC-32', sums);
@@ -377,6 +387,7 @@ function readModel(bytes: Uint8Array, fail: Fail): Model {
     }
   });
   for (const name of entries.keys()) if (!used.has(name)) fail(`tensor '${name}' is not part of the model`, 8);
+  for (const layer of saved.layers ?? []) g.recordLayer(layer.name, layer.kind, made[layer.output]);
   const labels = saved.compile ? made[saved.compile.labels] : undefined;
   const model = new Model({ inputs: made[saved.input], outputs: made[saved.output], dtype: saved.dtype, ...(labels ? { labels } : {}) });
   try {

@@ -253,3 +253,13 @@ describe('optimizer options are checked for type', () => {
     expect(make).toThrow(re);
   });
 });
+
+describe('what a loaded model remembers', () => {
+  it('summary() lists the same layers after loadModel', () => {
+    const model = small();
+    const loaded = modelFromBytes(modelToBytes(model));
+    expect(loaded.summary()).toBe(model.summary());
+    expect(loaded.summary()).toMatch(/dense_1 \(dense tanh\)\s+\[null,3\]\s+15/);
+    loaded.dispose();
+  });
+});
