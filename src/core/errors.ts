@@ -86,3 +86,15 @@ export function formatValue(value: unknown): string {
   }
   return String(value);
 }
+
+/**
+ * Refuses options that are not an object, and option names `what` does not know: a misspelt
+ * option (`{ epoch: 5 }`, `{ learning_rate: 0.1 }`) would otherwise be ignored without a word.
+ */
+export function checkOptionNames(what: string, options: unknown, known: readonly string[]): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new GraphError(`${what}: options must be an object, got ${formatValue(options)}`);
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new GraphError(`${what}: unknown option '${key}'; the options are ${known.join(', ')}`);
+  }
+}

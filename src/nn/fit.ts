@@ -3,7 +3,7 @@
  * the model's device (gathered there, no copy in JS per row), runs the compiled step, tracks loss
  * and accuracy, validates, and calls the callbacks.
  */
-import { formatValue, GraphError, NumericsError } from '../core/errors.ts';
+import { checkOptionNames, formatValue, GraphError, NumericsError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
 import type { FloatArray } from '../backends/index.ts';
 import { countCorrect } from './batches.ts';
@@ -95,7 +95,10 @@ export function fit(model: Model, train: Dataset, options: FitOptions = {}): His
   }
 }
 
+const fitOptions: readonly (keyof FitOptions)[] = ['epochs', 'batchSize', 'shuffle', 'seed', 'validationData', 'callbacks', 'augment', 'checkNumerics'];
+
 function trainModel(model: Model, train: Dataset, options: FitOptions): History {
+  checkOptionNames('fit', options, fitOptions);
   if (!model.config) throw new GraphError('fit: call model.compile({ loss, optimizer }) first');
   const { epochs = 1, batchSize = 32, validationData, callbacks = [] } = options;
   if (!(Number.isInteger(epochs) && epochs >= 0)) throw new GraphError(`fit: epochs must be a whole number, got ${formatValue(epochs)}`);

@@ -4,7 +4,7 @@
  * come from `grad`, the optimizer is graph updates, a training step is one compiled program, and
  * its parameters, with those of the evaluation and prediction programs, live on one Device.
  */
-import { formatValue, GraphError } from '../core/errors.ts';
+import { checkOptionNames, formatValue, GraphError } from '../core/errors.ts';
 import { ancestors } from '../core/ir.ts';
 import { formatShape } from '../core/shape.ts';
 import { isOp, ops } from '../ops/index.ts';
@@ -119,6 +119,7 @@ export class Model {
   /** Chooses the loss and the optimizer (and L2) for `fit` and `evaluate`. */
   compile(config: CompileConfig): this {
     if (isTraining(this)) throw new GraphError('Model.compile: the model is training (compile was called from a fit callback); compile it after fit returns');
+    checkOptionNames('Model.compile', config, ['loss', 'optimizer', 'l2']);
     const lossFn = lossFor(config?.loss);
     if (!config.optimizer || typeof config.optimizer.updates !== 'function') throw new GraphError('Model.compile: optimizer must be made by sgd(), momentum() or adam()');
     if (config.l2 !== undefined && !(Number.isFinite(config.l2) && config.l2 >= 0)) throw new GraphError(`Model.compile: l2 must be a number ≥ 0, got ${formatValue(config.l2)}`);

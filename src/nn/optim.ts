@@ -6,7 +6,7 @@
  * The learning rate is a fed scalar, so a schedule changes it without recompiling.
  */
 import type { Graph } from '../graph/graph.ts';
-import { formatValue, GraphError } from '../core/errors.ts';
+import { checkOptionNames, formatValue, GraphError } from '../core/errors.ts';
 import type { Tensor } from '../graph/tensor.ts';
 
 /** A learning rate that changes with the epoch (0-based). */
@@ -40,7 +40,7 @@ export function learningRateAt(lr: LearningRate, epoch: number): number {
 
 /** Multiplies the rate by `factor` every `every` epochs. */
 export function stepDecay(options: { initial: number; factor: number; every: number }): Schedule {
-  checkOptions('stepDecay', options, ['initial', 'factor', 'every']);
+  checkOptionNames('stepDecay', options, ['initial', 'factor', 'every']);
   const { initial, factor, every } = options;
   check('stepDecay', { initial, factor, every });
   return { kind: 'step', config: { initial, factor, every }, at: (epoch) => initial * factor ** Math.floor(epoch / every) };
@@ -48,7 +48,7 @@ export function stepDecay(options: { initial: number; factor: number; every: num
 
 /** Cosine from `initial` at epoch 0 down to `final` at epoch `epochs` (and after). */
 export function cosineDecay(options: { initial: number; epochs: number; final?: number }): Schedule {
-  checkOptions('cosineDecay', options, ['initial', 'epochs', 'final']);
+  checkOptionNames('cosineDecay', options, ['initial', 'epochs', 'final']);
   const { initial, epochs, final = 0 } = options;
   check('cosineDecay', { initial, epochs });
   checkRange('cosineDecay', 'final', final, 0, Infinity);
@@ -61,7 +61,7 @@ export function cosineDecay(options: { initial: number; epochs: number; final?: 
 
 /** Plain mini-batch SGD: W ← W − η·dW. */
 export function sgd(options: { learningRate: LearningRate }): Optimizer {
-  checkOptions('sgd', options, ['learningRate']);
+  checkOptionNames('sgd', options, ['learningRate']);
   const learningRate = checkRate('sgd', options.learningRate);
   return {
     name: 'sgd',
@@ -73,7 +73,7 @@ export function sgd(options: { learningRate: LearningRate }): Optimizer {
 
 /** SGD with momentum: v ← μv − η·dW, W ← W + v (Nesterov: W ← W + μv − η·dW with the new v). */
 export function momentum(options: { learningRate: LearningRate; momentum?: number; nesterov?: boolean }): Optimizer {
-  checkOptions('momentum', options, ['learningRate', 'momentum', 'nesterov']);
+  checkOptionNames('momentum', options, ['learningRate', 'momentum', 'nesterov']);
   const learningRate = checkRate('momentum', options.learningRate);
   const mu = options.momentum ?? 0.9;
   const nesterov = options.nesterov ?? false;
@@ -99,7 +99,7 @@ export function momentum(options: { learningRate: LearningRate; momentum?: numbe
 
 /** Adam (Kingma & Ba, Algorithm 1): W ← W − η·m̂ / (√v̂ + ε) with bias-corrected moments. */
 export function adam(options: { learningRate?: LearningRate; beta1?: number; beta2?: number; epsilon?: number } = {}): Optimizer {
-  checkOptions('adam', options, ['learningRate', 'beta1', 'beta2', 'epsilon']);
+  checkOptionNames('adam', options, ['learningRate', 'beta1', 'beta2', 'epsilon']);
   const learningRate = checkRate('adam', options.learningRate ?? 0.001);
   const { beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8 } = options;
   checkRange('adam', 'beta1', beta1, 0, 1);
@@ -171,14 +171,6 @@ function checkRate(name: string, lr: LearningRate): LearningRate {
     throw new GraphError(`${name}: learningRate must be a positive number or a schedule (stepDecay, cosineDecay), got ${formatValue(lr)}`);
   }
   return lr;
-}
-
-/** Refuses a non-object and option names the function does not know (a typo would be ignored). */
-function checkOptions(name: string, options: object, known: readonly string[]): void {
-  if (options === null || typeof options !== 'object') throw new GraphError(`${name}: options must be an object, got ${formatValue(options)}`);
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw new GraphError(`${name}: unknown option '${key}'; the options are ${known.join(', ')}`);
-  }
 }
 
 function check(name: string, values: Record<string, unknown>): void {

@@ -4,7 +4,7 @@
  * forward pass, gradients and parameter updates — is one program (Theano's
  * function(inputs, outputs, updates)).
  */
-import { formatValue, GraphError } from '../core/errors.ts';
+import { checkOptionNames, formatValue, GraphError } from '../core/errors.ts';
 import { ancestors, describeNode } from '../core/ir.ts';
 import { formatShape, sameShape } from '../core/shape.ts';
 import { callSite } from '../core/site.ts';
@@ -67,6 +67,8 @@ const speedOnlyPasses: readonly PassName[] = ['fuse-dense', 'fuse-updates'];
  */
 export function compile(graph: Graph, options: CompileOptions): Program {
   const site = callSite();
+  if (options === undefined || options === null) throw new GraphError('compile(graph, { outputs }): the options are required', site);
+  checkOptionNames('compile', options, ['outputs', 'updates', 'dtype', 'device', 'training', 'skipPasses', 'checkNumerics']);
   const { outputs, updates = [] } = options;
   if (!Array.isArray(outputs)) throw new GraphError('compile: options.outputs must be an array of tensors', site);
   for (const t of [...outputs, ...updates.flat()]) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Graph } from '../../src/index.ts';
+import { compile, Graph } from '../../src/index.ts';
 import { sgd, type Dataset } from '../../src/nn/index.ts';
 import { blobs, smallModel } from './helpers.ts';
 
@@ -57,6 +57,15 @@ describe('wrong types are named with the value quoted', () => {
     ['l2', () => smallModel().compile({ loss: 'quadratic', optimizer: sgd({ learningRate: 1 }), l2: '0.1' as never }), /l2 must be a number ≥ 0, got '0\.1' \(a string\)/],
   ])('%s', (_, make, re) => {
     expect(make).toThrow(re);
+  });
+
+  it('refuses misspelt option names instead of ignoring them', () => {
+    const model = smallModel().compile({ loss: 'quadratic', optimizer: sgd({ learningRate: 1 }) });
+    expect(() => model.fit(data, { epoch: 5 } as never)).toThrow(/fit: unknown option 'epoch'; the options are epochs, batchSize, shuffle, seed, validationData, callbacks, augment, checkNumerics/);
+    expect(() => model.compile({ loss: 'quadratic', optimizer: sgd({ learningRate: 1 }), lr: 2 } as never)).toThrow(/Model\.compile: unknown option 'lr'/);
+    expect(() => compile(model.graph, { output: [model.output] } as never)).toThrow(/compile: unknown option 'output'/);
+    expect(() => compile(model.graph, undefined as never)).toThrow(/compile\(graph, \{ outputs \}\): the options are required/);
+    expect(() => sgd({ learning_rate: 0.1 } as never)).toThrow(/sgd: unknown option 'learning_rate'; the options are learningRate/);
   });
 
   it('hints at class ids for one-hot labels and at a flat array for nested rows', () => {
