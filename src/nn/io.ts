@@ -154,9 +154,10 @@ export function modelToBytes(model: Model): Uint8Array {
     header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.bytes.length] };
     offset += t.bytes.length;
   }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8); // align the data to 8 bytes
-  const headerBytes = new TextEncoder().encode(json);
+  const text = new TextEncoder().encode(JSON.stringify(header));
+  // Spaces after the JSON align the data to 8 bytes (TextEncoder, not Buffer: this part runs in browsers too).
+  const headerBytes = new Uint8Array(text.length + ((8 - ((8 + text.length) % 8)) % 8)).fill(0x20);
+  headerBytes.set(text);
   const out = new Uint8Array(8 + headerBytes.length + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
   out.set(headerBytes, 8);
