@@ -6,6 +6,8 @@
 import { checkOptionNames, formatValue, GraphError, NumericsError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
 import type { FloatArray } from '../backends/index.ts';
+import type { DeviceRows } from '../runtime/device.ts';
+import type { PreparedRun } from '../runtime/program.ts';
 import { countCorrect } from './batches.ts';
 import type { Augment } from './data/augment.ts';
 import { nonFiniteInput, shuffle, type Dataset } from './data/dataset.ts';
@@ -155,10 +157,13 @@ function trainModel(model: Model, train: Dataset, options: FitOptions): History 
       const value = loss[0];
       if (!Number.isFinite(value)) {
         model.setWeights(before);
-        const hint = step.checkNumerics ? '' : '; fit again with { checkNumerics: true } (or DELTAGRAPH_CHECK_NUMERICS=1) to name the op that made the first NaN or infinity';
-        throw new GraphError(
-          `fit: the loss became ${value} at epoch ${epoch}, step ${s + 1}: training diverged (try a lower learning rate)${hint}; the weights are back as they were at the start of epoch ${epoch}`,
-        );
+        const diverged = `fit: the loss became ${value} at epoch ${epoch}, step ${s + 1}: training diverged (try a lower learning rate); the weights are back as they were at the start of epoch ${epoch}`;
+        const found = step.checkNumerics ? null : replayChecked(model, train, rows, order, batchSize, s, learningRate, before);
+        if (found) {
+          found.message = `${diverged}. Replayed with checkNumerics, the first NaN or infinity: ${found.message}`;
+          throw found;
+        }
+        throw new GraphError(`${diverged}; fit again with { checkNumerics: true } (or DELTAGRAPH_CHECK_NUMERICS=1) to name the op that made the first NaN or infinity`);
       }
       lossSum += value * n;
       correct += countCorrect(out, yb, n, model.classes);
@@ -180,4 +185,35 @@ function trainModel(model: Model, train: Dataset, options: FitOptions): History 
   }
   for (const c of callbacks) c.onTrainEnd?.(history, model);
   return history;
+}
+
+/**
+ * After the loss became non-finite at step `failed` of an epoch: replays the epoch's steps up to
+ * that one with a training step that checks numerics, from the weights of the epoch's start and on
+ * the same batches, to name the op that made the first NaN or infinity. It runs only on this
+ * failure path, so training is as fast as ever. Null when the replay does not reproduce it
+ * (dropout masks and augmentations are drawn anew; augmentation is left out).
+ */
+function replayChecked(model: Model, train: Dataset, rows: DeviceRows, order: Int32Array, batchSize: number, failed: number, learningRate: number, before: Map<string, Float64Array>): NumericsError | null {
+  const [x, labels, rate] = [model.input.name!, model.labels.name!, model.learningRate.name!];
+  const plans = new Map<number, PreparedRun>();
+  try {
+    const step = model.trainingStep(train.count, { checkNumerics: true });
+    for (let s = 0; s <= failed; s++) {
+      const start = s * batchSize;
+      const n = Math.min(batchSize, train.count - start);
+      let run = plans.get(n);
+      if (!run) plans.set(n, (run = step.prepare({ [x]: [n, model.features], [labels]: [n], [rate]: [] })));
+      run.gather(x, rows, order, start, n);
+      const yb = run.input(labels);
+      for (let b = 0; b < n; b++) yb[b] = train.y[order[start + b]];
+      run.input(rate)[0] = learningRate;
+      run.run();
+    }
+    return null;
+  } catch (e) {
+    return e instanceof NumericsError ? e : null;
+  } finally {
+    model.setWeights(before);
+  }
 }

@@ -75,10 +75,15 @@ describe('checkNumerics from fit and from the environment', () => {
     delete process.env.DELTAGRAPH_CHECK_NUMERICS;
   });
 
-  it('fit({ checkNumerics: true }) names the op at the step where training blows up; without it, the divergence message says how', () => {
+  it('fit({ checkNumerics: true }) names the op at the step where training blows up; without it, fit replays the epoch checking, and names it too', () => {
     const data = blobs(40);
     const make = () => smallModel({ activation: 'relu', output: 'softmax' }).compile({ loss: 'quadratic', optimizer: sgd({ learningRate: 1e30 }) });
-    expect(() => make().fit(data, { epochs: 3, batchSize: 10 })).toThrow(/fit again with \{ checkNumerics: true \} \(or DELTAGRAPH_CHECK_NUMERICS=1\) to name the op/);
+    const model = make();
+    const e = numericsError(() => model.fit(data, { epochs: 3, batchSize: 10 }));
+    expect(e.message).toMatch(
+      /^fit: the loss became NaN at epoch \d+, step \d+: training diverged \(try a lower learning rate\); the weights are back as they were at the start of epoch \d+\. Replayed with checkNumerics, the first NaN or infinity: checkNumerics: \w+ \(%\d+ \w+/,
+    );
+    for (const w of model.getWeights().values()) expect(w.every(Number.isFinite)).toBe(true);
     expect(() => make().fit(data, { epochs: 3, batchSize: 10, checkNumerics: true })).toThrow(/^fit \(epoch \d+, step \d+\): checkNumerics: \w+ \(%\d+ \w+/);
     expect(() => make().fit(data, { epochs: 3, batchSize: 10, checkNumerics: true })).toThrow(NumericsError);
   });
