@@ -198,7 +198,7 @@ export class Program {
     }
     if (batches.size < 2) return e;
     return new RunError(
-      `run: the inputs were fed different batch sizes (${fed.join(', ')}); the unknown dimension of every input is the batch, so they must agree\n  (${e.message})`,
+      `run: the inputs were fed different batch sizes (${fed.join(', ')}); the unknown dimension of every input is the batch, so they must agree\n  (${e.message.replace(/\n {4}at .*$/, '')})`,
       e.node,
       e.site,
     );
