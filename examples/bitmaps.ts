@@ -9,12 +9,12 @@
  *   npm run example:bitmaps -- trainingDigits testDigits     # your folders
  *   options: --epochs N (default 200) --init normal|uniform|zeros
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Graph, type Initializer } from 'deltagraph';
-import { historySeries, loadBitmapFolder, type Callback, Model, progressBar, randomNormal, randomUniform, Rng, sgd, terminalChart } from 'deltagraph/nn';
+import { historySeries, loadBitmapFolder, type Callback, type Dataset, Model, progressBar, randomNormal, randomUniform, Rng, sgd, terminalChart } from 'deltagraph/nn';
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -26,10 +26,17 @@ const inits: Record<string, Initializer> = { normal: randomNormal(1), uniform: r
 const init = inits[args.init!];
 if (!init) throw new Error(`--init must be normal, uniform or zeros, got '${args.init}'`);
 
-const [trainDir, testDir] = positionals.length > 0 ? positionals : synthetic();
-const train = loadBitmapFolder(trainDir);
-const test = testDir ? loadBitmapFolder(testDir) : undefined;
-console.log(`${train.count} training bitmaps from ${trainDir}${test ? `, ${test.count} test bitmaps from ${testDir}` : ''}`);
+const made = positionals.length > 0 ? null : synthetic();
+const [trainDir, testDir] = made ? [path.join(made, 'train'), path.join(made, 'test')] : positionals;
+let train: Dataset;
+let test: Dataset | undefined;
+try {
+  train = loadBitmapFolder(trainDir);
+  test = testDir ? loadBitmapFolder(testDir) : undefined;
+} finally {
+  if (made) rmSync(made, { recursive: true, force: true }); // loaded: the synthetic files are not needed any more
+}
+console.log(`${train.count} training bitmaps from ${made ? 'a synthetic set' : trainDir}${test ? `, ${test.count} test bitmaps from ${made ? 'a synthetic set' : testDir}` : ''}`);
 
 const g = new Graph({ seed: 1 });
 const x = g.input('x', [null, 1024]);
@@ -54,8 +61,8 @@ function everyNth(n: number, callback: Callback): Callback {
   return { ...callback, onEpochEnd: (logs, m) => logs.epoch % n === 0 && callback.onEpochEnd?.(logs, m) };
 }
 
-/** Writes ten blurred digit shapes with random shifts as bitmap files; returns the folders. */
-function synthetic(): [string, string] {
+/** Writes ten blurred digit shapes with random shifts as bitmap files (train/ and test/); returns their folder. */
+function synthetic(): string {
   const root = mkdtempSync(path.join(tmpdir(), 'deltagraph-bitmaps-'));
   const rng = new Rng(3);
   // 5x7 seven-segment-like glyphs of the digits 0–9, scaled up to 32x32.
@@ -82,5 +89,5 @@ function synthetic(): [string, string] {
   };
   write(path.join(root, 'train'), 300);
   write(path.join(root, 'test'), 100);
-  return [path.join(root, 'train'), path.join(root, 'test')];
+  return root;
 }

@@ -156,7 +156,14 @@ function main(): void {
     model = loadModel(args.load);
     console.log(`Loaded ${args.load} (${model.epochsTrained} epochs trained)`);
   } else {
-    console.log(`Preset ${args.preset}: ${preset.describe}`);
+    // The preset's description gives its defaults: say which of them the flags changed.
+    const changed = [
+      args.hidden !== undefined && `hidden ${hidden.join(',')}`,
+      epochs !== preset.epochs && `epochs ${epochs}`,
+      batchSize !== preset.batchSize && `batch size ${batchSize}`,
+      lr !== preset.lr && `learning rate ${lr}`,
+    ].filter(Boolean);
+    console.log(`Preset ${args.preset}: ${preset.describe}${changed.length > 0 ? `; flags set ${changed.join(', ')}` : ''}`);
     model = build(preset, hidden, seed);
     model.compile({ loss: preset.loss, optimizer: preset.optimizer(lr, epochs), ...(preset.l2 ? { l2: preset.l2 } : {}) });
   }
@@ -175,10 +182,11 @@ function main(): void {
     const augment = preset.shift > 0 && !args.load ? randomShift({ width: 28, height: 28, maxShift: preset.shift }) : undefined;
     const history = model.fit(data.train, { epochs, batchSize, seed, validationData: data.validation, callbacks, ...(augment ? { augment } : {}) });
     if (stopper?.stoppedEpoch) console.log(`Early stop at epoch ${stopper.stoppedEpoch}; restored epoch ${stopper.bestEpoch} (validation ${(100 * stopper.best).toFixed(2)}%)`);
-    const best = Math.max(...history.epochs.map((e) => e.valAccuracy ?? 0));
-    const bestTest = Math.max(...testByEpoch);
+    // The epoch is chosen on the validation set; its test accuracy is reported, never chosen on.
+    const validation = history.epochs.map((e) => e.valAccuracy ?? 0);
+    const bestAt = validation.indexOf(Math.max(...validation));
     console.log(
-      `Best validation accuracy ${(100 * best).toFixed(2)}%; best epoch on test ${(100 * bestTest).toFixed(2)}% (epoch ${model.epochsTrained - testByEpoch.length + testByEpoch.indexOf(bestTest) + 1})`,
+      `Best validation accuracy ${(100 * validation[bestAt]).toFixed(2)}% at epoch ${history.epochs[bestAt].epoch} (test accuracy after that epoch ${(100 * testByEpoch[bestAt]).toFixed(2)}%)`,
     );
     writeResults(out, history, testByEpoch, args.quiet!);
   }

@@ -5,7 +5,7 @@
 import './backends/index.ts';
 import './nn/layers.ts';
 
-export { DeltaGraphError, GraphError, RuleError, RunError, ShapeError } from './core/errors.ts';
+export { DeltaGraphError, GraphError, NumericsError, RuleError, RunError, ShapeError } from './core/errors.ts';
 export { ancestors, describeNode, type Attrs, type DType, type IR, type Node } from './core/ir.ts';
 export { Rng } from './core/rng.ts';
 export { formatShape, type Dim, type Shape } from './core/shape.ts';

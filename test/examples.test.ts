@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,13 +13,24 @@ describe('examples run as documented', () => {
 
   it('mnist: trains, reports, writes history and curves, saves, and loads', () => {
     const model = path.join(dir, 'm.safetensors');
-    const out = run('examples/mnist.ts', ['--epochs', '1', '--limit', '2000', '--quiet', '--out', dir, '--save', model]);
+    const out = run('examples/mnist.ts', ['--epochs', '2', '--lr', '1', '--limit', '2000', '--quiet', '--out', dir, '--save', model]);
     expect(out).toMatch(/MNIST: 2000 training, 10000 validation, 10000 test images/);
+    expect(out).toMatch(/^Preset classic: .*, 30 epochs; flags set epochs 2, learning rate 1$/m);
+    // The best epoch is chosen on validation; the test accuracy shown is that epoch's, not the best on test.
+    const history = JSON.parse(readFileSync(path.join(dir, 'history.json'), 'utf8'));
+    const validation = history.epochs.map((e: { valAccuracy: number }) => e.valAccuracy);
+    const at = validation.indexOf(Math.max(...validation));
+    const best = /Best validation accuracy (\d+\.\d\d)% at epoch (\d+) \(test accuracy after that epoch (\d+\.\d\d)%\)/.exec(out)!;
+    expect([Number(best[1]), Number(best[2]), Number(best[3])]).toEqual([
+      Number((100 * validation[at]).toFixed(2)),
+      at + 1,
+      Number((100 * history.testAccuracyByEpoch[at]).toFixed(2)),
+    ]);
     expect(out).toMatch(/Total trainable parameters: 23860/);
-    expect(out).toMatch(/epoch 1 {2}loss \d\.\d{4} {2}acc \d+\.\d\d% {2}val loss \d\.\d{4} {2}val acc \d+\.\d\d%/);
+    expect(out).toMatch(/epoch 2 {2}loss \d\.\d{4} {2}acc \d+\.\d\d% {2}val loss \d\.\d{4} {2}val acc \d+\.\d\d%/);
     const accuracy = /Test accuracy (\d+\.\d\d)%/.exec(out)![1];
     for (const f of ['history.json', 'history.csv', 'loss.svg', 'accuracy.svg']) expect(existsSync(path.join(dir, f))).toBe(true);
-    expect(JSON.parse(readFileSync(path.join(dir, 'history.json'), 'utf8')).epochs).toHaveLength(1);
+    expect(history.epochs).toHaveLength(2);
     const loaded = run('examples/mnist.ts', ['--load', model]);
     expect(loaded).toContain(`Test accuracy ${accuracy}%`);
   }, 120_000);
@@ -29,9 +40,11 @@ describe('examples run as documented', () => {
     expect(run('examples/mnist.ts', ['--help'])).toMatch(/^Usage: npm run mnist -- \[options\]/);
   });
 
-  it('bitmaps: trains on a folder of 32x32 text bitmaps', () => {
-    const out = run('examples/bitmaps.ts', ['--epochs', '10']);
-    expect(out).toMatch(/300 training bitmaps from .*, 100 test bitmaps from/);
+  it('bitmaps: trains on a folder of 32x32 text bitmaps, and leaves no temporary folder behind', () => {
+    const temporary = mkdtempSync(path.join(tmpdir(), 'deltagraph-bitmaps-tmpdir-'));
+    const out = execFileSync(tsx, ['examples/bitmaps.ts', '--epochs', '10'], { cwd: root, encoding: 'utf8', env: { ...process.env, TMPDIR: temporary } });
+    expect(readdirSync(temporary).filter((f) => f.startsWith('deltagraph-'))).toEqual([]); // (tsx keeps its cache there)
+    expect(out).toMatch(/300 training bitmaps from a synthetic set, 100 test bitmaps from a synthetic set/);
     expect(out).toMatch(/Training accuracy \d+\.\d\d%, test accuracy \d+\.\d\d%/);
   }, 60_000);
 

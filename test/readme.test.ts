@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = new URL('..', import.meta.url);
@@ -43,5 +45,21 @@ describe('README', () => {
     expect(Number(/largest difference from the hand reference: (\S+)/.exec(out)![1])).toBeLessThan(1e-12);
     expect(out).toContain('  δ2 = (a2 − y) ⊙ a2 ⊙ (1 − a2) / m\n');
     expect(out).toMatch(/δ2 of image 1:( -?\d\.\d{4}){10}/);
+  }, 60_000);
+
+  it('shows mnist output in the format the program prints now (written by npm run readme:figures)', () => {
+    const readme = readFileSync(new URL('README.md', root), 'utf8');
+    const block = /<!-- mnist-output:start -->\n```\n([\s\S]*?)```\n<!-- mnist-output:end -->/.exec(readme)![1];
+    const figures = /<!-- mnist-figures:start -->\n([\s\S]*?)<!-- mnist-figures:end -->/.exec(readme)![1];
+    expect(figures).toMatch(/^Measured by `npm run readme:figures` \(\d{4}-\d\d-\d\d, on the 2-core development machine at load \d+\.\d\): the classic\npreset over seeds 1, 2, 3 ends at (\d+\.\d\d%, ){2}\d+\.\d\d% test accuracy/);
+    const tsx = new URL('node_modules/.bin/tsx', root).pathname;
+    const out = mkdtempSync(path.join(tmpdir(), 'deltagraph-readme-test-'));
+    const printed = execFileSync(tsx, ['examples/mnist.ts', '--epochs', '1', '--limit', '1000', '--quiet', '--out', out], { cwd: root.pathname, encoding: 'utf8' });
+    // Numbers aside (and the flags of this short run), every line of the README is a line the program prints.
+    const form = (line: string) => line.replace(/; flags set .*$/, '').replace(/ in \S+\/ \(/, ' in DIR/ (').replace(/\d+(\.\d+)?/g, '#').replace(/\s+/g, ' ');
+    const forms = new Set(printed.split('\n').map(form));
+    const shown = block.trimEnd().split('\n').filter((l) => l !== '…' && !/terminal charts/.test(l));
+    expect(shown.filter((l) => !forms.has(form(l)))).toEqual([]);
+    expect(shown.length).toBeGreaterThan(12);
   }, 60_000);
 });

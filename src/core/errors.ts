@@ -45,3 +45,56 @@ export class RunError extends DeltaGraphError {
     super(site ? `${message}\n    at ${site}` : message);
   }
 }
+
+/**
+ * The first node whose output holds a NaN or an infinity, found by a program compiled with
+ * `checkNumerics`: the op, the node, where in its output, the ranges of its inputs, the user's
+ * line, and for a node of a gradient the forward node it is the gradient of.
+ */
+export class NumericsError extends RunError {
+  override name = 'NumericsError';
+  constructor(
+    message: string,
+    readonly op: string,
+    node: string,
+    readonly value: number,
+    readonly index: number,
+    readonly inputRanges: readonly string[],
+    site?: string,
+    readonly gradientOf?: string,
+  ) {
+    super(message, node, site);
+  }
+}
+
+/**
+ * A value as an error message shows it: strings quoted, so that `units must be a whole number,
+ * got '30'` says it was the string '30' and not the number 30; other types by their kind.
+ */
+export function formatValue(value: unknown): string {
+  if (typeof value === 'string') return `'${value}' (a string)`;
+  if (typeof value === 'bigint') return `${value}n (a bigint)`;
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return `an array [${value.slice(0, 4).map((v) => (typeof v === 'string' ? `'${v}'` : String(v))).join(', ')}${value.length > 4 ? ', …' : ''}]`;
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  if (value !== null && typeof value === 'object') {
+    try {
+      return `an object ${JSON.stringify(value).slice(0, 60)}`;
+    } catch {
+      return 'an object';
+    }
+  }
+  return String(value);
+}
+
+/**
+ * Refuses options that are not an object, and option names `what` does not know: a misspelt
+ * option (`{ epoch: 5 }`, `{ learning_rate: 0.1 }`) would otherwise be ignored without a word.
+ */
+export function checkOptionNames(what: string, options: unknown, known: readonly string[]): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new GraphError(`${what}: options must be an object, got ${formatValue(options)}`);
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new GraphError(`${what}: unknown option '${key}'; the options are ${known.join(', ')}`);
+  }
+}

@@ -22,6 +22,8 @@ export interface Node {
   readonly name?: string;
   /** The user's file:line:column that created the node. */
   readonly site?: string;
+  /** Made by autodiff: the id of the forward node whose gradient rule built this node. */
+  readonly gradientOf?: number;
 }
 
 export interface IR {

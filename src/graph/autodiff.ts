@@ -53,23 +53,26 @@ export function grad(y: Tensor, wrt: readonly Tensor[], options: GradOptions = {
     if (!parts || !forward[id]) continue;
     const node = ir.nodes[id];
     if (node.inputs.length === 0) continue;
-    const dy = sumAll(parts);
-    contributions.set(id, [dy]);
-    const needed = node.inputs.map((i) => forward[i] === 1 && ir.nodes[i].dtype === 'float');
-    if (!needed.some(Boolean)) continue;
-    const def = getOp(node.op);
-    if (!def.vjp) {
-      throw new GraphError(`grad: op '${node.op}' (${describeNode(node)}) has no gradient rule, and a gradient must flow through it`, node.site);
-    }
-    const inputs = node.inputs.map((i) => g.tensor(i));
-    const grads = def.vjp({ dy, inputs, output: g.tensor(id), attrs: node.attrs });
-    grads.forEach((d, k) => {
-      if (!needed[k] || d === null || d === undefined) return;
-      const input = inputs[k];
-      const reduced = reduceToShape(d, input.shape);
-      const list = contributions.get(input.id);
-      if (list) list.push(reduced);
-      else contributions.set(input.id, [reduced]);
+    // Every node made here is part of the gradient of node `id` (named by checkNumerics).
+    g.gradientOf(id, () => {
+      const dy = sumAll(parts);
+      contributions.set(id, [dy]);
+      const needed = node.inputs.map((i) => forward[i] === 1 && ir.nodes[i].dtype === 'float');
+      if (!needed.some(Boolean)) return;
+      const def = getOp(node.op);
+      if (!def.vjp) {
+        throw new GraphError(`grad: op '${node.op}' (${describeNode(node)}) has no gradient rule, and a gradient must flow through it`, node.site);
+      }
+      const inputs = node.inputs.map((i) => g.tensor(i));
+      const grads = def.vjp({ dy, inputs, output: g.tensor(id), attrs: node.attrs });
+      grads.forEach((d, k) => {
+        if (!needed[k] || d === null || d === undefined) return;
+        const input = inputs[k];
+        const reduced = reduceToShape(d, input.shape);
+        const list = contributions.get(input.id);
+        if (list) list.push(reduced);
+        else contributions.set(input.id, [reduced]);
+      });
     });
   }
 

@@ -5,7 +5,7 @@
  * for free, also across the gradient graph that autodiff appends.
  */
 import { freeze } from 'immer';
-import { GraphError, RuleError, ShapeError } from '../core/errors.ts';
+import { formatValue, GraphError, RuleError, ShapeError } from '../core/errors.ts';
 import { describeNode, type Attrs, type DType, type IR, type Node } from '../core/ir.ts';
 import { formatBytes, MAX_ELEMENTS } from '../core/limits.ts';
 import { Rng } from '../core/rng.ts';
@@ -34,6 +34,8 @@ export class Graph {
   private frozen: IR | null = null;
   /** Values of every parameter so far: a graph whose parameters no device can hold is refused as it is built. */
   private parameterValues = 0;
+  /** While autodiff runs a gradient rule: the forward node, recorded on the nodes it makes. */
+  private building: number | undefined = undefined;
 
   constructor(options: GraphOptions = {}) {
     this.rng = new Rng(options.seed ?? 1);
@@ -142,6 +144,20 @@ export class Graph {
     return t;
   }
 
+  /**
+   * @internal Runs `build` (a gradient rule) marking the nodes it makes as the gradient of node
+   * `forward`, so that an error in them (a NaN under checkNumerics) can name the op they came from.
+   */
+  gradientOf<T>(forward: number, build: () => T): T {
+    const outer = this.building;
+    this.building = forward;
+    try {
+      return build();
+    } finally {
+      this.building = outer;
+    }
+  }
+
   /** `${prefix}_1`, `${prefix}_2`, … not yet used as a name prefix in this graph. */
   uniqueName(prefix: string): string {
     let n = this.prefixCounts.get(prefix) ?? 0;
@@ -223,6 +239,7 @@ export class Graph {
         dtype,
         ...(name === undefined ? {} : { name }),
         ...(callSiteOrNothing()),
+        ...(this.building === undefined ? {} : { gradientOf: this.building }),
       },
       true,
     );
@@ -243,7 +260,7 @@ export class Graph {
   }
 
   private own(t: Tensor, op: string): Tensor {
-    if (!(t instanceof Tensor)) throw new GraphError(`${op}: expected a Tensor or a number, got ${String(t)}`, callSite());
+    if (!(t instanceof Tensor)) throw new GraphError(`${op}: expected a Tensor or a number, got ${formatValue(t)}`, callSite());
     if (t.graph !== this) throw new GraphError(`${op}: ${t} belongs to another graph`, callSite());
     return t;
   }

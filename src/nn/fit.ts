@@ -3,8 +3,11 @@
  * the model's device (gathered there, no copy in JS per row), runs the compiled step, tracks loss
  * and accuracy, validates, and calls the callbacks.
  */
-import { GraphError } from '../core/errors.ts';
+import { checkOptionNames, formatValue, GraphError, NumericsError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
+import type { FloatArray } from '../backends/index.ts';
+import type { DeviceRows } from '../runtime/device.ts';
+import type { PreparedRun } from '../runtime/program.ts';
 import { countCorrect } from './batches.ts';
 import type { Augment } from './data/augment.ts';
 import { nonFiniteInput, shuffle, type Dataset } from './data/dataset.ts';
@@ -28,6 +31,12 @@ export interface FitOptions {
    * keeps drawing at ~60 frames a second, a worker gets its messages).
    */
   yieldEveryMs?: number;
+  /**
+   * Check every op's output for NaN and infinities and stop at the first with a NumericsError
+   * naming the op, its inputs and your line (see compile's checkNumerics). Slower; for finding
+   * why a loss became NaN. Default: off, unless DELTAGRAPH_CHECK_NUMERICS=1.
+   */
+  checkNumerics?: boolean;
 }
 
 export interface BatchLogs {
@@ -72,9 +81,17 @@ export interface History {
   epochs: EpochLogs[];
 }
 
+/** Models in a `fit` now: a `fit` of the same model from one of its callbacks would feed its rows into the running one's. */
+const running = new WeakSet<Model>();
+
+/** Whether `model` is being trained by `fit` or `fitAsync` (so `fit` and `compile` must wait). */
+export function isTraining(model: Model): boolean {
+  return running.has(model);
+}
+
 /** Trains `model` on `train` and returns the history of every epoch. */
 export function fit(model: Model, train: Dataset, options: FitOptions = {}): History {
-  const loop = training(model, train, options);
+  const loop = trainingLoop(model, train, options);
   for (;;) {
     const next = loop.next();
     if (next.done) return next.value;
@@ -88,7 +105,7 @@ export function fit(model: Model, train: Dataset, options: FitOptions = {}): His
 export async function fitAsync(model: Model, train: Dataset, options: FitOptions = {}): Promise<History> {
   const every = options.yieldEveryMs ?? 16;
   if (!(every >= 0)) throw new GraphError(`fitAsync: yieldEveryMs must be a number of milliseconds >= 0, got ${every}`);
-  const loop = training(model, train, options);
+  const loop = trainingLoop(model, train, options);
   for (let since = performance.now(); ; ) {
     const next = loop.next();
     if (next.done) return next.value;
@@ -112,15 +129,31 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 /** The training loop, paused after every step (fit runs it through, fitAsync yields between). */
-function* training(model: Model, train: Dataset, options: FitOptions): Generator<undefined, History> {
+function* trainingLoop(model: Model, train: Dataset, options: FitOptions): Generator<undefined, History> {
+  if (running.has(model)) {
+    throw new GraphError('fit: this model is already training (fit was called from one of its callbacks); call it after the running fit returns, or train another model');
+  }
+  running.add(model);
+  try {
+    return yield* trainModel(model, train, options);
+  } finally {
+    running.delete(model);
+  }
+}
+
+const fitOptions: readonly (keyof FitOptions)[] = ['epochs', 'batchSize', 'shuffle', 'seed', 'validationData', 'callbacks', 'augment', 'checkNumerics', 'yieldEveryMs'];
+
+function* trainModel(model: Model, train: Dataset, options: FitOptions): Generator<undefined, History> {
+  checkOptionNames('fit', options, fitOptions);
   if (!model.config) throw new GraphError('fit: call model.compile({ loss, optimizer }) first');
   const { epochs = 1, batchSize = 32, validationData, callbacks = [] } = options;
-  if (!(Number.isInteger(epochs) && epochs >= 0)) throw new GraphError(`fit: epochs must be a whole number, got ${epochs}`);
-  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new GraphError(`fit: batchSize must be a positive whole number, got ${batchSize}`);
+  if (!(Number.isInteger(epochs) && epochs >= 0)) throw new GraphError(`fit: epochs must be a whole number, got ${formatValue(epochs)}`);
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new GraphError(`fit: batchSize must be a positive whole number, got ${formatValue(batchSize)}`);
   model.checkData(train, 'training data', { finite: false }); // scanned on the device below
   if (train.count === 0) throw new DataError('no samples to train on', { file: 'training data' });
   if (validationData) model.checkData(validationData, 'validation data');
-  const step = model.trainingStep(train.count);
+  if (options.checkNumerics !== undefined && typeof options.checkNumerics !== 'boolean') throw new GraphError(`fit: checkNumerics must be true or false, got ${formatValue(options.checkNumerics)}`);
+  const step = model.trainingStep(train.count, { checkNumerics: options.checkNumerics });
 
   const rng = new Rng(options.seed ?? model.graph.rng.next() * 2 ** 32);
   const order = Int32Array.from({ length: train.count }, (_, i) => i);
@@ -156,13 +189,25 @@ function* training(model: Model, train: Dataset, options: FitOptions): Generator
       for (let b = 0; b < n; b++) yb[b] = train.y[order[start + b]];
       run.input(rate)[0] = learningRate;
       if (options.augment) options.augment(run.input(x), n, rng);
-      const [loss, out] = run.run();
+      let results: FloatArray[];
+      try {
+        results = run.run();
+      } catch (e) {
+        // A NumericsError stops the step before any update: the weights are those of the step before.
+        if (e instanceof NumericsError) e.message = `fit (epoch ${epoch}, step ${s + 1}): ${e.message}`;
+        throw e;
+      }
+      const [loss, out] = results;
       const value = loss[0];
       if (!Number.isFinite(value)) {
         model.setWeights(before);
-        throw new GraphError(
-          `fit: the loss became ${value} at epoch ${epoch}, step ${s + 1}: training diverged (try a lower learning rate); the weights are back as they were at the start of epoch ${epoch}`,
-        );
+        const diverged = `fit: the loss became ${value} at epoch ${epoch}, step ${s + 1}: training diverged (try a lower learning rate); the weights are back as they were at the start of epoch ${epoch}`;
+        const found = step.checkNumerics ? null : replayChecked(model, train, rows, order, batchSize, s, learningRate, before);
+        if (found) {
+          found.message = `${diverged}. Replayed with checkNumerics, the first NaN or infinity: ${found.message}`;
+          throw found;
+        }
+        throw new GraphError(`${diverged}; fit again with { checkNumerics: true } (or DELTAGRAPH_CHECK_NUMERICS=1) to name the op that made the first NaN or infinity`);
       }
       lossSum += value * n;
       correct += countCorrect(out, yb, n, model.classes);
@@ -185,4 +230,35 @@ function* training(model: Model, train: Dataset, options: FitOptions): Generator
   }
   for (const c of callbacks) c.onTrainEnd?.(history, model);
   return history;
+}
+
+/**
+ * After the loss became non-finite at step `failed` of an epoch: replays the epoch's steps up to
+ * that one with a training step that checks numerics, from the weights of the epoch's start and on
+ * the same batches, to name the op that made the first NaN or infinity. It runs only on this
+ * failure path, so training is as fast as ever. Null when the replay does not reproduce it
+ * (dropout masks and augmentations are drawn anew; augmentation is left out).
+ */
+function replayChecked(model: Model, train: Dataset, rows: DeviceRows, order: Int32Array, batchSize: number, failed: number, learningRate: number, before: Map<string, Float64Array>): NumericsError | null {
+  const [x, labels, rate] = [model.input.name!, model.labels.name!, model.learningRate.name!];
+  const plans = new Map<number, PreparedRun>();
+  try {
+    const step = model.trainingStep(train.count, { checkNumerics: true });
+    for (let s = 0; s <= failed; s++) {
+      const start = s * batchSize;
+      const n = Math.min(batchSize, train.count - start);
+      let run = plans.get(n);
+      if (!run) plans.set(n, (run = step.prepare({ [x]: [n, model.features], [labels]: [n], [rate]: [] })));
+      run.gather(x, rows, order, start, n);
+      const yb = run.input(labels);
+      for (let b = 0; b < n; b++) yb[b] = train.y[order[start + b]];
+      run.input(rate)[0] = learningRate;
+      run.run();
+    }
+    return null;
+  } catch (e) {
+    return e instanceof NumericsError ? e : null;
+  } finally {
+    model.setWeights(before);
+  }
 }

@@ -3,7 +3,7 @@
  * `g.dropout(h, 0.5)` (this module adds the methods to Graph; the package entries load it). Each
  * layer is recorded with its name and kind, so `Model.summary()` can list it.
  */
-import { GraphError, ShapeError } from '../core/errors.ts';
+import { formatValue, GraphError, ShapeError } from '../core/errors.ts';
 import { callSite } from '../core/site.ts';
 import { ops } from '../ops/index.ts';
 import { Graph } from '../graph/graph.ts';
@@ -49,7 +49,7 @@ function recordLayer(g: Graph, name: string, kind: string, output: Tensor): Tens
 }
 
 function own(x: Tensor, layer: string): Graph {
-  if (!(x instanceof Tensor)) throw new GraphError(`${layer}: expected a Tensor, got ${String(x)}`, callSite());
+  if (!(x instanceof Tensor)) throw new GraphError(`${layer}: expected a Tensor, got ${formatValue(x)}`, callSite());
   return x.graph;
 }
 
@@ -64,7 +64,7 @@ function own(x: Tensor, layer: string): Graph {
  */
 export function dense(x: Tensor, units: number, options: DenseOptions = {}): Tensor {
   const g = own(x, 'dense');
-  if (!Number.isInteger(units) || units <= 0) throw new GraphError(`dense: units must be a positive whole number, got ${units}`, callSite());
+  if (!Number.isInteger(units) || units <= 0) throw new GraphError(`dense: units must be a positive whole number, got ${formatValue(units)}`, callSite());
   const nIn = x.shape[x.rank - 1];
   if (x.rank !== 2 || nIn === null) throw new ShapeError('dense', [x.shape], 'the input must be [batch, features] with features known', callSite());
   const prefix = options.name ?? g.uniqueName('dense');
@@ -85,7 +85,7 @@ export function dense(x: Tensor, units: number, options: DenseOptions = {}): Ten
  */
 export function dropout(x: Tensor, rate: number, name?: string): Tensor {
   const g = own(x, 'dropout');
-  if (!(rate >= 0 && rate < 1)) throw new GraphError(`dropout: rate must be in [0, 1), got ${rate}`, callSite());
+  if (!(rate >= 0 && rate < 1)) throw new GraphError(`dropout: rate must be a number in [0, 1), got ${formatValue(rate)}`, callSite());
   const prefix = name ?? g.uniqueName('dropout');
   if (rate === 0) return recordLayer(g, prefix, 'dropout 0', x);
   const mask = g.apply(ops.dropoutMask, [x], { rate, seed: Math.floor(g.rng.next() * 2 ** 31) });

@@ -4,21 +4,21 @@
  * come from `grad`, the optimizer is graph updates, a training step is one compiled program, and
  * its parameters, with those of the evaluation and prediction programs, live on one Device.
  */
-import { GraphError } from '../core/errors.ts';
+import { checkOptionNames, formatValue, GraphError } from '../core/errors.ts';
 import { ancestors } from '../core/ir.ts';
 import { formatShape } from '../core/shape.ts';
 import { isOp, ops } from '../ops/index.ts';
 import { grad } from '../graph/autodiff.ts';
 import type { Graph } from '../graph/graph.ts';
 import type { Tensor } from '../graph/tensor.ts';
-import { compile } from '../runtime/compile.ts';
+import { checkNumericsByDefault, compile } from '../runtime/compile.ts';
 import { Device } from '../runtime/device.ts';
 import type { Precision } from '../runtime/memory.ts';
 import type { Program } from '../runtime/program.ts';
 import { argmax, countCorrect } from './batches.ts';
 import { DataError } from './data/errors.ts';
 import { validateDataset, type Dataset } from './data/dataset.ts';
-import { fit, fitAsync, type FitOptions, type History } from './fit.ts';
+import { fit, fitAsync, isTraining, type FitOptions, type History } from './fit.ts';
 import { lossFor, type LossName } from './losses.ts';
 import type { Optimizer } from './optim.ts';
 import { summarize } from './summary.ts';
@@ -68,7 +68,7 @@ export class Model {
   epochsTrained = 0;
   private compiled: Compiled | null = null;
   private rate: Tensor | null = null;
-  private readonly trainSteps = new Map<number, Program>();
+  private readonly trainSteps = new Map<string, Program>();
   private evalProgram: Program | null = null;
   private predictProgram: Program | null = null;
 
@@ -118,9 +118,11 @@ export class Model {
 
   /** Chooses the loss and the optimizer (and L2) for `fit` and `evaluate`. */
   compile(config: CompileConfig): this {
+    if (isTraining(this)) throw new GraphError('Model.compile: the model is training (compile was called from a fit callback); compile it after fit returns');
+    checkOptionNames('Model.compile', config, ['loss', 'optimizer', 'l2']);
     const lossFn = lossFor(config?.loss);
     if (!config.optimizer || typeof config.optimizer.updates !== 'function') throw new GraphError('Model.compile: optimizer must be made by sgd(), momentum() or adam()');
-    if (config.l2 !== undefined && !(Number.isFinite(config.l2) && config.l2 >= 0)) throw new GraphError(`Model.compile: l2 must be a number ≥ 0, got ${config.l2}`);
+    if (config.l2 !== undefined && !(Number.isFinite(config.l2) && config.l2 >= 0)) throw new GraphError(`Model.compile: l2 must be a number ≥ 0, got ${formatValue(config.l2)}`);
     this.compiled = { config, loss: lossFn(this.output, this.labels) };
     this.trainSteps.clear();
     this.evalProgram = null;
@@ -144,6 +146,7 @@ export class Model {
   evaluate(data: Dataset, options: { batchSize?: number } = {}): Evaluation {
     const { loss } = this.requireCompiled('evaluate');
     this.checkData(data, 'evaluation data');
+    if (data.count === 0) throw new DataError('no samples to evaluate', { file: 'evaluation data' });
     this.evalProgram ??= compile(this.graph, { outputs: [loss, this.output], device: this.device, training: false });
     const program = this.evalProgram;
     const batch = options.batchSize ?? 1000;
@@ -216,9 +219,10 @@ export class Model {
    * The training step for a training set of `samples` (n enters through L2): outputs the loss and
    * the output, updates every trainable parameter on the loss path.
    */
-  trainingStep(samples: number): Program {
+  trainingStep(samples: number, options: { checkNumerics?: boolean } = {}): Program {
     const { config, loss } = this.requireCompiled('fit');
-    const key = config.l2 ? samples : 0;
+    const checkNumerics = options.checkNumerics ?? checkNumericsByDefault();
+    const key = `${config.l2 ? samples : 0}${checkNumerics ? ':checked' : ''}`;
     let program = this.trainSteps.get(key);
     if (program) return program;
     const onLossPath = new Set(ancestors(this.graph.ir().nodes, [loss.id]));
@@ -228,7 +232,7 @@ export class Model {
     // Nielsen's L2 on weights (not biases): the gradient gains (λ/n)·W.
     if (l2 > 0) grads = grads.map((d, i) => (params[i].rank >= 2 ? d.add(params[i].mul(l2 / samples)) : d));
     const updates = config.optimizer.updates(params, grads, this.learningRate);
-    program = compile(this.graph, { outputs: [loss, this.output], updates, device: this.device, training: true });
+    program = compile(this.graph, { outputs: [loss, this.output], updates, device: this.device, training: true, checkNumerics });
     this.trainSteps.set(key, program);
     return program;
   }

@@ -6,7 +6,7 @@
  * The learning rate is a fed scalar, so a schedule changes it without recompiling.
  */
 import type { Graph } from '../graph/graph.ts';
-import { GraphError } from '../core/errors.ts';
+import { checkOptionNames, formatValue, GraphError } from '../core/errors.ts';
 import type { Tensor } from '../graph/tensor.ts';
 
 /** A learning rate that changes with the epoch (0-based). */
@@ -40,6 +40,7 @@ export function learningRateAt(lr: LearningRate, epoch: number): number {
 
 /** Multiplies the rate by `factor` every `every` epochs. */
 export function stepDecay(options: { initial: number; factor: number; every: number }): Schedule {
+  checkOptionNames('stepDecay', options, ['initial', 'factor', 'every']);
   const { initial, factor, every } = options;
   check('stepDecay', { initial, factor, every });
   return { kind: 'step', config: { initial, factor, every }, at: (epoch) => initial * factor ** Math.floor(epoch / every) };
@@ -47,8 +48,10 @@ export function stepDecay(options: { initial: number; factor: number; every: num
 
 /** Cosine from `initial` at epoch 0 down to `final` at epoch `epochs` (and after). */
 export function cosineDecay(options: { initial: number; epochs: number; final?: number }): Schedule {
+  checkOptionNames('cosineDecay', options, ['initial', 'epochs', 'final']);
   const { initial, epochs, final = 0 } = options;
-  check('cosineDecay', { initial, epochs, final: final + 1e-300 });
+  check('cosineDecay', { initial, epochs });
+  checkRange('cosineDecay', 'final', final, 0, Infinity);
   return {
     kind: 'cosine',
     config: { initial, epochs, final },
@@ -58,6 +61,7 @@ export function cosineDecay(options: { initial: number; epochs: number; final?: 
 
 /** Plain mini-batch SGD: W ← W − η·dW. */
 export function sgd(options: { learningRate: LearningRate }): Optimizer {
+  checkOptionNames('sgd', options, ['learningRate']);
   const learningRate = checkRate('sgd', options.learningRate);
   return {
     name: 'sgd',
@@ -69,10 +73,12 @@ export function sgd(options: { learningRate: LearningRate }): Optimizer {
 
 /** SGD with momentum: v ← μv − η·dW, W ← W + v (Nesterov: W ← W + μv − η·dW with the new v). */
 export function momentum(options: { learningRate: LearningRate; momentum?: number; nesterov?: boolean }): Optimizer {
+  checkOptionNames('momentum', options, ['learningRate', 'momentum', 'nesterov']);
   const learningRate = checkRate('momentum', options.learningRate);
   const mu = options.momentum ?? 0.9;
   const nesterov = options.nesterov ?? false;
-  check('momentum', { momentum: mu + 1e-300 });
+  checkRange('momentum', 'momentum', mu, 0, 1);
+  if (typeof nesterov !== 'boolean') throw new GraphError(`momentum: nesterov must be true or false, got ${formatValue(nesterov)}`);
   return {
     name: 'momentum',
     learningRate,
@@ -93,9 +99,12 @@ export function momentum(options: { learningRate: LearningRate; momentum?: numbe
 
 /** Adam (Kingma & Ba, Algorithm 1): W ← W − η·m̂ / (√v̂ + ε) with bias-corrected moments. */
 export function adam(options: { learningRate?: LearningRate; beta1?: number; beta2?: number; epsilon?: number } = {}): Optimizer {
+  checkOptionNames('adam', options, ['learningRate', 'beta1', 'beta2', 'epsilon']);
   const learningRate = checkRate('adam', options.learningRate ?? 0.001);
   const { beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8 } = options;
-  check('adam', { beta1: beta1 + 1e-300, beta2: beta2 + 1e-300, epsilon });
+  checkRange('adam', 'beta1', beta1, 0, 1);
+  checkRange('adam', 'beta2', beta2, 0, 1);
+  check('adam', { epsilon });
   return {
     name: 'adam',
     learningRate,
@@ -124,15 +133,16 @@ export function adam(options: { learningRate?: LearningRate; beta1?: number; bet
 
 /** Makes an optimizer again from its config (as saved with a model). */
 export function optimizerFromConfig(config: OptimizerConfig): Optimizer {
+  if (config === null || typeof config !== 'object') throw new GraphError(`optimizer config must be an object, got ${formatValue(config)}`);
   const lr = config.learningRate;
-  const learningRate: LearningRate =
-    typeof lr === 'number'
-      ? lr
-      : lr.kind === 'step'
-        ? stepDecay(lr.config as { initial: number; factor: number; every: number })
-        : cosineDecay(lr.config as { initial: number; epochs: number; final?: number });
-  const options = { ...config, learningRate } as Record<string, unknown>;
-  switch (config.name) {
+  let learningRate: LearningRate;
+  if (typeof lr === 'number') learningRate = lr;
+  else if (lr !== null && typeof lr === 'object' && lr.config !== null && typeof lr.config === 'object' && (lr.kind === 'step' || lr.kind === 'cosine')) {
+    learningRate = lr.kind === 'step' ? stepDecay(lr.config as { initial: number; factor: number; every: number }) : cosineDecay(lr.config as { initial: number; epochs: number; final?: number });
+  } else throw new GraphError(`optimizer config: learningRate must be a number or a step or cosine schedule, got ${formatValue(lr)}`);
+  const { name, ...rest } = config;
+  const options = { ...rest, learningRate } as Record<string, unknown>;
+  switch (name) {
     case 'sgd':
       return sgd(options as { learningRate: LearningRate });
     case 'momentum':
@@ -140,7 +150,7 @@ export function optimizerFromConfig(config: OptimizerConfig): Optimizer {
     case 'adam':
       return adam(options as { learningRate?: LearningRate });
     default:
-      throw new GraphError(`unknown optimizer '${String((config as { name: unknown }).name)}'; use sgd, momentum or adam`);
+      throw new GraphError(`unknown optimizer ${formatValue(name)}; use sgd, momentum or adam`);
   }
 }
 
@@ -156,12 +166,20 @@ function rateConfig(lr: LearningRate): OptimizerConfig['learningRate'] {
 
 function checkRate(name: string, lr: LearningRate): LearningRate {
   if (typeof lr === 'number') check(name, { learningRate: lr });
-  else if (!lr || typeof lr.at !== 'function') throw new GraphError(`${name}: learningRate must be a number or a schedule`);
+  // A string has `.at` too: a schedule is an object made by stepDecay or cosineDecay.
+  else if (lr === null || typeof lr !== 'object' || typeof lr.at !== 'function') {
+    throw new GraphError(`${name}: learningRate must be a positive number or a schedule (stepDecay, cosineDecay), got ${formatValue(lr)}`);
+  }
   return lr;
 }
 
-function check(name: string, values: Record<string, number>): void {
+function check(name: string, values: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(values)) {
-    if (!(Number.isFinite(v) && v > 0)) throw new GraphError(`${name}: ${k} must be a positive number, got ${v}`);
+    if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new GraphError(`${name}: ${k} must be a positive number, got ${formatValue(v)}`);
   }
+}
+
+/** A number in [min, max). */
+function checkRange(name: string, key: string, v: unknown, min: number, max: number): void {
+  if (!(typeof v === 'number' && v >= min && v < max)) throw new GraphError(`${name}: ${key} must be a number in [${min}, ${max}), got ${formatValue(v)}`);
 }

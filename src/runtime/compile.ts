@@ -4,7 +4,7 @@
  * forward pass, gradients and parameter updates — is one program (Theano's
  * function(inputs, outputs, updates)).
  */
-import { GraphError } from '../core/errors.ts';
+import { checkOptionNames, formatValue, GraphError } from '../core/errors.ts';
 import { ancestors, describeNode } from '../core/ir.ts';
 import { formatShape, sameShape } from '../core/shape.ts';
 import { callSite } from '../core/site.ts';
@@ -38,7 +38,25 @@ export interface CompileOptions {
    * hold a fused program against the plain one, or to debug a fused kernel.
    */
   skipPasses?: readonly PassName[];
+  /**
+   * Scan every kernel's output for NaN and infinities and throw a NumericsError at the first:
+   * the op, the node, its input ranges, the user's line, and for a gradient node the forward op
+   * it is the gradient of (like tf.debugging.enableCheckNumerics). Slower: for finding the op
+   * that made a NaN, not for training. Default: off, unless the environment variable
+   * DELTAGRAPH_CHECK_NUMERICS is 1; when off it costs nothing. The speed-only fusions are
+   * skipped so that every op is the one the user wrote.
+   */
+  checkNumerics?: boolean;
 }
+
+/** Whether DELTAGRAPH_CHECK_NUMERICS=1 (or true) asks every program to check numerics. */
+export function checkNumericsByDefault(): boolean {
+  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.DELTAGRAPH_CHECK_NUMERICS;
+  return value === '1' || value === 'true';
+}
+
+/** Fusions that only save time: left out when checking numerics, so each node is a user's op. */
+const speedOnlyPasses: readonly PassName[] = ['fuse-dense', 'fuse-updates'];
 
 /**
  * Compiles a graph into a program.
@@ -49,6 +67,8 @@ export interface CompileOptions {
  */
 export function compile(graph: Graph, options: CompileOptions): Program {
   const site = callSite();
+  if (options === undefined || options === null) throw new GraphError('compile(graph, { outputs }): the options are required', site);
+  checkOptionNames('compile', options, ['outputs', 'updates', 'dtype', 'device', 'training', 'skipPasses', 'checkNumerics']);
   const { outputs, updates = [] } = options;
   if (!Array.isArray(outputs)) throw new GraphError('compile: options.outputs must be an array of tensors', site);
   for (const t of [...outputs, ...updates.flat()]) {
@@ -74,8 +94,11 @@ export function compile(graph: Graph, options: CompileOptions): Program {
   }
   if (options.device?.isDisposed) throw new GraphError('compile: the device was disposed', site);
   const device = options.device ?? new Device({ dtype: options.dtype ?? 'float32' });
+  const checkNumerics = options.checkNumerics ?? checkNumericsByDefault();
+  if (typeof checkNumerics !== 'boolean') throw new GraphError(`compile: checkNumerics must be true or false, got ${formatValue(checkNumerics)}`, site);
   const updateIds = updates.map(([p, v]) => [p.id, v.id] as const);
-  const ir = optimize(graph.ir(), { outputs: outputs.map((t) => t.id), updates: updateIds }, options.skipPasses);
+  const skip = [...(options.skipPasses ?? []), ...(checkNumerics ? speedOnlyPasses : [])];
+  const ir = optimize(graph.ir(), { outputs: outputs.map((t) => t.id), updates: updateIds }, skip);
   const roots = [...outputs.map((t) => t.id), ...updates.map(([, v]) => v.id)];
   return new Program(
     ir,
@@ -84,5 +107,6 @@ export function compile(graph: Graph, options: CompileOptions): Program {
     outputs.map((t) => t.id),
     updateIds,
     options.training ?? updates.length > 0,
+    checkNumerics,
   );
 }

@@ -36,6 +36,11 @@ export class Device {
   private disposed = false;
   /** Uploads so far: only the rows of the latest are still in the memory. */
   private uploads = 0;
+  /**
+   * @internal Set while a program runs on this device: a run started from inside it (a kernel
+   * that runs a program) would make plans and move memory under the running one, so it is refused.
+   */
+  running = false;
 
   constructor(options: DeviceOptions = {}) {
     const { dtype = 'float32', threads = true, capacity = 1 << 16 } = options;

@@ -4,7 +4,7 @@
  * here and only here) → allocate (a place for every buffer) → bind (views and kernel closures).
  * Binding is repeated, and only that, when the device memory has grown or moved since.
  */
-import { RuleError, RunError } from '../core/errors.ts';
+import { NumericsError, RuleError, RunError } from '../core/errors.ts';
 import { describeNode, type Attrs, type IR, type Node } from '../core/ir.ts';
 import { formatShape } from '../core/shape.ts';
 import { getOp, hasTrait, isOp, ops } from '../ops/index.ts';
@@ -60,6 +60,8 @@ export class Plan {
   private scratchAt = new Map<number, number>();
   /** Where outputs that this program's updates overwrite are copied before the update. */
   private outputCopyAt = new Map<number, number>();
+  /** With checkNumerics: the output and input views of every step, scanned after it runs. */
+  private checks: { output: FloatArray; inputs: FloatArray[] }[] | null = null;
 
   constructor(
     private readonly ir: IR,
@@ -69,6 +71,7 @@ export class Plan {
     inputShapes: ReadonlyMap<number, readonly number[]>,
     private readonly device: Device,
     private readonly training: boolean,
+    private readonly checkNumerics = false,
   ) {
     this.inferShapes(inputShapes);
     this.kernels = this.chooseKernels();
@@ -113,12 +116,43 @@ export class Plan {
   execute(): FloatArray[] {
     this.bindIfStale();
     const closures = this.closures;
-    for (let i = 0; i < closures.length; i++) closures[i]();
+    if (this.checks === null) for (let i = 0; i < closures.length; i++) closures[i]();
+    else this.runChecked();
     const copies = this.copies;
     for (let i = 0; i < copies.length; i++) copies[i][0].set(copies[i][1]);
     const updates = this.updateCopies;
     for (let i = 0; i < updates.length; i++) updates[i][0].set(updates[i][1]);
     return this.results;
+  }
+
+  /** Runs the kernels one by one, stopping at the first whose output holds a NaN or an infinity. */
+  private runChecked(): void {
+    const closures = this.closures;
+    const checks = this.checks!;
+    for (let i = 0; i < closures.length; i++) {
+      closures[i]();
+      const out = checks[i].output;
+      for (let j = 0; j < out.length; j++) {
+        const v = out[j];
+        if (v - v !== 0) throw this.numericsError(i, j, v);
+      }
+    }
+  }
+
+  /** The error for the first non-finite value, at index `at` of step `i`'s output. */
+  private numericsError(i: number, at: number, value: number): NumericsError {
+    const { nodes } = this.ir;
+    const node = nodes[this.kernels[i].id];
+    const ranges = node.inputs.map((id, k) => `${describeNode(nodes[id])} ${formatShape(this.shapes.get(id)!)} ${rangeOf(this.checks![i].inputs[k])}`);
+    const forward = node.gradientOf === undefined ? undefined : nodes[node.gradientOf];
+    const gradient = forward ? `${describeNode(forward)}${forward.site ? ` (built at ${forward.site})` : ''}` : undefined;
+    const hint = forward ? undefined : numericsHints[node.op];
+    const message = [
+      `checkNumerics: ${node.op} (${describeNode(node)})${gradient ? `, in the gradient of ${gradient},` : ''} produced ${value} at index ${at} of its ${formatShape(this.shapes.get(node.id)!)} output: the first NaN or infinity in this run`,
+      `    inputs: ${ranges.join('; ') || 'none'}`,
+      ...(hint ? [`    hint: ${hint}`] : []),
+    ].join('\n');
+    return new NumericsError(message, node.op, `%${node.id}`, value, at, ranges, node.site, gradient);
   }
 
   /** Remakes the views if the memory has grown or moved since they were made. */
@@ -253,6 +287,7 @@ export class Plan {
       this.copies.push([copy, view(id)]);
       return copy;
     });
+    if (this.checkNumerics) this.checks = this.kernels.map(({ id }) => ({ output: view(id), inputs: nodes[id].inputs.map(view) }));
     this.updateCopies = this.updates.filter(([p, v]) => this.offsets.get(p) !== this.offsets.get(v)).map(([p, v]) => [view(p), view(v)]);
     this.generation = memory.generation;
   }
@@ -269,4 +304,30 @@ export class Plan {
   private sizeOf(id: number): number {
     return this.shapes.get(id)!.reduce((a, b) => a * b, 1);
   }
+}
+
+/** What an op's non-finite output usually means (forward ops; the user wrote them). */
+const numericsHints: Readonly<Record<string, string>> = {
+  log: 'log(0) is -Infinity and log of a negative number is NaN; add a small epsilon, or use a stable loss (logSoftmax, softmaxCrossEntropy)',
+  sqrt: 'sqrt of a negative number is NaN',
+  div: 'a division by 0 gives ±Infinity (0/0 gives NaN)',
+  exp: 'exp overflows float32 above 88.7 (float64 above 709.8)',
+  pow: 'a negative base with a fractional exponent is NaN; 0 to a negative power is Infinity',
+};
+
+/** `in [min, max]` of a buffer, with its count of non-finite values if any. */
+function rangeOf(values: FloatArray): string {
+  let min = Infinity;
+  let max = -Infinity;
+  let bad = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v - v !== 0) bad++;
+    else {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  }
+  const range = bad === values.length ? 'all non-finite' : `in [${min}, ${max}]`;
+  return bad > 0 && bad < values.length ? `${range}, ${bad} non-finite` : range;
 }

@@ -3,7 +3,7 @@
  * batch size), copies the feeds in, calls the kernels, applies the updates, and returns the
  * outputs as views on its device's memory. After the first run for a batch size nothing is allocated.
  */
-import { RunError } from '../core/errors.ts';
+import { formatValue, RunError } from '../core/errors.ts';
 import { isOp, ops } from '../ops/index.ts';
 import type { IR } from '../core/ir.ts';
 import { formatShape } from '../core/shape.ts';
@@ -40,6 +40,8 @@ export class Program {
   private current: Plan | null = null;
   /** Names of the inputs this program reads, in graph order. */
   readonly inputNames: readonly string[];
+  /** Names of every input of the graph: a feed for anything else is a mistake (a typo). */
+  private readonly graphInputs: ReadonlySet<string>;
 
   constructor(
     readonly ir: IR,
@@ -48,8 +50,11 @@ export class Program {
     private readonly outputs: readonly number[],
     private readonly updates: readonly (readonly [number, number])[],
     readonly training: boolean,
+    /** Whether every kernel's output is scanned for NaN and infinities (see compile's checkNumerics). */
+    readonly checkNumerics = false,
   ) {
     this.inputNames = schedule.filter((id) => isOp(ir.nodes[id], ops.input)).map((id) => ir.nodes[id].name!);
+    this.graphInputs = new Set(ir.nodes.filter((n) => isOp(n, ops.input)).map((n) => n.name!));
     // Parameters get their place in the memory now, so they can be read and written before a run.
     for (const id of schedule) {
       const node = ir.nodes[id];
@@ -63,11 +68,36 @@ export class Program {
    */
   run(feeds: Feeds = {}): FloatArray[] {
     if (this.disposed) throw new RunError('run: the program was disposed');
+    this.checkNotRunning();
+    checkFeedsObject(feeds);
+    // Checked on every run, not only when a plan is made: a misspelt name must never pass.
+    for (const name in feeds) if (!this.graphInputs.has(name)) throw this.unknownInput(name);
     let plan = this.current;
     if (plan === null || !fitsPlan(plan, feeds)) plan = this.planFor(feeds);
+    plan.bindIfStale(); // the input views must be current before the feeds go in
     const inputs = plan.inputs;
-    for (let k = 0; k < inputs.length; k++) copyFeed(inputs[k], feeds[inputs[k].name]);
-    return plan.execute();
+    for (let k = 0; k < inputs.length; k++) copyFeed(inputs[k], feeds[inputs[k].name], this.device.dtype);
+    return this.execute(plan);
+  }
+
+  /** Runs a plan, marking the device busy so that a run from inside a kernel is refused. */
+  private execute(plan: Plan): FloatArray[] {
+    this.device.running = true;
+    try {
+      return plan.execute();
+    } finally {
+      this.device.running = false;
+    }
+  }
+
+  private checkNotRunning(): void {
+    if (this.device.running) {
+      throw new RunError('run: a program is already running on this device (run was called from inside a kernel?); run it after the outer run returns');
+    }
+  }
+
+  private unknownInput(name: string): RunError {
+    return new RunError(`run: '${name}' is not an input of the graph (inputs: ${[...this.graphInputs].join(', ') || 'none'})`);
   }
 
   /**
@@ -102,8 +132,9 @@ export class Program {
         this.device.gatherRows(rows, order, start, n, () => input(name));
       },
       run: () => {
+        this.checkNotRunning();
         this.current = plan;
-        return plan.execute();
+        return this.execute(plan);
       },
     };
   }
@@ -122,11 +153,8 @@ export class Program {
   }
 
   private planFor(feeds: Feeds): Plan {
-    if (feeds === null || typeof feeds !== 'object') throw new RunError('run(feeds): feeds must be an object of name → data');
-    const known = new Set(this.ir.nodes.filter((n) => isOp(n, ops.input)).map((n) => n.name!));
-    for (const name of Object.keys(feeds)) {
-      if (!known.has(name)) throw new RunError(`run: '${name}' is not an input of the graph (inputs: ${[...known].join(', ') || 'none'})`);
-    }
+    checkFeedsObject(feeds);
+    for (const name of Object.keys(feeds)) if (!this.graphInputs.has(name)) throw this.unknownInput(name);
     const shapes = new Map<number, readonly number[]>();
     for (const id of this.schedule) {
       const node = this.ir.nodes[id];
@@ -138,7 +166,11 @@ export class Program {
       this.plans.delete(key); // most recently used last
     } else {
       if (this.disposed) throw new RunError('run: the program was disposed');
-      plan = new Plan(this.ir, this.schedule, this.outputs, this.updates, shapes, this.device, this.training);
+      try {
+        plan = new Plan(this.ir, this.schedule, this.outputs, this.updates, shapes, this.device, this.training, this.checkNumerics);
+      } catch (e) {
+        throw e instanceof RunError ? this.inTermsOfBatches(e, shapes) : e;
+      }
     }
     this.plans.set(key, plan);
     for (const [old, evicted] of this.plans) {
@@ -150,12 +182,47 @@ export class Program {
     return plan;
   }
 
+  /**
+   * A shape error deep in the graph (often in a fused op the user never wrote) that comes from
+   * feeding inputs different batch sizes: said in terms of the inputs first.
+   */
+  private inTermsOfBatches(e: RunError, shapes: ReadonlyMap<number, readonly number[]>): RunError {
+    const batches = new Set<number>();
+    const fed: string[] = [];
+    for (const [id, shape] of shapes) {
+      const node = this.ir.nodes[id];
+      const unknown = node.shape.flatMap((d, k) => (d === null ? [shape[k]] : []));
+      if (unknown.length === 0) continue;
+      unknown.forEach((d) => batches.add(d));
+      fed.push(`'${node.name}' ${formatShape(shape)}`);
+    }
+    if (batches.size < 2) return e;
+    return new RunError(
+      `run: the inputs were fed different batch sizes (${fed.join(', ')}); the unknown dimension of every input is the batch, so they must agree\n  (${e.message.replace(/\n {4}at .*$/, '')})`,
+      e.node,
+      e.site,
+    );
+  }
+
   /** Frees the buffers of every plan (parameters stay on the device); the program cannot run again. */
   dispose(): void {
     this.disposed = true;
     for (const plan of this.plans.values()) plan.release();
     this.plans.clear();
     this.current = null;
+  }
+}
+
+/** BigInt arrays: their elements are not numbers and no float conversion is implied. */
+function refuseBigInts(name: string, data: unknown): void {
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
+    throw new RunError(`run: the feed for '${name}' is a ${data.constructor.name}; feed numbers (e.g. Float64Array.from(values, Number))`, name);
+  }
+}
+
+function checkFeedsObject(feeds: unknown): void {
+  if (feeds === null || typeof feeds !== 'object' || Array.isArray(feeds) || ArrayBuffer.isView(feeds)) {
+    throw new RunError(`run(feeds): feeds must be an object of input name → data, like run({ x: values }), got ${formatValue(feeds)}`);
   }
 }
 
@@ -168,7 +235,7 @@ function fitsPlan(plan: Plan, feeds: Feeds): boolean {
   const inputs = plan.inputs;
   for (let k = 0; k < inputs.length; k++) {
     const feed = feeds[inputs[k].name];
-    if (feed === undefined || feed === null) return false;
+    if (feed === null || typeof feed !== 'object') return false;
     if ('shape' in feed && 'data' in feed) {
       const s = feed.shape;
       const want = inputs[k].shape;
@@ -185,8 +252,14 @@ function fitsPlan(plan: Plan, feeds: Feeds): boolean {
 /** The concrete shape of a feed: given, or the declared shape with its one unknown inferred. */
 function feedShape(name: string, declared: readonly (number | null)[], feed: Feed | undefined, site?: string): number[] {
   if (feed === undefined || feed === null) throw new RunError(`run: no feed for input '${name}' ${formatShape(declared)}`, name, site);
-  const data = dataOf(feed);
-  if (typeof data?.length !== 'number') throw new RunError(`run: the feed for '${name}' is not an array of numbers`, name, site);
+  const data = typeof feed === 'object' ? dataOf(feed) : undefined;
+  if (data === null || typeof data !== 'object' || typeof data.length !== 'number') {
+    throw new RunError(`run: the feed for '${name}' is ${formatValue(feed)}, not an array of numbers (or { data, shape })`, name, site);
+  }
+  refuseBigInts(name, data);
+  if (Array.isArray(data) && data.length > 0 && Array.isArray(data[0])) {
+    throw new RunError(`run: the feed for '${name}' is a nested array; pass a flat array (e.g. rows.flat()) with { data, shape } if needed`, name, site);
+  }
   let shape: number[];
   if ('shape' in feed && 'data' in feed) {
     shape = [...feed.shape];
@@ -204,19 +277,33 @@ function feedShape(name: string, declared: readonly (number | null)[], feed: Fee
   if (!fits || size !== data.length) {
     throw new RunError(`run: input '${name}' is declared ${formatShape(declared)} but was fed ${data.length} values as ${formatShape(shape)}`, name, site);
   }
+  if (declared.some((d, i) => d === null && shape[i] === 0)) {
+    throw new RunError(`run: input '${name}' ${formatShape(declared)} was fed an empty batch (${formatShape(shape)}); feed at least one row`, name, site);
+  }
   return shape;
 }
 
-/** Copies a feed into its buffer, refusing values that would turn into NaN deep inside. */
-function copyFeed(input: PlanInput, feed: Feed): void {
+/**
+ * Copies a feed into its buffer, refusing values that would turn into NaN deep inside: not
+ * numbers, not finite, or finite but beyond the program's precision (1e39 is Infinity in float32).
+ */
+function copyFeed(input: PlanInput, feed: Feed, dtype: string): void {
   const src = dataOf(feed);
+  refuseBigInts(input.name, src);
   const dst = input.view;
   const n = input.size;
   for (let i = 0; i < n; i++) {
     const v = src[i];
-    if (v - v !== 0 || (input.int && Math.floor(v) !== v)) {
-      throw new RunError(`run: input '${input.name}' has ${v} at index ${i}${input.int ? ' (int input: whole numbers only)' : ' (values must be finite)'}`, input.name);
-    }
+    if (typeof v !== 'number') throw badFeedValue(input, v, i, 'not a number');
     dst[i] = v;
+    // The stored value, so that an overflow to ±Infinity in float32 is caught too.
+    const stored = dst[i];
+    if (stored - stored !== 0 || (input.int && Math.floor(v) !== v)) {
+      throw badFeedValue(input, v, i, input.int ? 'int input: whole numbers only' : Number.isFinite(v) ? `beyond ${dtype}'s range, ±${dtype === 'float32' ? '3.4e38' : '1.8e308'}` : 'values must be finite');
+    }
   }
+}
+
+function badFeedValue(input: PlanInput, v: unknown, i: number, why: string): RunError {
+  return new RunError(`run: input '${input.name}' has ${formatValue(v)} at index ${i} (${why})`, input.name);
 }

@@ -39,6 +39,16 @@ describe('fitAsync: training that yields to the event loop', () => {
     expect(async).toBeGreaterThanOrEqual(40); // a turn after (nearly) every step
   });
 
+  it('holds the model for its whole run: fit or fitAsync of the same model meanwhile is refused', async () => {
+    const model = make();
+    const running = model.fitAsync(train, { epochs: 2, batchSize: 10, yieldEveryMs: 0 });
+    await new Promise((r) => setImmediate(r)); // it has trained a step and yielded
+    expect(() => model.fit(train)).toThrow(/already training/);
+    await expect(model.fitAsync(train)).rejects.toThrow(/already training/);
+    expect((await running).epochs).toHaveLength(2);
+    expect(model.fit(train, { epochs: 1 }).epochs).toHaveLength(1); // free again
+  });
+
   it('refuses a yieldEveryMs that is not a number of milliseconds', async () => {
     await expect(make().fitAsync(train, { yieldEveryMs: Number.NaN })).rejects.toThrow(GraphError);
     await expect(make().fitAsync(train, { yieldEveryMs: -1 })).rejects.toThrow(/yieldEveryMs must be a number of milliseconds >= 0, got -1/);

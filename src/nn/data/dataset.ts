@@ -3,6 +3,7 @@
  * Helpers to check, split, shuffle and batch one without surprises.
  */
 import { Rng } from '../../core/rng.ts';
+import { formatValue } from '../../core/errors.ts';
 import { DataError } from './errors.ts';
 
 export interface Dataset {
@@ -29,13 +30,18 @@ const isCount = (n: number): boolean => Number.isInteger(n) && n >= 0;
  */
 export function validateDataset(ds: Dataset, name = 'dataset', { finite = true }: { finite?: boolean } = {}): void {
   const file = name;
-  if (!isCount(ds.count)) throw new DataError(`count must be a whole number, got ${ds.count}`, { file });
-  if (!isCount(ds.features) || ds.features === 0) throw new DataError(`features must be a positive whole number, got ${ds.features}`, { file });
-  if (!isCount(ds.classes) || ds.classes === 0) throw new DataError(`classes must be a positive whole number, got ${ds.classes}`, { file });
+  if (!isCount(ds.count)) throw new DataError(`count must be a whole number, got ${formatValue(ds.count)}`, { file });
+  if (!isCount(ds.features) || ds.features === 0) throw new DataError(`features must be a positive whole number, got ${formatValue(ds.features)}`, { file });
+  if (!isCount(ds.classes) || ds.classes === 0) throw new DataError(`classes must be a positive whole number, got ${formatValue(ds.classes)}`, { file });
+  if (Array.isArray(ds.x) && Array.isArray(ds.x[0])) throw new DataError('x is a nested array; pass a flat Float32Array of count x features values (e.g. Float32Array.from(rows.flat()))', { file });
   if (ds.x.length !== ds.count * ds.features) {
     throw new DataError(`x has ${ds.x.length} values, expected count x features = ${ds.count} x ${ds.features} = ${ds.count * ds.features}`, { file });
   }
-  if (ds.y.length !== ds.count) throw new DataError(`y has ${ds.y.length} labels, expected count = ${ds.count}`, { file });
+  if (ds.y.length !== ds.count) {
+    // y as one-hot rows (count x classes) is a common mix-up: say what y is meant to hold.
+    const oneHot = ds.y.length === ds.count * ds.classes && ds.classes > 1 ? `; y looks one-hot (count x classes = ${ds.y.length}): give the class id of each sample instead (0..${ds.classes - 1})` : '';
+    throw new DataError(`y has ${ds.y.length} labels, expected count = ${ds.count} (one class id per sample)${oneHot}`, { file });
+  }
 
   const { x, y, classes } = ds;
   if (finite) {
@@ -63,7 +69,7 @@ export function nonFiniteInput(ds: Dataset, index: number, name = 'dataset'): Da
  * oneHot(new Int32Array([2, 0]), 3); // Float32Array [0, 0, 1, 1, 0, 0]
  */
 export function oneHot(labels: Int32Array, classes: number): Float32Array {
-  if (!isCount(classes) || classes === 0) throw new DataError(`oneHot: classes must be a positive whole number, got ${classes}`);
+  if (!isCount(classes) || classes === 0) throw new DataError(`oneHot: classes must be a positive whole number, got ${formatValue(classes)}`);
   const out = new Float32Array(labels.length * classes);
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i]!;

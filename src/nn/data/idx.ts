@@ -37,7 +37,7 @@ const TYPES: readonly ElementType[] = [
 ];
 
 const hex = (b: number | undefined): string => (b === undefined ? 'nothing' : `0x${b.toString(16).padStart(2, '0')}`);
-const shapeText = (shape: readonly number[]): string => (shape.length === 0 ? 'scalar' : shape.join('x'));
+export const shapeText = (shape: readonly number[]): string => (shape.length === 0 ? 'scalar' : shape.join('x'));
 export const isGzip = (bytes: Uint8Array): boolean => bytes[0] === 0x1f && bytes[1] === 0x8b;
 
 /**
@@ -79,27 +79,15 @@ export function decodeIdx(bytes: Uint8Array, file: string, copy: boolean): IdxAr
   if (bytes.length < 4) {
     throw new DataError(`file is ${bytes.length} bytes long, too short for the 4-byte IDX magic number (file truncated?)`, { file, offset: 0 });
   }
-  if (bytes[0] !== 0 || bytes[1] !== 0) {
-    throw new DataError(`IDX magic number must start with two zero bytes, found ${hex(bytes[0])} ${hex(bytes[1])} (not an IDX file?)`, { file, offset: 0 });
-  }
-  const et = TYPES.find((t) => t.code === bytes[2]);
-  if (!et) {
-    const known = TYPES.map((t) => `${hex(t.code)} ${t.type}`).join(', ');
-    throw new DataError(`unknown IDX type code ${hex(bytes[2])}; expected one of ${known}`, { file, offset: 2 });
-  }
-  const ndims = bytes[3]!;
-  const dataStart = 4 + 4 * ndims;
+  const header = readHeader(bytes, file);
+  const { et, shape, count, dataStart } = header;
   if (bytes.length < dataStart) {
     throw new DataError(
-      `header declares ${ndims} dimensions and needs ${dataStart} bytes, but the file has only ${bytes.length} (file truncated?)`,
+      `header declares ${bytes[3]} dimensions and needs ${dataStart} bytes, but the file has only ${bytes.length} (file truncated?)`,
       { file, offset: 4 },
     );
   }
-
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const shape: number[] = [];
-  for (let d = 0; d < ndims; d++) shape.push(view.getUint32(4 + 4 * d));
-  const count = shape.reduce((a, b) => a * b, 1);
   const expected = count * et.size;
   const found = bytes.length - dataStart;
   if (found < expected) {
@@ -116,6 +104,24 @@ export function decodeIdx(bytes: Uint8Array, file: string, copy: boolean): IdxAr
   }
 
   return { type: et.type, shape, data: readElements(view, dataStart, count, et, copy) };
+}
+
+/** The type and the shape of an IDX file from its first bytes (the dimensions that are there). */
+export function readHeader(bytes: Uint8Array, file: string): { et: ElementType; shape: number[]; count: number; dataStart: number } {
+  if (bytes[0] !== 0 || bytes[1] !== 0) {
+    throw new DataError(`IDX magic number must start with two zero bytes, found ${hex(bytes[0])} ${hex(bytes[1])} (not an IDX file?)`, { file, offset: 0 });
+  }
+  const et = TYPES.find((t) => t.code === bytes[2]);
+  if (!et) {
+    const known = TYPES.map((t) => `${hex(t.code)} ${t.type}`).join(', ');
+    throw new DataError(`unknown IDX type code ${hex(bytes[2])}; expected one of ${known}`, { file, offset: 2 });
+  }
+  const ndims = bytes[3]!;
+  const dataStart = 4 + 4 * ndims;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const shape: number[] = [];
+  for (let d = 0; d < ndims && 8 + 4 * d <= bytes.length; d++) shape.push(view.getUint32(4 + 4 * d));
+  return { et, shape, count: shape.reduce((a, b) => a * b, 1), dataStart };
 }
 
 function readElements(view: DataView, start: number, count: number, et: ElementType, copy: boolean): IdxData {

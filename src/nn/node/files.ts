@@ -1,37 +1,36 @@
 /**
- * Model files on disk (Node only). A save goes to a temporary file that is renamed over the
- * target, so a crash mid-save never destroys the previous model.
+ * Model files on disk (Node only), in the format of ../io.ts. Nothing is lost on a save: the bytes
+ * are checked to load back before the old file is touched, then written in full to a temporary
+ * file, synced, size-checked and renamed over the target.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { ModelFileError, modelFromBytes, modelToBytes } from '../io.ts';
+import { checkLoadable, ModelFileError, modelFromBytes, modelToBytes } from '../io.ts';
 import type { Model } from '../model.ts';
+import { readRegularFile, writeFileAtomically } from './file-io.ts';
 
-/** Writes the model to `path` atomically (temporary file, then rename). */
+/**
+ * Writes the model to `path` so that nothing is lost: the bytes are checked to load before the
+ * old file is touched, then written in full to a temporary file, synced and renamed over `path`.
+ */
 export function saveModel(model: Model, path: string): void {
-  const bytes = modelToBytes(model);
-  const temporary = `${path}.tmp-${process.pid}-${Date.now()}`;
+  let bytes: Uint8Array;
   try {
-    const fd = openSync(temporary, 'w');
-    try {
-      writeSync(fd, bytes);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, path);
+    bytes = modelToBytes(model);
+    checkLoadable(bytes, path);
   } catch (e) {
-    rmSync(temporary, { force: true });
-    throw new ModelFileError(path, `could not be written: ${(e as Error).message}`);
+    if (e instanceof ModelFileError && e.file === '<model>') throw new ModelFileError(path, e.detail);
+    throw e;
+  }
+  try {
+    writeFileAtomically(path, bytes);
+  } catch (e) {
+    throw new ModelFileError(path, `could not be written (${(e as Error).message}); the previous file, if any, is unchanged`);
   }
 }
 
+/** Reads a model saved by `saveModel`; any problem is a ModelFileError naming the file. */
 export function loadModel(path: string): Model {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    throw new ModelFileError(path, code === 'ENOENT' ? 'file not found' : `could not be read: ${(e as Error).message}`);
-  }
+  const bytes = readRegularFile(path, (detail) => {
+    throw new ModelFileError(path, detail);
+  });
   return modelFromBytes(bytes, path);
 }

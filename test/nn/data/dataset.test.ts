@@ -34,7 +34,7 @@ describe('validateDataset', () => {
     const e = dataError(() => validateDataset({ ...toy(), x: new Float32Array(9) }, 'toy'));
     expect(e.file).toBe('toy');
     expect(e.message).toBe('toy: x has 9 values, expected count x features = 5 x 2 = 10');
-    expect(dataError(() => validateDataset({ ...toy(), y: new Int32Array(4) }, 'toy')).message).toBe('toy: y has 4 labels, expected count = 5');
+    expect(dataError(() => validateDataset({ ...toy(), y: new Int32Array(4) }, 'toy')).message).toBe('toy: y has 4 labels, expected count = 5 (one class id per sample)');
     expect(dataError(() => validateDataset({ ...toy(), count: 2.5 }, 'toy')).message).toMatch(/count must be a whole number, got 2.5/);
   });
 

@@ -152,3 +152,35 @@ describe('readIdx', () => {
     expect(e.message).toContain(`${file}: byte 8: expected 9 bytes of data`);
   });
 });
+
+describe('readIdx reads the header before it inflates a .gz', () => {
+  it('stops inflating just past the size the header declares (a small file cannot inflate to gigabytes first)', () => {
+    const header = encodeIdx({ type: 'uint8', shape: [10], data: new Uint8Array(10) });
+    const bomb = new Uint8Array(header.length + 20_000_000);
+    bomb.set(header);
+    const file = join(dir, 'bomb-idx1-ubyte.gz');
+    writeFileSync(file, gzipSync(bomb, { level: 9 }));
+    const before = process.memoryUsage().arrayBuffers;
+    const e = dataError(() => readIdx(file));
+    expect(e.message).toMatch(/bomb-idx1-ubyte\.gz: byte 18: decompresses to more than the 18 bytes its header declares \(trailing garbage or a wrong header\?\)/);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(5_000_000);
+  });
+
+  it('refuses a header that declares more than the compressed size can hold', () => {
+    const header = new Uint8Array(4 + 4 * 3);
+    header.set([0, 0, 0x08, 3]);
+    new DataView(header.buffer).setUint32(4, 60000);
+    new DataView(header.buffer).setUint32(8, 28);
+    new DataView(header.buffer).setUint32(12, 28);
+    const file = join(dir, 'claims-idx3-ubyte.gz');
+    writeFileSync(file, gzipSync(Uint8Array.from([...header, 1, 2, 3])));
+    expect(dataError(() => readIdx(file)).message).toMatch(/header declares 60000x28x28 uint8 \(47040016 bytes\), more than a \d+-byte gzip file can hold \(at most 1032x\); corrupt header\?/);
+  });
+
+  it('still reads a good .gz, and refuses a folder as not a regular file', () => {
+    const file = join(dir, 'good-idx1-ubyte.gz');
+    writeFileSync(file, gzipSync(encodeIdx({ type: 'int16', shape: [3], data: [1, -2, 300] })));
+    expect(Array.from(readIdx(file).data)).toEqual([1, -2, 300]);
+    expect(dataError(() => readIdx(dir)).message).toMatch(/file is a folder, not a regular file/);
+  });
+});
