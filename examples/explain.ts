@@ -1,7 +1,7 @@
 /**
  * npm run explain -- [options] — one HTML page explaining backprop on one MNIST batch: the
  * network, the BP1–BP4 trace (autodiff beside the hand reference), the gradients as maths, and
- * the gradient graph (listing, and DOT for Graphviz beside the page).
+ * the gradient graph (a picture, a listing, and its DOT beside the page).
  *
  *   npm run explain                                   # Nielsen's [784,30,10] sigmoid, quadratic cost
  *   npm run explain -- --preset relu-softmax          # [784,30,10] ReLU, softmax cross-entropy
@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Graph } from 'deltagraph';
 import { loadMnist, loadModel, Model, sgd, type LossName } from 'deltagraph/nn';
-import { explainBackprop } from 'deltagraph/reference';
+import { explainBackprop, withGraphPicture } from 'deltagraph/reference';
 
 const presets: Record<string, { hidden: 'sigmoid' | 'relu'; output: 'sigmoid' | 'linear'; loss: LossName; describe: string }> = {
   classic: { hidden: 'sigmoid', output: 'sigmoid', loss: 'quadratic', describe: "Nielsen's first network: sigmoid, quadratic cost" },
@@ -61,7 +61,8 @@ if (args.model) {
 }
 
 const { train } = loadMnist({ limit: m });
-const { html, dot, trace } = explainBackprop(model, { x: train.x, y: train.y }, { title });
+// The page, with its gradient graph drawn by Graphviz in WebAssembly.
+const { html, dot, trace } = await withGraphPicture(explainBackprop(model, { x: train.x, y: train.y }, { title }));
 const dotFile = args.out!.replace(/\.html?$/, '') + '.dot';
 writeFileSync(args.out!, html);
 writeFileSync(dotFile, dot);

@@ -85,6 +85,8 @@ describe('examples run as documented', () => {
     expect(html).toContain('<td class="math">(a2 − y) / m</td>');
     expect(html).toContain('<td class="math">δ2·w2ᵀ ⊙ step(a1)</td>');
     expect(readFileSync(path.join(dir, 'explain.dot'), 'utf8')).toMatch(/^digraph deltagraph \{/);
+    // the gradient graph drawn (Graphviz in WebAssembly): forward and backward pass as clusters
+    expect(html).toMatch(/<div class="graph"><svg [^>]*>[\s\S]*<title>cluster_forward<\/title>[\s\S]*<title>cluster_backward<\/title>[\s\S]*<\/svg>\s*<\/div>/);
     expect(() => run('examples/explain.ts', ['--preset', 'nope'])).toThrow(/unknown preset 'nope'; choose classic, cross-entropy, relu-softmax/);
   }, 60_000);
 

@@ -1,10 +1,11 @@
 /**
  * One HTML page that explains a network's backprop on one batch: the network, the BP1–BP4 trace
  * (autodiff beside the hand reference), the gradients read as maths, and the gradient graph as a
- * listing and as Graphviz DOT. Plain HTML, no script: it opens anywhere. deltagraph ships no
- * layout engine, so the graph is given as DOT for Graphviz (`dot -Tsvg`) rather than drawn.
+ * listing and as Graphviz DOT, drawn by withGraphPicture (pictures.ts: Graphviz in WebAssembly).
+ * Plain HTML, no script: it opens anywhere.
  */
 import type { Model } from '../model.ts';
+import { GRAPH_PICTURE } from './pictures.ts';
 import { BackpropTracer, modelToTrace, type BackpropTrace, type GraphToTrace, type TraceBatch } from './trace.ts';
 
 export interface ExplainPage {
@@ -75,6 +76,7 @@ export function explainBackprop(source: Model | GraphToTrace, batch: TraceBatch,
 body { font-family: Helvetica, Arial, sans-serif; margin: 2em; max-width: 70em; color: #222; }
 table { border-collapse: collapse; font-size: 14px; } td, th { padding: 3px 10px; text-align: left; }
 tr.first td { border-top: 1px solid #999; } th { border-bottom: 2px solid #555; }
+.graph svg { max-width: 100%; height: auto; }
 .math, pre { font-family: Menlo, Consolas, monospace; } pre { background: #f6f6f6; padding: 1em; overflow-x: auto; font-size: 12px; }
 </style></head><body>
 <h1>${escape(title)}</h1>
@@ -90,6 +92,7 @@ ${rows}
 <p>${escape(trace.referenceNote ?? `Largest difference from the reference: ${trace.maxDifference!.toExponential(1)}.`)}</p>
 <h2>The gradient graph</h2>
 <p>The nodes the traced gradients depend on, forward pass and backward pass (autodiff) marked, gradients labelled.</p>
+${GRAPH_PICTURE}
 <pre>${escape(listing)}</pre>
 <details><summary>Graphviz DOT (render with <code>dot -Tsvg</code>)</summary><pre>${escape(dot)}</pre></details>
 </body></html>

@@ -5,3 +5,4 @@ export { findDenseLayers, type DenseLayer, type LayerActivation } from './dense-
 export { traceBackprop, formatTrace, modelToTrace, referenceNetOf, BackpropTracer, type BackpropTrace, type GraphToTrace, type LayerTensors, type LayerTrace, type TraceBatch, type TracedQuantity, type Weights } from './trace.ts';
 export { checkBackprop, type BackpropCheck, type CallCheck, type CheckOptions, type Equation, type Form, type HiddenActivation, type LearnerBackprop, type LearnerGradients, type LearnerNet, type QuantityCheck } from './check.ts';
 export { explainBackprop, type ExplainPage } from './explain.ts';
+export { renderDot, withGraphPicture } from './pictures.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Graph } from '../../../src/index.ts';
 import { Model, Rng, sgd } from '../../../src/nn/index.ts';
-import { explainBackprop } from '../../../src/nn/learn/index.ts';
+import { explainBackprop, renderDot } from '../../../src/nn/learn/index.ts';
 
 describe('explainBackprop: one page with the network, the trace, the maths and the graph', () => {
   it('writes every traced quantity with its equation, difference and formula, and the DOT of both passes', () => {
@@ -21,5 +21,15 @@ describe('explainBackprop: one page with the network, the trace, the maths and t
     expect(dot).toContain('subgraph cluster_backward');
     expect(html).toContain('subgraph cluster_forward');
     model.dispose();
+  });
+});
+
+describe('pictures: Graphviz in WebAssembly', () => {
+  it('renderDot lays DOT out as an SVG (no native tools), clusters and labels kept', async () => {
+    const svg = await renderDot('digraph { subgraph cluster_f { label="forward pass"; a -> b } b -> c [label="∂C/∂w1"] }');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('forward pass');
+    expect(svg).toContain('∂C/∂w1');
+    expect(svg.match(/<g id="node\d+" class="node">/g)).toHaveLength(3);
   });
 });
