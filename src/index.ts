@@ -9,6 +9,7 @@ export { DeltaGraphError, GraphError, RuleError, RunError, ShapeError } from './
 export { ancestors, describeNode, type Attrs, type DType, type IR, type Node } from './core/ir.ts';
 export { Rng } from './core/rng.ts';
 export { formatShape, type Dim, type Shape } from './core/shape.ts';
+export type { Padding } from './ops/conv.ts';
 export { getOp, hasTrait, isOp, listOps, ops, type OpDef, type Trait, type VjpContext, type VjpRule } from './ops/index.ts';
 export * from './graph/index.ts';
 export { registerKernel, wasmFeatures, type FloatArray, type Kernel, type KernelContext, type KernelFactory, type ShapeContext, type WasmFeatures } from './backends/index.ts';

@@ -5,11 +5,29 @@
  */
 import type { DType, Node } from '../core/ir.ts';
 import type { Shape } from '../core/shape.ts';
+import type { Padding, WindowAttrs } from '../ops/conv.ts';
 import { ops, type OpDef } from '../ops/index.ts';
 import { smoothLabels } from '../ops/softmax.ts';
 import type { Graph } from './graph.ts';
 
 export type TensorLike = Tensor | number;
+
+/** How windows move over an image: a number stands for the same value along height and width. */
+export interface WindowOptions {
+  /** Step between windows (default 1 for conv2d, the pool size for pooling). */
+  strides?: number | readonly [number, number];
+  /** 'valid' (default), 'same' (output ⌈input / stride⌉, as TF.js) or [[top, bottom], [left, right]]. */
+  padding?: Padding;
+  /** Spacing between the taps of a window (default 1). */
+  dilations?: number | readonly [number, number];
+}
+
+const twice = (v: number | readonly [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
+const windowAttrs = (o: WindowOptions, strides: number | readonly [number, number]): WindowAttrs => ({
+  strides: twice(o.strides ?? strides),
+  padding: o.padding ?? 'valid',
+  dilations: twice(o.dilations ?? 1),
+});
 
 export class Tensor {
   constructor(
@@ -122,6 +140,24 @@ export class Tensor {
   /** Matrix product of two rank-2 tensors, optionally transposing either side first. */
   matMul(b: Tensor, transposeA = false, transposeB = false): Tensor {
     return this.graph.apply(ops.matMul, [this, b], { transposeA, transposeB });
+  }
+  /**
+   * 2-d convolution of this NHWC image [batch, height, width, in] with `filter` [kh, kw, in, out]
+   * (TF.js's layout), zero padding; differentiable to any order in both.
+   *
+   * @example
+   * const y = x.conv2d(g.parameter('f', [5, 5, 1, 20]), { strides: 1, padding: 'same' });
+   */
+  conv2d(filter: Tensor, options: WindowOptions = {}): Tensor {
+    return this.graph.apply(ops.conv2d, [this, filter], windowAttrs(options, 1));
+  }
+  /** Maximum over each poolSize window of this NHWC image, per channel (strides default to the pool size). */
+  maxPool2d(poolSize: number | readonly [number, number], options: WindowOptions = {}): Tensor {
+    return this.unary(ops.maxPool2d, { poolSize: twice(poolSize), ...windowAttrs(options, poolSize) });
+  }
+  /** Mean over each poolSize window of this NHWC image, per channel, padding not counted (strides default to the pool size). */
+  avgPool2d(poolSize: number | readonly [number, number], options: WindowOptions = {}): Tensor {
+    return this.unary(ops.avgPool2d, { poolSize: twice(poolSize), ...windowAttrs(options, poolSize) });
   }
   /** Permutes the axes; reverses them when `perm` is omitted. */
   transpose(perm?: readonly number[]): Tensor {

@@ -2,6 +2,7 @@
  * Every built-in op, by name: `ops.matMul`, `ops.softmax`, … Importing this module registers
  * them (each family file registers its ops when loaded).
  */
+import * as conv from './conv.ts';
 import * as elementwise from './elementwise.ts';
 import * as fused from './fused.ts';
 import * as matmul from './matmul.ts';
@@ -42,6 +43,14 @@ export const ops = {
   broadcastAxes: reduce.broadcastAxes,
   matMul: matmul.matMul,
   transpose: movement.transpose,
+  conv2d: conv.conv2d,
+  conv2dBackpropInput: conv.conv2dBackpropInput,
+  conv2dBackpropFilter: conv.conv2dBackpropFilter,
+  maxPool2d: conv.maxPool2d,
+  maxPool2dGrad: conv.maxPool2dGrad,
+  maxPool2dGradGrad: conv.maxPool2dGradGrad,
+  avgPool2d: conv.avgPool2d,
+  avgPool2dGrad: conv.avgPool2dGrad,
 
   reshape: movement.reshape,
   stopGradient: movement.stopGradient,

@@ -3,7 +3,9 @@
  * reduction axis, plus second-order checks. `npm test` and `npm run gradcheck` both run it.
  */
 import type { GradCheckInput } from '../runtime/gradcheck.ts';
-import type { Tensor } from '../graph/tensor.ts';
+import type { Attrs } from '../core/ir.ts';
+import { Graph } from '../graph/graph.ts';
+import type { Tensor, WindowOptions } from '../graph/tensor.ts';
 
 export interface GradientCase {
   /** The op under test (as registered). */
@@ -199,6 +201,87 @@ function otherCases(): GradientCase[] {
   ];
 }
 
+/** Window placements every convolution and pooling op is checked under. */
+const windowCases: [string, WindowOptions][] = [
+  ['valid', {}],
+  ['same, strides 2', { padding: 'same', strides: 2 }],
+  ['explicit [[1,0],[2,1]], strides [2,1]', { padding: [[1, 0], [2, 1]], strides: [2, 1] }],
+  ['dilations 2, same', { padding: 'same', dilations: 2 }],
+];
+
+/** The output shape and attributes of x [2,5,6,3] ⋆ f [3,2,3,4] under `o`. */
+function convOf(o: WindowOptions): { shape: number[]; attrs: Attrs } {
+  const g = new Graph();
+  const y = g.input('x', [2, 5, 6, 3]).conv2d(g.input('f', [3, 2, 3, 4]), o);
+  return { shape: y.shape as number[], attrs: y.node.attrs };
+}
+
+function convCases(): GradientCase[] {
+  const conv = windowCases.map(([label, o]) => ({
+    op: 'conv2d',
+    label: `x [2,5,6,3] ⋆ f [3,2,3,4], ${label}`,
+    inputs: [s(2, 5, 6, 3), s(3, 2, 3, 4)],
+    build: (x: Tensor, f: Tensor) => x.conv2d(f, o),
+  }));
+  // The gradient ops on their own, both inputs differentiated (their vjps are the other two ops).
+  const backInput = windowCases.map(([label, o]) => {
+    const { shape, attrs } = convOf(o);
+    return {
+      op: 'conv2dBackpropInput',
+      label: `dy ${fmt(shape)}, f [3,2,3,4] → [2,5,6,3], ${label}`,
+      inputs: [s(...shape), s(3, 2, 3, 4)],
+      build: (dy: Tensor, f: Tensor) => dy.graph.apply('conv2dBackpropInput', [dy, f], { ...attrs, inputSize: [5, 6] }),
+    };
+  });
+  const backFilter = windowCases.map(([label, o]) => {
+    const { shape, attrs } = convOf(o);
+    return {
+      op: 'conv2dBackpropFilter',
+      label: `x [2,5,6,3], dy ${fmt(shape)} → [3,2,3,4], ${label}`,
+      inputs: [s(2, 5, 6, 3), s(...shape)],
+      build: (x: Tensor, dy: Tensor) => x.graph.apply('conv2dBackpropFilter', [x, dy], { ...attrs, filterSize: [3, 2] }),
+    };
+  });
+  const pools = (['maxPool2d', 'avgPool2d'] as const).flatMap((op) =>
+    [
+      ['2x2', 2, {}],
+      ['3x2, strides 1, same', [3, 2], { strides: 1, padding: 'same' }],
+      ['2x2, strides 1, explicit [[1,1],[0,1]]', 2, { strides: 1, padding: [[1, 1], [0, 1]] }],
+      ['2x2, dilations 2, strides 1', 2, { strides: 1, dilations: 2 }],
+    ].map(([label, size, o]) => ({
+      op,
+      label: `[2,5,6,3] ${label as string}`,
+      inputs: [s(2, 5, 6, 3)],
+      build: (x: Tensor) => x[op](size as number, o as WindowOptions),
+    })),
+  );
+  // The pooling gradients, each through its own vjp: dy is a function of the input checked.
+  const poolGrads: GradientCase[] = [
+    {
+      op: 'maxPool2dGrad',
+      label: '2x2, d/d(dy)',
+      inputs: [s(2, 4, 6, 3), s(2, 2, 3, 3)],
+      build: (x, dy) => x.graph.apply('maxPool2dGrad', [x.stopGradient(), x.maxPool2d(2).stopGradient(), dy], x.maxPool2d(2).node.attrs),
+    },
+    {
+      op: 'maxPool2dGradGrad',
+      label: '3x3 strides 1 same, d/dg',
+      inputs: [s(2, 4, 6, 3), s(2, 4, 6, 3)],
+      build: (x, g) => {
+        const y = x.maxPool2d(3, { strides: 1, padding: 'same' });
+        return x.graph.apply('maxPool2dGradGrad', [x.stopGradient(), y.stopGradient(), g], y.node.attrs);
+      },
+    },
+    {
+      op: 'avgPool2dGrad',
+      label: '3x2 strides 1 same, d/d(dy)',
+      inputs: [s(2, 5, 6, 3)],
+      build: (dy) => dy.graph.apply('avgPool2dGrad', [dy], { ...dy.avgPool2d([3, 2], { strides: 1, padding: 'same' }).node.attrs, inputSize: [5, 6] }),
+    },
+  ];
+  return [...conv, ...backInput, ...backFilter, ...pools, ...poolGrads];
+}
+
 function secondOrderCases(): GradientCase[] {
   const c = (op: string, label: string, inputs: GradCheckInput[], build: (...xs: Tensor[]) => Tensor): GradientCase => ({
     op,
@@ -223,9 +306,16 @@ function secondOrderCases(): GradientCase[] {
     ),
     c('div', 'x / (1 + y²)', [s(3, 4), s(3, 4)], (x, y) => x.div(y.square().add(1))),
     c('pow', 'x^y, both differentiated', [positive(3, 4), s(3, 4)], (x, y) => x.pow(y)),
+    // Through a convolution's gradient ops: Hessian-vector products need conv2dBackpropInput
+    // and conv2dBackpropFilter differentiated again.
+    ...windowCases.map(([label, o]) =>
+      c('conv2d', `tanh(x ⋆ f), ${label}`, [s(2, 5, 6, 3), s(3, 2, 3, 4)], (x, f) => x.conv2d(f, o).tanh()),
+    ),
+    c('maxPool2d', 'σ(maxPool(x ⋆ f) 2x2)', [s(1, 6, 6, 2), s(3, 3, 2, 3)], (x, f) => x.conv2d(f, { padding: 'same' }).maxPool2d(2).sigmoid()),
+    c('avgPool2d', 'σ(avgPool(x ⋆ f) 3x3 same)', [s(1, 5, 5, 2), s(2, 2, 2, 3)], (x, f) => x.conv2d(f).avgPool2d(3, { strides: 1, padding: 'same' }).sigmoid()),
   ];
 }
 
 export function gradientCases(): GradientCase[] {
-  return [...unaryCases(), ...binaryCases(), ...matMulCases(), ...fusedCases(), ...reductionCases(), ...otherCases(), ...secondOrderCases()];
+  return [...unaryCases(), ...binaryCases(), ...matMulCases(), ...fusedCases(), ...reductionCases(), ...otherCases(), ...convCases(), ...secondOrderCases()];
 }
