@@ -137,9 +137,13 @@ export class Tensor {
     return this.unary(ops.softsign);
   }
 
-  /** Matrix product of two rank-2 tensors, optionally transposing either side first. */
+  /**
+   * Matrix product, optionally transposing either side's last two axes first: rank 2 · rank 2, or
+   * over a leading batch dimension ([batch, m, k]·[batch, k, n]; a rank-2 side is shared by the batch).
+   */
   matMul(b: Tensor, transposeA = false, transposeB = false): Tensor {
-    return this.graph.apply(ops.matMul, [this, b], { transposeA, transposeB });
+    const batched = this.rank === 3 || (b instanceof Tensor && b.rank === 3);
+    return this.graph.apply(batched ? ops.batchMatMul : ops.matMul, [this, b], { transposeA, transposeB });
   }
   /**
    * 2-d convolution of this NHWC image [batch, height, width, in] with `filter` [kh, kw, in, out]

@@ -42,6 +42,7 @@ export const ops = {
   count: reduce.count,
   broadcastAxes: reduce.broadcastAxes,
   matMul: matmul.matMul,
+  batchMatMul: matmul.batchMatMul,
   transpose: movement.transpose,
   conv2d: conv.conv2d,
   conv2dBackpropInput: conv.conv2dBackpropInput,

@@ -98,6 +98,25 @@ function matMulCases(): GradientCase[] {
   }));
 }
 
+function batchMatMulCases(): GradientCase[] {
+  const forms = [
+    [false, false, [2, 3, 5], [2, 5, 4]],
+    [false, true, [2, 3, 5], [2, 4, 5]],
+    [true, false, [2, 5, 3], [2, 5, 4]],
+    [true, true, [2, 5, 3], [2, 4, 5]],
+    [false, false, [2, 3, 5], [5, 4]],
+    [false, true, [2, 3, 5], [4, 5]],
+    [false, false, [3, 5], [2, 5, 4]],
+    [true, true, [5, 3], [2, 4, 5]],
+  ] as const;
+  return forms.map(([tA, tB, a, b]) => ({
+    op: 'batchMatMul',
+    label: `${tA ? 'aᵀ' : 'a'}·${tB ? 'bᵀ' : 'b'} ${fmt(a)}·${fmt(b)}`,
+    inputs: [s(...a), s(...b)],
+    build: (x: Tensor, y: Tensor) => x.matMul(y, tA, tB),
+  }));
+}
+
 const reductionAxes: (number | number[] | undefined)[] = [undefined, 0, 1, 2, -1, [0, 2], [0, 1], [1, 2]];
 
 function fusedCases(): GradientCase[] {
@@ -311,11 +330,12 @@ function secondOrderCases(): GradientCase[] {
     ...windowCases.map(([label, o]) =>
       c('conv2d', `tanh(x ⋆ f), ${label}`, [s(2, 5, 6, 3), s(3, 2, 3, 4)], (x, f) => x.conv2d(f, o).tanh()),
     ),
+    c('batchMatMul', 'softmax(q·kᵀ)·v (attention)', [s(2, 3, 4), s(2, 5, 4), s(2, 5, 2)], (q, k, v) => q.matMul(k, false, true).softmax().matMul(v)),
     c('maxPool2d', 'σ(maxPool(x ⋆ f) 2x2)', [s(1, 6, 6, 2), s(3, 3, 2, 3)], (x, f) => x.conv2d(f, { padding: 'same' }).maxPool2d(2).sigmoid()),
     c('avgPool2d', 'σ(avgPool(x ⋆ f) 3x3 same)', [s(1, 5, 5, 2), s(2, 2, 2, 3)], (x, f) => x.conv2d(f).avgPool2d(3, { strides: 1, padding: 'same' }).sigmoid()),
   ];
 }
 
 export function gradientCases(): GradientCase[] {
-  return [...unaryCases(), ...binaryCases(), ...matMulCases(), ...fusedCases(), ...reductionCases(), ...otherCases(), ...convCases(), ...secondOrderCases()];
+  return [...unaryCases(), ...binaryCases(), ...matMulCases(), ...batchMatMulCases(), ...fusedCases(), ...reductionCases(), ...otherCases(), ...convCases(), ...secondOrderCases()];
 }

@@ -174,3 +174,32 @@ describe('maxPool2d and avgPool2d (NHWC, per channel, padding ignored)', () => {
     expect([...nan].map(Number.isNaN)).toEqual([false, true]);
   });
 });
+
+describe('matMul over a leading batch dimension (batchMatMul)', () => {
+  it('multiplies each batch item, in every transpose form, a rank-2 side shared', () => {
+    const a = random(2 * 3 * 4, 5);
+    const b = random(2 * 4 * 5, 6);
+    const w = random(4 * 5, 7);
+    // item i of a·b from a plain triple loop
+    const product = (x: Float64Array, y: Float64Array, i: number, sharedB: boolean) =>
+      Array.from({ length: 15 }, (_, e) => {
+        const [r, c] = [Math.floor(e / 5), e % 5];
+        let s = 0;
+        for (let p = 0; p < 4; p++) s += x[i * 12 + r * 4 + p] * y[(sharedB ? 0 : i * 20) + p * 5 + c];
+        return s;
+      });
+    const expected = [...product(a, b, 0, false), ...product(a, b, 1, false)];
+    const close = (ys: Float64Array, want: number[]) => expect([...ys].map((v, i) => v - want[i])).toEqual(want.map(() => expect.closeTo(0, 12)));
+    close(run((x, y) => x.matMul(y), [[[2, 3, 4], a], [[2, 4, 5], b]]), expected);
+    const t = (v: Float64Array, rows: number, cols: number) => Float64Array.from({ length: v.length }, (_, e) => {
+      const item = Math.floor(e / (rows * cols));
+      const [c, r] = [Math.floor((e % (rows * cols)) / rows), e % rows];
+      return v[item * rows * cols + r * cols + c];
+    });
+    close(run((x, y) => x.matMul(y, true, true), [[[2, 4, 3], t(a, 3, 4)], [[2, 5, 4], t(b, 4, 5)]]), expected);
+    close(run((x, y) => x.matMul(y), [[[2, 3, 4], a], [[4, 5], w]]), [...product(a, w, 0, true), ...product(a, w, 1, true)]);
+    const g = new Graph();
+    expect(g.input('q', [null, 7, 16]).matMul(g.input('k', [null, 7, 16]), false, true).shape).toEqual([null, 7, 7]);
+    expect(() => g.input('p', [2, 7, 16]).matMul(g.input('r', [3, 16, 4]))).toThrow(/batchMatMul: batch sizes differ: 2 and 3/);
+  });
+});
