@@ -167,6 +167,35 @@ export class Tensor {
   transpose(perm?: readonly number[]): Tensor {
     return this.unary(ops.transpose, { perm: perm ?? this.shape.map((_, i) => this.rank - 1 - i) });
   }
+  /**
+   * This tensor and `others` joined along `axis` (default 0; every other dimension equal), as
+   * TF.js's concat. A list is joined pairwise (concat is a binary op).
+   */
+  concat(others: Tensor | readonly Tensor[], axis = 0): Tensor {
+    return (others instanceof Tensor ? [others] : others).reduce<Tensor>((joined, t) => this.graph.apply(ops.concat, [joined, t], { axis }), this);
+  }
+  /**
+   * The box starting at `begin` with `size` elements per axis (−1 or omitted: to the end), as
+   * TF.js's slice; missing trailing axes are taken whole.
+   */
+  slice(begin: number | readonly number[], size?: number | readonly number[]): Tensor {
+    const list = (v: number | readonly number[] | undefined, fill: number) => {
+      const given = v === undefined ? [] : typeof v === 'number' ? [v] : [...v];
+      return [...given, ...Array<number>(Math.max(0, this.rank - given.length)).fill(fill)];
+    };
+    return this.unary(ops.slice, { begin: list(begin, 0), size: list(size, -1) });
+  }
+  /** `paddings[i] = [before, after]` elements of `constantValue` (default 0) added along axis i, as TF.js's pad. */
+  pad(paddings: readonly (readonly [number, number])[], constantValue = 0): Tensor {
+    return this.unary(ops.pad, { paddings, constantValue });
+  }
+  /**
+   * The slices along `axis` (default 0) at the int `indices`, as TF.js's gather: an embedding
+   * lookup is `table.gather(ids)` with table [vocabulary, width] and int ids of any shape.
+   */
+  gather(indices: Tensor, axis = 0): Tensor {
+    return this.graph.apply(ops.gather, [this, indices], { axis });
+  }
   /** Same data, new shape; one dimension may be -1 (inferred). */
   reshape(shape: readonly number[]): Tensor {
     return this.unary(ops.reshape, { shape });

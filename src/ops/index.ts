@@ -54,6 +54,11 @@ export const ops = {
   avgPool2dGrad: conv.avgPool2dGrad,
 
   reshape: movement.reshape,
+  concat: movement.concat,
+  slice: movement.slice,
+  pad: movement.pad,
+  gather: movement.gather,
+  gatherGrad: movement.gatherGrad,
   stopGradient: movement.stopGradient,
   softmax: softmax.softmax,
   logSoftmax: softmax.logSoftmax,

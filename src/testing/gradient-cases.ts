@@ -301,6 +301,24 @@ function convCases(): GradientCase[] {
   return [...conv, ...backInput, ...backFilter, ...pools, ...poolGrads];
 }
 
+function movementCases(): GradientCase[] {
+  const ids = (...shape: number[]): GradCheckInput => ({ shape, classes: 4 });
+  const cases: [string, string, GradCheckInput[], (...xs: Tensor[]) => Tensor][] = [
+    ['concat', '[2,3] with [4,3], axis 0', [s(2, 3), s(4, 3)], (a, b) => a.concat(b)],
+    ['concat', '[3,2] with [3,4], axis −1', [s(3, 2), s(3, 4)], (a, b) => a.concat(b, -1)],
+    ['concat', '[2,3,4] with [2,1,4] and itself, axis 1', [s(2, 3, 4), s(2, 1, 4)], (a, b) => a.concat([b, a], 1)],
+    ['slice', '[4,5] from [1,2] size [2,−1]', [s(4, 5)], (x) => x.slice([1, 2], [2, -1])],
+    ['slice', '[2,3,4] from [0,1,1] size [2,1,2]', [s(2, 3, 4)], (x) => x.slice([0, 1, 1], [2, 1, 2])],
+    ['pad', '[3,4] by [[1,2],[0,3]]', [s(3, 4)], (x) => x.pad([[1, 2], [0, 3]])],
+    ['pad', '[2,3,2] by [[0,0],[2,1],[1,1]], value 1.5', [s(2, 3, 2)], (x) => x.pad([[0, 0], [2, 1], [1, 1]], 1.5).square()],
+    ['gather', '[4,3] rows at [6] ids (repeats), axis 0', [s(4, 3), ids(6)], (x, i) => x.gather(i)],
+    ['gather', '[2,4,3] at [2,3] ids, axis 1', [s(2, 4, 3), ids(2, 3)], (x, i) => x.gather(i, 1)],
+    ['gather', '[3,4] columns at [5] ids, axis −1', [s(3, 4), ids(5)], (x, i) => x.gather(i, -1)],
+    ['gatherGrad', 'dy [6,3] into [4,3], axis 0', [s(6, 3), ids(6)], (dy, i) => dy.graph.apply('gatherGrad', [dy, i, dy.graph.constant(new Array(12).fill(0), [4, 3])], { axis: 0 })],
+  ];
+  return cases.map(([op, label, inputs, build]) => ({ op, label, inputs, build }));
+}
+
 function secondOrderCases(): GradientCase[] {
   const c = (op: string, label: string, inputs: GradCheckInput[], build: (...xs: Tensor[]) => Tensor): GradientCase => ({
     op,
@@ -331,11 +349,13 @@ function secondOrderCases(): GradientCase[] {
       c('conv2d', `tanh(x ⋆ f), ${label}`, [s(2, 5, 6, 3), s(3, 2, 3, 4)], (x, f) => x.conv2d(f, o).tanh()),
     ),
     c('batchMatMul', 'softmax(q·kᵀ)·v (attention)', [s(2, 3, 4), s(2, 5, 4), s(2, 5, 2)], (q, k, v) => q.matMul(k, false, true).softmax().matMul(v)),
+    c('gather', 'tanh(embedding) · w: gather and gatherGrad', [s(4, 3), { shape: [5], classes: 4 }, s(3)], (t, i, w) => t.gather(i).tanh().mul(w)),
+    c('slice', 'σ(slice(pad(x)) · x)', [s(3, 4)], (x) => x.pad([[1, 0], [0, 2]]).slice([0, 1], [3, 4]).mul(x).sigmoid()),
     c('maxPool2d', 'σ(maxPool(x ⋆ f) 2x2)', [s(1, 6, 6, 2), s(3, 3, 2, 3)], (x, f) => x.conv2d(f, { padding: 'same' }).maxPool2d(2).sigmoid()),
     c('avgPool2d', 'σ(avgPool(x ⋆ f) 3x3 same)', [s(1, 5, 5, 2), s(2, 2, 2, 3)], (x, f) => x.conv2d(f).avgPool2d(3, { strides: 1, padding: 'same' }).sigmoid()),
   ];
 }
 
 export function gradientCases(): GradientCase[] {
-  return [...unaryCases(), ...binaryCases(), ...matMulCases(), ...batchMatMulCases(), ...fusedCases(), ...reductionCases(), ...otherCases(), ...convCases(), ...secondOrderCases()];
+  return [...unaryCases(), ...binaryCases(), ...matMulCases(), ...batchMatMulCases(), ...fusedCases(), ...reductionCases(), ...otherCases(), ...movementCases(), ...convCases(), ...secondOrderCases()];
 }
