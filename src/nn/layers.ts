@@ -1,10 +1,12 @@
 /**
- * Layers as functions over the graph API, also callable fluently as `g.dense(x, 30)` and
- * `g.dropout(h, 0.5)` (this module adds the methods to Graph; the package entries load it). Each
+ * Layers as functions over the graph API, also callable fluently as `g.dense(x, 30)`,
+ * `g.dropout(h, 0.5)`, `g.conv2d(x, 20, { kernelSize: 5 })`, `g.maxPool2d(h)`, `g.flatten(p)`
+ * (this module adds the methods to Graph; the package entries load it). Each
  * layer is recorded with its name and kind, so `Model.summary()` can list it.
  */
 import { GraphError, ShapeError } from '../core/errors.ts';
 import { callSite } from '../core/site.ts';
+import type { Padding } from '../ops/conv.ts';
 import { ops } from '../ops/index.ts';
 import { Graph } from '../graph/graph.ts';
 import type { Initializer } from '../graph/initializers.ts';
@@ -21,6 +23,31 @@ export interface DenseOptions {
   name?: string;
 }
 
+export interface Conv2dOptions {
+  /** [kh, kw] of the filters, or one number for both. */
+  kernelSize: number | readonly [number, number];
+  /** Default 1. */
+  strides?: number | readonly [number, number];
+  /** 'valid' (default), 'same' or [[top, bottom], [left, right]]. */
+  padding?: Padding;
+  dilations?: number | readonly [number, number];
+  activation?: Activation;
+  useBias?: boolean;
+  kernelInitializer?: Initializer;
+  biasInitializer?: Initializer;
+  /** Prefix of the parameter names: `${name}/kernel`, `${name}/bias`. Default conv2d_1, conv2d_2… */
+  name?: string;
+}
+
+export interface Pool2dOptions {
+  /** [ph, pw] of the windows, or one number for both (default 2). */
+  poolSize?: number | readonly [number, number];
+  /** Default: the pool size. */
+  strides?: number | readonly [number, number];
+  padding?: Padding;
+  name?: string;
+}
+
 export interface LayerRecord {
   readonly name: string;
   readonly kind: string;
@@ -33,6 +60,16 @@ declare module '../graph/graph.ts' {
     dense(x: Tensor, units: number, options?: DenseOptions): Tensor;
     /** Dropout; see `dropout`. */
     dropout(x: Tensor, rate: number, name?: string): Tensor;
+    /** A 2-d convolution layer over NHWC images; see `conv2d`. */
+    conv2d(x: Tensor, filters: number, options: Conv2dOptions): Tensor;
+    /** Max pooling over NHWC images; see `maxPool2d`. */
+    maxPool2d(x: Tensor, options?: Pool2dOptions): Tensor;
+    /** Average pooling over NHWC images; see `avgPool2d`. */
+    avgPool2d(x: Tensor, options?: Pool2dOptions): Tensor;
+    /** The mean of every channel over the image: [batch, h, w, c] → [batch, c]. */
+    globalAveragePooling2d(x: Tensor, name?: string): Tensor;
+    /** [batch, …] → [batch, features]; see `flatten`. */
+    flatten(x: Tensor, name?: string): Tensor;
     /** Layers in the order they were made: name, kind and output (for summaries). */
     readonly layers: readonly LayerRecord[];
     /** Marks `output` as the result of a layer called `name`, so summaries can list it. */
@@ -92,6 +129,75 @@ export function dropout(x: Tensor, rate: number, name?: string): Tensor {
   return recordLayer(g, prefix, `dropout ${rate}`, x.mul(mask));
 }
 
+/**
+ * A 2-d convolution layer (TF.js's conv2d layer): activation(x ⋆ kernel + bias) over NHWC images
+ * x [batch, h, w, in], with kernel [kh, kw, in, filters] and bias [filters] created as parameters.
+ *
+ * @example
+ * const x = g.input('x', [null, 28, 28, 1]);
+ * const h = g.conv2d(x, 20, { kernelSize: 5, activation: 'relu' }); // [null, 24, 24, 20]
+ */
+export function conv2d(x: Tensor, filters: number, options: Conv2dOptions): Tensor {
+  const g = own(x, 'conv2d');
+  if (!Number.isInteger(filters) || filters <= 0) throw new GraphError(`conv2d: filters must be a positive whole number, got ${filters}`, callSite());
+  const size = options?.kernelSize;
+  const [kh, kw] = typeof size === 'number' ? [size, size] : (size ?? []);
+  if (![kh, kw].every((k) => Number.isInteger(k) && k > 0)) throw new GraphError(`conv2d: kernelSize must be a positive whole number or two, got ${JSON.stringify(size)}`, callSite());
+  const channels = x.shape[3];
+  if (x.rank !== 4 || channels === null) throw new ShapeError('conv2d', [x.shape], 'the input must be an image [batch, height, width, channels] with channels known', callSite());
+  const prefix = options.name ?? g.uniqueName('conv2d');
+  const kernel = g.parameter(`${prefix}/kernel`, [kh, kw, channels, filters], options.kernelInitializer ?? 'glorotUniform');
+  let z = x.conv2d(kernel, { strides: options.strides, padding: options.padding, dilations: options.dilations });
+  if (options.useBias ?? true) z = z.add(g.parameter(`${prefix}/bias`, [filters], options.biasInitializer ?? 'zeros'));
+  const activation = options.activation ?? 'linear';
+  return recordLayer(g, prefix, `conv2d ${kh}x${kw} ${activation}`, applyActivation(z, activation));
+}
+
+function pool(kind: 'maxPool2d' | 'avgPool2d', x: Tensor, options: Pool2dOptions = {}): Tensor {
+  const g = own(x, kind);
+  const size = options.poolSize ?? 2;
+  const prefix = options.name ?? g.uniqueName(kind);
+  const y = x[kind](size, { strides: options.strides, padding: options.padding });
+  return recordLayer(g, prefix, `${kind} ${typeof size === 'number' ? `${size}x${size}` : size.join('x')}`, y);
+}
+
+/**
+ * Max pooling (TF.js's maxPooling2d layer): the maximum of each poolSize window (default 2) per
+ * channel, strides the pool size unless given.
+ *
+ * @example
+ * const p = g.maxPool2d(g.conv2d(x, 20, { kernelSize: 5, activation: 'relu' })); // [null, 12, 12, 20]
+ */
+export function maxPool2d(x: Tensor, options?: Pool2dOptions): Tensor {
+  return pool('maxPool2d', x, options);
+}
+
+/** Average pooling (TF.js's averagePooling2d layer), as `maxPool2d` with the mean of each window. */
+export function avgPool2d(x: Tensor, options?: Pool2dOptions): Tensor {
+  return pool('avgPool2d', x, options);
+}
+
+/** The mean of each channel over the whole image: [batch, h, w, c] → [batch, c]. */
+export function globalAveragePooling2d(x: Tensor, name?: string): Tensor {
+  const g = own(x, 'globalAveragePooling2d');
+  if (x.rank !== 4) throw new ShapeError('globalAveragePooling2d', [x.shape], 'the input must be an image [batch, height, width, channels]', callSite());
+  return recordLayer(g, name ?? g.uniqueName('globalAveragePooling2d'), 'globalAveragePooling2d', x.mean([1, 2]));
+}
+
+/**
+ * [batch, …] → [batch, features], the values of each sample in order (a reshape: no copy).
+ *
+ * @example
+ * const logits = g.dense(g.flatten(p), 10);
+ */
+export function flatten(x: Tensor, name?: string): Tensor {
+  const g = own(x, 'flatten');
+  const rest = x.shape.slice(1);
+  if (x.rank < 2 || rest.some((d) => d === null)) throw new ShapeError('flatten', [x.shape], 'every dimension but the batch must be known', callSite());
+  const features = (rest as number[]).reduce((a, b) => a * b, 1);
+  return recordLayer(g, name ?? g.uniqueName('flatten'), 'flatten', x.reshape([-1, features]));
+}
+
 export function applyActivation(z: Tensor, activation: Activation): Tensor {
   switch (activation) {
     case 'linear':
@@ -120,6 +226,26 @@ Graph.prototype.dense = function (this: Graph, x: Tensor, units: number, options
 Graph.prototype.dropout = function (this: Graph, x: Tensor, rate: number, name?: string) {
   sameGraph(this, x, 'dropout');
   return dropout(x, rate, name);
+};
+Graph.prototype.conv2d = function (this: Graph, x: Tensor, filters: number, options: Conv2dOptions) {
+  sameGraph(this, x, 'conv2d');
+  return conv2d(x, filters, options);
+};
+Graph.prototype.maxPool2d = function (this: Graph, x: Tensor, options?: Pool2dOptions) {
+  sameGraph(this, x, 'maxPool2d');
+  return maxPool2d(x, options);
+};
+Graph.prototype.avgPool2d = function (this: Graph, x: Tensor, options?: Pool2dOptions) {
+  sameGraph(this, x, 'avgPool2d');
+  return avgPool2d(x, options);
+};
+Graph.prototype.globalAveragePooling2d = function (this: Graph, x: Tensor, name?: string) {
+  sameGraph(this, x, 'globalAveragePooling2d');
+  return globalAveragePooling2d(x, name);
+};
+Graph.prototype.flatten = function (this: Graph, x: Tensor, name?: string) {
+  sameGraph(this, x, 'flatten');
+  return flatten(x, name);
 };
 Graph.prototype.recordLayer = function (this: Graph, name: string, kind: string, output: Tensor) {
   return recordLayer(this, name, kind, output);
