@@ -1,8 +1,9 @@
 /**
- * Convolution and pooling in plain JS, NHWC. A convolution is lowered onto one matrix product:
- * im2col copies every window into a row of a scratch matrix cols [n·oh·ow, kh·kw·in] (zeros for
- * padding), then y = cols · filter (the filter [kh,kw,in,out] is already that matrix). The input
- * gradient is dcols = dy · filterᵀ scattered back (col2im); the filter gradient colsᵀ · dy.
+ * Convolution and pooling in plain JS, NHWC. A convolution is lowered onto matrix products, one
+ * image at a time: im2col copies the image's windows into the rows of a scratch matrix
+ * cols [oh·ow, kh·kw·in] (zeros for padding), then y = cols · filter (the filter [kh,kw,in,out]
+ * is already that matrix). The input gradient is dcols = dy · filterᵀ scattered back (col2im);
+ * the filter gradient Σ over images of colsᵀ · dy.
  * The products here multiply every term (no skipping of zeros), so a NaN always propagates.
  * Pooling walks a table of the in-image pixels of each window, made once per plan.
  */
@@ -44,38 +45,40 @@ function geometry(x: readonly number[], kh: number, kw: number, outC: number, at
   return { n, h, w, inC, kh, kw, outC, oh: rows.out, ow: cols.out, top: rows.before, left: cols.before, attrs };
 }
 
-/** Rows (one per output pixel) and columns (one per filter tap and input channel) of the im2col matrix. */
-const colsSize = (c: ConvGeometry) => c.n * c.oh * c.ow * c.kh * c.kw * c.inC;
+/** Scratch for one image's windows: a row per output pixel, a column per filter tap and input channel. */
+const colsSize = (c: ConvGeometry) => c.oh * c.ow * taps(c);
+const taps = (c: ConvGeometry) => c.kh * c.kw * c.inC;
+const pixels = (c: ConvGeometry) => c.oh * c.ow;
 
 /**
- * Visits every (window row, tap) pair: `copy(colsOffset, imageOffset)` for a tap inside the
- * image (inC values each), `outside(colsOffset)` for a tap in the padding.
+ * Visits every (window, tap) pair of image b: `copy(colsOffset, imageOffset)` for a tap inside
+ * the image (inC values each), `outside(colsOffset)` for a tap in the padding.
  */
-function eachTap(c: ConvGeometry, copy: (at: number, from: number) => void, outside: (at: number) => void): void {
-  const { n, h, w, inC, kh, kw, oh, ow, top, left } = c;
+function eachTap(c: ConvGeometry, b: number, copy: (at: number, from: number) => void, outside: (at: number) => void): void {
+  const { h, w, inC, kh, kw, oh, ow, top, left } = c;
   const [sh, sw] = c.attrs.strides;
   const [dh, dw] = c.attrs.dilations;
   let at = 0;
-  for (let b = 0; b < n; b++) {
-    for (let r = 0; r < oh; r++) {
-      for (let q = 0; q < ow; q++) {
-        for (let i = 0; i < kh; i++) {
-          const y = r * sh - top + i * dh;
-          for (let j = 0; j < kw; j++, at += inC) {
-            const x = q * sw - left + j * dw;
-            if (y < 0 || y >= h || x < 0 || x >= w) outside(at);
-            else copy(at, ((b * h + y) * w + x) * inC);
-          }
+  for (let r = 0; r < oh; r++) {
+    for (let q = 0; q < ow; q++) {
+      for (let i = 0; i < kh; i++) {
+        const y = r * sh - top + i * dh;
+        for (let j = 0; j < kw; j++, at += inC) {
+          const x = q * sw - left + j * dw;
+          if (y < 0 || y >= h || x < 0 || x >= w) outside(at);
+          else copy(at, ((b * h + y) * w + x) * inC);
         }
       }
     }
   }
 }
 
-function im2col(c: ConvGeometry, image: FloatArray, cols: FloatArray): void {
+/** Copies the windows of image b into the rows of cols. */
+function im2col(c: ConvGeometry, b: number, image: FloatArray, cols: FloatArray): void {
   const inC = c.inC;
   eachTap(
     c,
+    b,
     (at, from) => {
       for (let k = 0; k < inC; k++) cols[at + k] = image[from + k];
     },
@@ -83,12 +86,12 @@ function im2col(c: ConvGeometry, image: FloatArray, cols: FloatArray): void {
   );
 }
 
-/** The adjoint of im2col: adds every row's taps back into the image they were copied from. */
-function col2im(c: ConvGeometry, cols: FloatArray, image: FloatArray): void {
+/** The adjoint of im2col: adds the rows of cols back into image b where they were copied from. */
+function col2im(c: ConvGeometry, b: number, cols: FloatArray, image: FloatArray): void {
   const inC = c.inC;
-  image.fill(0);
   eachTap(
     c,
+    b,
     (at, from) => {
       for (let k = 0; k < inC; k++) image[from + k] += cols[at + k];
     },
@@ -96,13 +99,26 @@ function col2im(c: ConvGeometry, cols: FloatArray, image: FloatArray): void {
   );
 }
 
+// The products take four terms of the inner dimension per pass over a row of c (or four dot
+// products per pass over a row of a): a quarter of the loads and stores of the plain loops. Every
+// term is multiplied (no zero is skipped), so a NaN always reaches the result.
+
 /** c[m×n] = a[m×k] · b[k×n]. */
 function productNN(a: FloatArray, b: FloatArray, c: FloatArray, m: number, k: number, n: number): void {
   c.fill(0, 0, m * n);
+  const k4 = k - (k % 4);
   for (let i = 0; i < m; i++) {
     const ci = i * n;
-    for (let p = 0; p < k; p++) {
-      const aip = a[i * k + p];
+    const ai = i * k;
+    let p = 0;
+    for (; p < k4; p += 4) {
+      const a0 = a[ai + p], a1 = a[ai + p + 1], a2 = a[ai + p + 2], a3 = a[ai + p + 3];
+      const b0 = p * n;
+      const b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+      for (let j = 0; j < n; j++) c[ci + j] += a0 * b[b0 + j] + a1 * b[b1 + j] + a2 * b[b2 + j] + a3 * b[b3 + j];
+    }
+    for (; p < k; p++) {
+      const aip = a[ai + p];
       const bp = p * n;
       for (let j = 0; j < n; j++) c[ci + j] += aip * b[bp + j];
     }
@@ -111,21 +127,50 @@ function productNN(a: FloatArray, b: FloatArray, c: FloatArray, m: number, k: nu
 
 /** c[m×n] = a[m×k] · b[n×k]ᵀ. */
 function productNT(a: FloatArray, b: FloatArray, c: FloatArray, m: number, k: number, n: number): void {
+  const n4 = n - (n % 4);
   for (let i = 0; i < m; i++) {
     const ai = i * k;
-    for (let j = 0; j < n; j++) {
+    const ci = i * n;
+    let j = 0;
+    for (; j < n4; j += 4) {
+      const b0 = j * k;
+      const b1 = b0 + k, b2 = b1 + k, b3 = b2 + k;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let p = 0; p < k; p++) {
+        const v = a[ai + p];
+        s0 += v * b[b0 + p];
+        s1 += v * b[b1 + p];
+        s2 += v * b[b2 + p];
+        s3 += v * b[b3 + p];
+      }
+      c[ci + j] = s0;
+      c[ci + j + 1] = s1;
+      c[ci + j + 2] = s2;
+      c[ci + j + 3] = s3;
+    }
+    for (; j < n; j++) {
       const bj = j * k;
       let s = 0;
       for (let p = 0; p < k; p++) s += a[ai + p] * b[bj + p];
-      c[i * n + j] = s;
+      c[ci + j] = s;
     }
   }
 }
 
-/** c[m×n] = a[k×m]ᵀ · b[k×n]. */
-function productTN(a: FloatArray, b: FloatArray, c: FloatArray, m: number, k: number, n: number): void {
-  c.fill(0, 0, m * n);
-  for (let p = 0; p < k; p++) {
+/** c[m×n] += a[k×m]ᵀ · b[k×n]. */
+function addProductTN(a: FloatArray, b: FloatArray, c: FloatArray, m: number, k: number, n: number): void {
+  const k4 = k - (k % 4);
+  let p = 0;
+  for (; p < k4; p += 4) {
+    const b0 = p * n;
+    const b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+    for (let i = 0; i < m; i++) {
+      const a0 = a[p * m + i], a1 = a[(p + 1) * m + i], a2 = a[(p + 2) * m + i], a3 = a[(p + 3) * m + i];
+      const ci = i * n;
+      for (let j = 0; j < n; j++) c[ci + j] += a0 * b[b0 + j] + a1 * b[b1 + j] + a2 * b[b2 + j] + a3 * b[b3 + j];
+    }
+  }
+  for (; p < k; p++) {
     const ap = p * m;
     const bp = p * n;
     for (let i = 0; i < m; i++) {
@@ -136,9 +181,7 @@ function productTN(a: FloatArray, b: FloatArray, c: FloatArray, m: number, k: nu
   }
 }
 
-const taps = (c: ConvGeometry) => c.kh * c.kw * c.inC;
-const pixels = (c: ConvGeometry) => c.n * c.oh * c.ow;
-
+// Each kernel works one image at a time, so the windows' scratch stays small (and in cache).
 const forward = ({ inputShapes: [x, f], attrs }: ShapeContext<WindowAttrs>) => geometry(x, f[0], f[1], f[3], attrs);
 registerKernel(conv2d, 'js', {
   scratch: (ctx) => colsSize(forward(ctx)),
@@ -146,9 +189,13 @@ registerKernel(conv2d, 'js', {
     const c = forward(ctx);
     const [image, filter] = ctx.inputs;
     const cols = ctx.scratch;
+    const rows = pixels(c);
+    const outputs = Array.from({ length: c.n }, (_, b) => ctx.output.subarray(b * rows * c.outC, (b + 1) * rows * c.outC));
     return () => {
-      im2col(c, image, cols);
-      productNN(cols, filter, ctx.output, pixels(c), taps(c), c.outC);
+      for (let b = 0; b < c.n; b++) {
+        im2col(c, b, image, cols);
+        productNN(cols, filter, outputs[b], rows, taps(c), c.outC);
+      }
     };
   },
 });
@@ -161,9 +208,14 @@ registerKernel(conv2dBackpropInput, 'js', {
     const c = backInput(ctx);
     const [dy, filter] = ctx.inputs;
     const cols = ctx.scratch;
+    const rows = pixels(c);
+    const dys = Array.from({ length: c.n }, (_, b) => dy.subarray(b * rows * c.outC, (b + 1) * rows * c.outC));
     return () => {
-      productNT(dy, filter, cols, pixels(c), c.outC, taps(c));
-      col2im(c, cols, ctx.output);
+      ctx.output.fill(0);
+      for (let b = 0; b < c.n; b++) {
+        productNT(dys[b], filter, cols, rows, c.outC, taps(c));
+        col2im(c, b, cols, ctx.output);
+      }
     };
   },
 });
@@ -176,9 +228,14 @@ registerKernel(conv2dBackpropFilter, 'js', {
     const c = backFilter(ctx);
     const [image, dy] = ctx.inputs;
     const cols = ctx.scratch;
+    const rows = pixels(c);
+    const dys = Array.from({ length: c.n }, (_, b) => dy.subarray(b * rows * c.outC, (b + 1) * rows * c.outC));
     return () => {
-      im2col(c, image, cols);
-      productTN(cols, dy, ctx.output, taps(c), pixels(c), c.outC);
+      ctx.output.fill(0);
+      for (let b = 0; b < c.n; b++) {
+        im2col(c, b, image, cols);
+        addProductTN(cols, dys[b], ctx.output, taps(c), rows, c.outC);
+      }
     };
   },
 });
