@@ -13,8 +13,11 @@ describe('docs/backprop.md', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(7);
     const tsx = new URL('node_modules/.bin/tsx', root).pathname;
     // Written to a temporary file, the package's entry points resolved as its exports map says.
-    const exportsMap = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')).exports as Record<string, { default: string }>;
-    const script = blocks.join('\n').replace(/from '(deltagraph(?:\/[a-z]+)?)'/g, (_, name: string) => `from '${new URL(exportsMap[name.replace(/^deltagraph/, '.')].default, root).pathname}'`);
+    type Target = string | { node?: Target; default: Target };
+    const exportsMap = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')).exports as Record<string, Target>;
+    // A conditional entry ({ node, default }) nests: follow it as Node does, down to the file.
+    const fileOf = (t: Target): string => (typeof t === 'string' ? t : fileOf(t.node ?? t.default));
+    const script = blocks.join('\n').replace(/from '(deltagraph(?:\/[a-z]+)?)'/g, (_, name: string) => `from '${new URL(fileOf(exportsMap[name.replace(/^deltagraph/, '.')]), root).pathname}'`);
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'deltagraph-docs-')), 'backprop.mts');
     writeFileSync(file, script);
     const out = execFileSync(tsx, [file], { cwd: root.pathname, encoding: 'utf8' });
