@@ -9,7 +9,7 @@ import { callSite } from '../core/site.ts';
 import type { Padding } from '../ops/conv.ts';
 import { ops } from '../ops/index.ts';
 import { Graph } from '../graph/graph.ts';
-import type { Initializer } from '../graph/initializers.ts';
+import { randomUniform, type Initializer } from '../graph/initializers.ts';
 import { Tensor } from '../graph/tensor.ts';
 
 export type Activation = 'linear' | 'sigmoid' | 'tanh' | 'relu' | 'softmax';
@@ -48,6 +48,24 @@ export interface Pool2dOptions {
   name?: string;
 }
 
+export interface EmbeddingOptions {
+  /** Vocabulary size: ids are whole numbers in [0, inputDim). */
+  inputDim: number;
+  /** Width of each vector. */
+  outputDim: number;
+  /** Default: uniform in [−0.05, 0.05], as TF.js. */
+  embeddingsInitializer?: Initializer;
+  /** Prefix of the parameter name: `${name}/embeddings`. Default embedding_1, embedding_2… */
+  name?: string;
+}
+
+export interface LayerNormOptions {
+  /** Added to the variance (default 1e-3, as TF.js). */
+  epsilon?: number;
+  /** Prefix of the parameter names: `${name}/gamma`, `${name}/beta`. Default layerNorm_1, … */
+  name?: string;
+}
+
 export interface LayerRecord {
   readonly name: string;
   readonly kind: string;
@@ -70,6 +88,10 @@ declare module '../graph/graph.ts' {
     globalAveragePooling2d(x: Tensor, name?: string): Tensor;
     /** [batch, …] → [batch, features]; see `flatten`. */
     flatten(x: Tensor, name?: string): Tensor;
+    /** Int ids → learned vectors; see `embedding`. */
+    embedding(ids: Tensor, options: EmbeddingOptions): Tensor;
+    /** Normalises the last axis, then scales and shifts it; see `layerNorm`. */
+    layerNorm(x: Tensor, options?: LayerNormOptions): Tensor;
     /** Layers in the order they were made: name, kind and output (for summaries). */
     readonly layers: readonly LayerRecord[];
     /** Marks `output` as the result of a layer called `name`, so summaries can list it. */
@@ -92,7 +114,8 @@ function own(x: Tensor, layer: string): Graph {
 
 /**
  * A fully connected layer: activation(x · kernel + bias), with kernel [nIn, units] and bias
- * [units] created as parameters of x's graph.
+ * [units] created as parameters of x's graph. A sequence [batch, steps, nIn] gets the same
+ * kernel at every step.
  *
  * @example
  * const g = new Graph({ seed: 42 });
@@ -103,7 +126,7 @@ export function dense(x: Tensor, units: number, options: DenseOptions = {}): Ten
   const g = own(x, 'dense');
   if (!Number.isInteger(units) || units <= 0) throw new GraphError(`dense: units must be a positive whole number, got ${units}`, callSite());
   const nIn = x.shape[x.rank - 1];
-  if (x.rank !== 2 || nIn === null) throw new ShapeError('dense', [x.shape], 'the input must be [batch, features] with features known', callSite());
+  if ((x.rank !== 2 && x.rank !== 3) || nIn === null) throw new ShapeError('dense', [x.shape], 'the input must be [batch, features] or [batch, steps, features] with features known', callSite());
   const prefix = options.name ?? g.uniqueName('dense');
   const kernel = g.parameter(`${prefix}/kernel`, [nIn, units], options.kernelInitializer ?? 'glorotUniform');
   let z = x.matMul(kernel);
@@ -198,6 +221,48 @@ export function flatten(x: Tensor, name?: string): Tensor {
   return recordLayer(g, name ?? g.uniqueName('flatten'), 'flatten', x.reshape([-1, features]));
 }
 
+/**
+ * An embedding (TF.js's embedding layer): int ids of any shape → their rows of a learned table
+ * [inputDim, outputDim], a `gather`. An id outside [0, inputDim) is a run-time error naming it.
+ *
+ * @example
+ * const ids = g.input('ids', [null, 8], 'int');
+ * const vectors = g.embedding(ids, { inputDim: 10, outputDim: 16 }); // [null, 8, 16]
+ */
+export function embedding(ids: Tensor, options: EmbeddingOptions): Tensor {
+  const g = own(ids, 'embedding');
+  const { inputDim, outputDim } = options ?? {};
+  if (![inputDim, outputDim].every((d) => Number.isInteger(d) && d > 0)) {
+    throw new GraphError(`embedding: inputDim and outputDim must be positive whole numbers, got ${inputDim} and ${outputDim}`, callSite());
+  }
+  if (ids.dtype !== 'int') throw new ShapeError('embedding', [ids.shape], "ids must be an int tensor (x.cast('int') converts)", callSite());
+  const prefix = options.name ?? g.uniqueName('embedding');
+  const table = g.parameter(`${prefix}/embeddings`, [inputDim, outputDim], options.embeddingsInitializer ?? randomUniform(-0.05, 0.05));
+  return recordLayer(g, prefix, 'embedding', table.gather(ids));
+}
+
+/**
+ * Layer normalisation (TF.js's layerNormalization over the last axis): each row's values minus
+ * their mean, over √(variance + epsilon), times gamma plus beta (learned, one per feature;
+ * ones and zeros at first). Composed of graph ops, so it differentiates to any order.
+ *
+ * @example
+ * const h = g.layerNorm(x.add(g.dense(x, 16))); // a residual connection, normalised
+ */
+export function layerNorm(x: Tensor, options: LayerNormOptions = {}): Tensor {
+  const g = own(x, 'layerNorm');
+  const features = x.shape[x.rank - 1];
+  if (x.rank < 1 || features === null) throw new ShapeError('layerNorm', [x.shape], 'the last dimension (the features) must be known', callSite());
+  const epsilon = options.epsilon ?? 1e-3;
+  if (!(epsilon > 0)) throw new GraphError(`layerNorm: epsilon must be a number > 0, got ${epsilon}`, callSite());
+  const prefix = options.name ?? g.uniqueName('layerNorm');
+  const centred = x.sub(x.mean(-1, true));
+  const normalised = centred.div(centred.square().mean(-1, true).add(epsilon).sqrt());
+  const gamma = g.parameter(`${prefix}/gamma`, [features], 'ones');
+  const beta = g.parameter(`${prefix}/beta`, [features], 'zeros');
+  return recordLayer(g, prefix, 'layerNorm', normalised.mul(gamma).add(beta));
+}
+
 export function applyActivation(z: Tensor, activation: Activation): Tensor {
   switch (activation) {
     case 'linear':
@@ -246,6 +311,14 @@ Graph.prototype.globalAveragePooling2d = function (this: Graph, x: Tensor, name?
 Graph.prototype.flatten = function (this: Graph, x: Tensor, name?: string) {
   sameGraph(this, x, 'flatten');
   return flatten(x, name);
+};
+Graph.prototype.embedding = function (this: Graph, ids: Tensor, options: EmbeddingOptions) {
+  sameGraph(this, ids, 'embedding');
+  return embedding(ids, options);
+};
+Graph.prototype.layerNorm = function (this: Graph, x: Tensor, options?: LayerNormOptions) {
+  sameGraph(this, x, 'layerNorm');
+  return layerNorm(x, options);
 };
 Graph.prototype.recordLayer = function (this: Graph, name: string, kind: string, output: Tensor) {
   return recordLayer(this, name, kind, output);
