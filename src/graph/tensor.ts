@@ -80,6 +80,21 @@ export class Tensor {
   cast(dtype: DType): Tensor {
     return this.unary(ops.cast, { dtype });
   }
+  /** The larger of this and b, elementwise (broadcast); a tie shares the gradient. */
+  maximum(b: TensorLike): Tensor {
+    return this.binary(ops.maximum, b);
+  }
+  /** The smaller of this and b, elementwise (broadcast): −maximum(−this, −b). */
+  minimum(b: TensorLike): Tensor {
+    return this.neg().maximum(typeof b === 'number' ? -b : b.neg()).neg();
+  }
+  /**
+   * `a` where this condition is non-zero, else `b` (all three broadcast), as TF.js's where: a mask
+   * from `equal` or `step` picks between two tensors without NaN leaking from the other branch.
+   */
+  where(a: TensorLike, b: TensorLike): Tensor {
+    return this.graph.apply(ops.where, [this, a, b]);
+  }
   /** 1 where the elements are equal, else 0 (no gradient). */
   equal(b: TensorLike): Tensor {
     return this.binary(ops.equal, b);

@@ -34,6 +34,8 @@ export const ops = {
   sub: elementwise.sub,
   mul: elementwise.mul,
   div: elementwise.div,
+  maximum: elementwise.maximum,
+  where: elementwise.where,
   equal: elementwise.equal,
   cast: elementwise.cast,
   sum: reduce.sum,

@@ -81,7 +81,22 @@ function binaryCases(): GradientCase[] {
     inputs: [positive(...a), s(...b)],
     build: (x: Tensor, p: Tensor) => x.pow(p),
   }));
-  return [...arithmetic, ...pow];
+  const extremes = patterns.flatMap(([a, b]) => [
+    { op: 'maximum', label: `${fmt(a)} with ${fmt(b)}`, inputs: [s(...a), s(...b)], build: (x: Tensor, y: Tensor) => x.maximum(y) },
+    { op: 'minimum', label: `${fmt(a)} with ${fmt(b)}`, inputs: [s(...a), s(...b)], build: (x: Tensor, y: Tensor) => x.minimum(y) },
+  ]);
+  // maximum(x, x) = x: at the tie the two shares must add up to dy (derivative 1).
+  const ties = [
+    { op: 'maximum', label: 'a tie, maximum(x, x)', inputs: [s(3, 4)], build: (x: Tensor) => x.maximum(x) },
+    { op: 'maximum', label: 'against a number, maximum(x, 0.2)', inputs: [away(3, 4)], build: (x: Tensor) => x.maximum(0.2) },
+  ];
+  const where = patterns.map(([a, b]) => ({
+    op: 'where',
+    label: `cond [3,4], a ${fmt(a)}, b ${fmt(b)}`,
+    inputs: [s(3, 4), s(...a), s(...b)],
+    build: (c: Tensor, x: Tensor, y: Tensor) => c.step().where(x, y),
+  }));
+  return [...arithmetic, ...pow, ...extremes, ...ties, ...where];
 }
 
 function matMulCases(): GradientCase[] {
@@ -349,6 +364,8 @@ function secondOrderCases(): GradientCase[] {
       c('conv2d', `tanh(x ⋆ f), ${label}`, [s(2, 5, 6, 3), s(3, 2, 3, 4)], (x, f) => x.conv2d(f, o).tanh()),
     ),
     c('batchMatMul', 'softmax(q·kᵀ)·v (attention)', [s(2, 3, 4), s(2, 5, 4), s(2, 5, 2)], (q, k, v) => q.matMul(k, false, true).softmax().matMul(v)),
+    c('where', 'where(c > 0, σ(a), tanh(b))', [s(3, 4), s(3, 4), s(3, 4)], (c, a, b) => c.step().where(a.sigmoid(), b.tanh())),
+    c('maximum', 'maximum(σ(a), tanh(b))', [s(3, 4), s(3, 4)], (a, b) => a.sigmoid().maximum(b.tanh())),
     c('gather', 'tanh(embedding) · w: gather and gatherGrad', [s(4, 3), { shape: [5], classes: 4 }, s(3)], (t, i, w) => t.gather(i).tanh().mul(w)),
     c('slice', 'σ(slice(pad(x)) · x)', [s(3, 4)], (x) => x.pad([[1, 0], [0, 2]]).slice([0, 1], [3, 4]).mul(x).sigmoid()),
     c('maxPool2d', 'σ(maxPool(x ⋆ f) 2x2)', [s(1, 6, 6, 2), s(3, 3, 2, 3)], (x, f) => x.conv2d(f, { padding: 'same' }).maxPool2d(2).sigmoid()),
