@@ -9,8 +9,9 @@ export { DeltaGraphError, GraphError, NumericsError, RuleError, RunError, ShapeE
 export { ancestors, describeNode, type Attrs, type DType, type IR, type Node } from './core/ir.ts';
 export { Rng } from './core/rng.ts';
 export { formatShape, type Dim, type Shape } from './core/shape.ts';
+export type { Padding } from './ops/conv.ts';
 export { getOp, hasTrait, isOp, listOps, ops, type OpDef, type Trait, type VjpContext, type VjpRule } from './ops/index.ts';
 export * from './graph/index.ts';
 export { registerKernel, wasmFeatures, type FloatArray, type Kernel, type KernelContext, type KernelFactory, type ShapeContext, type WasmFeatures } from './backends/index.ts';
 export * from './runtime/index.ts';
-export { applyActivation, dense, dropout, type Activation, type DenseOptions, type LayerRecord } from './nn/layers.ts';
+export { applyActivation, avgPool2d, conv2d, dense, dropout, embedding, flatten, globalAveragePooling2d, layerNorm, maxPool2d, type Activation, type Conv2dOptions, type DenseOptions, type EmbeddingOptions, type LayerNormOptions, type LayerRecord, type Pool2dOptions } from './nn/layers.ts';

@@ -48,6 +48,14 @@ describe('examples run as documented', () => {
     expect(out).toMatch(/Training accuracy \d+\.\d\d%, test accuracy \d+\.\d\d%/);
   }, 60_000);
 
+  it('attention: checks its gradient and learns to reverse digit strings', () => {
+    const out = run('examples/attention.ts', ['--steps', '150', '--length', '4']);
+    expect(Number(/max relative error (\S+)/.exec(out)![1])).toBeLessThan(1e-6);
+    const [, strings, digits] = /Reversing 4-digit strings, 1000 new ones: (\S+)% exactly right, (\S+)% of digits/.exec(out)!.map(Number);
+    expect(digits).toBeGreaterThanOrEqual(95);
+    expect(strings).toBeGreaterThanOrEqual(80);
+  }, 60_000);
+
   it('custom architecture: checks its custom op and trains', () => {
     const out = run('examples/custom-architecture.ts', ['--epochs', '1', '--limit', '2000']);
     const error = Number(/max relative error (\S+)/.exec(out)![1]);

@@ -1,5 +1,5 @@
 export { Graph, type GraphOptions } from './graph.ts';
-export { Tensor, type TensorLike } from './tensor.ts';
+export { Tensor, type TensorLike, type WindowOptions } from './tensor.ts';
 export { grad, valueAndGrad, reduceToShape, type GradOptions } from './autodiff.ts';
 export { constantInit, initializerNames, randomNormal, randomUniform, resolveInitializer, type Initializer, type InitializerFn, type InitializerName } from './initializers.ts';
 export { formatGraph, formatMath, formatNode, graphToDot, notesOf, type PrintNotes } from './print.ts';

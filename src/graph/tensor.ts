@@ -5,11 +5,29 @@
  */
 import type { DType, Node } from '../core/ir.ts';
 import type { Shape } from '../core/shape.ts';
+import type { Padding, WindowAttrs } from '../ops/conv.ts';
 import { ops, type OpDef } from '../ops/index.ts';
 import { smoothLabels } from '../ops/softmax.ts';
 import type { Graph } from './graph.ts';
 
 export type TensorLike = Tensor | number;
+
+/** How windows move over an image: a number stands for the same value along height and width. */
+export interface WindowOptions {
+  /** Step between windows (default 1 for conv2d, the pool size for pooling). */
+  strides?: number | readonly [number, number];
+  /** 'valid' (default), 'same' (output ⌈input / stride⌉, as TF.js) or [[top, bottom], [left, right]]. */
+  padding?: Padding;
+  /** Spacing between the taps of a window (default 1). */
+  dilations?: number | readonly [number, number];
+}
+
+const twice = (v: number | readonly [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
+const windowAttrs = (o: WindowOptions, strides: number | readonly [number, number]): WindowAttrs => ({
+  strides: twice(o.strides ?? strides),
+  padding: o.padding ?? 'valid',
+  dilations: twice(o.dilations ?? 1),
+});
 
 export class Tensor {
   constructor(
@@ -61,6 +79,21 @@ export class Tensor {
    */
   cast(dtype: DType): Tensor {
     return this.unary(ops.cast, { dtype });
+  }
+  /** The larger of this and b, elementwise (broadcast); a tie shares the gradient. */
+  maximum(b: TensorLike): Tensor {
+    return this.binary(ops.maximum, b);
+  }
+  /** The smaller of this and b, elementwise (broadcast): −maximum(−this, −b). */
+  minimum(b: TensorLike): Tensor {
+    return this.neg().maximum(typeof b === 'number' ? -b : b.neg()).neg();
+  }
+  /**
+   * `a` where this condition is non-zero, else `b` (all three broadcast), as TF.js's where: a mask
+   * from `equal` or `step` picks between two tensors without NaN leaking from the other branch.
+   */
+  where(a: TensorLike, b: TensorLike): Tensor {
+    return this.graph.apply(ops.where, [this, a, b]);
   }
   /** 1 where the elements are equal, else 0 (no gradient). */
   equal(b: TensorLike): Tensor {
@@ -119,13 +152,64 @@ export class Tensor {
     return this.unary(ops.softsign);
   }
 
-  /** Matrix product of two rank-2 tensors, optionally transposing either side first. */
+  /**
+   * Matrix product, optionally transposing either side's last two axes first: rank 2 · rank 2, or
+   * over a leading batch dimension ([batch, m, k]·[batch, k, n]; a rank-2 side is shared by the batch).
+   */
   matMul(b: Tensor, transposeA = false, transposeB = false): Tensor {
-    return this.graph.apply(ops.matMul, [this, b], { transposeA, transposeB });
+    const batched = this.rank === 3 || (b instanceof Tensor && b.rank === 3);
+    return this.graph.apply(batched ? ops.batchMatMul : ops.matMul, [this, b], { transposeA, transposeB });
+  }
+  /**
+   * 2-d convolution of this NHWC image [batch, height, width, in] with `filter` [kh, kw, in, out]
+   * (TF.js's layout), zero padding; differentiable to any order in both.
+   *
+   * @example
+   * const y = x.conv2d(g.parameter('f', [5, 5, 1, 20]), { strides: 1, padding: 'same' });
+   */
+  conv2d(filter: Tensor, options: WindowOptions = {}): Tensor {
+    return this.graph.apply(ops.conv2d, [this, filter], windowAttrs(options, 1));
+  }
+  /** Maximum over each poolSize window of this NHWC image, per channel (strides default to the pool size). */
+  maxPool2d(poolSize: number | readonly [number, number], options: WindowOptions = {}): Tensor {
+    return this.unary(ops.maxPool2d, { poolSize: twice(poolSize), ...windowAttrs(options, poolSize) });
+  }
+  /** Mean over each poolSize window of this NHWC image, per channel, padding not counted (strides default to the pool size). */
+  avgPool2d(poolSize: number | readonly [number, number], options: WindowOptions = {}): Tensor {
+    return this.unary(ops.avgPool2d, { poolSize: twice(poolSize), ...windowAttrs(options, poolSize) });
   }
   /** Permutes the axes; reverses them when `perm` is omitted. */
   transpose(perm?: readonly number[]): Tensor {
     return this.unary(ops.transpose, { perm: perm ?? this.shape.map((_, i) => this.rank - 1 - i) });
+  }
+  /**
+   * This tensor and `others` joined along `axis` (default 0; every other dimension equal), as
+   * TF.js's concat. A list is joined pairwise (concat is a binary op).
+   */
+  concat(others: Tensor | readonly Tensor[], axis = 0): Tensor {
+    return (others instanceof Tensor ? [others] : others).reduce<Tensor>((joined, t) => this.graph.apply(ops.concat, [joined, t], { axis }), this);
+  }
+  /**
+   * The box starting at `begin` with `size` elements per axis (−1 or omitted: to the end), as
+   * TF.js's slice; missing trailing axes are taken whole.
+   */
+  slice(begin: number | readonly number[], size?: number | readonly number[]): Tensor {
+    const list = (v: number | readonly number[] | undefined, fill: number) => {
+      const given = v === undefined ? [] : typeof v === 'number' ? [v] : [...v];
+      return [...given, ...Array<number>(Math.max(0, this.rank - given.length)).fill(fill)];
+    };
+    return this.unary(ops.slice, { begin: list(begin, 0), size: list(size, -1) });
+  }
+  /** `paddings[i] = [before, after]` elements of `constantValue` (default 0) added along axis i, as TF.js's pad. */
+  pad(paddings: readonly (readonly [number, number])[], constantValue = 0): Tensor {
+    return this.unary(ops.pad, { paddings, constantValue });
+  }
+  /**
+   * The slices along `axis` (default 0) at the int `indices`, as TF.js's gather: an embedding
+   * lookup is `table.gather(ids)` with table [vocabulary, width] and int ids of any shape.
+   */
+  gather(indices: Tensor, axis = 0): Tensor {
+    return this.graph.apply(ops.gather, [this, indices], { axis });
   }
   /** Same data, new shape; one dimension may be -1 (inferred). */
   reshape(shape: readonly number[]): Tensor {

@@ -1,13 +1,15 @@
 /**
- * Layers as functions over the graph API, also callable fluently as `g.dense(x, 30)` and
- * `g.dropout(h, 0.5)` (this module adds the methods to Graph; the package entries load it). Each
+ * Layers as functions over the graph API, also callable fluently as `g.dense(x, 30)`,
+ * `g.dropout(h, 0.5)`, `g.conv2d(x, 20, { kernelSize: 5 })`, `g.maxPool2d(h)`, `g.flatten(p)`
+ * (this module adds the methods to Graph; the package entries load it). Each
  * layer is recorded with its name and kind, so `Model.summary()` can list it.
  */
 import { formatValue, GraphError, ShapeError } from '../core/errors.ts';
 import { callSite } from '../core/site.ts';
+import type { Padding } from '../ops/conv.ts';
 import { ops } from '../ops/index.ts';
 import { Graph } from '../graph/graph.ts';
-import type { Initializer } from '../graph/initializers.ts';
+import { randomUniform, type Initializer } from '../graph/initializers.ts';
 import { Tensor } from '../graph/tensor.ts';
 
 export type Activation = 'linear' | 'sigmoid' | 'tanh' | 'relu' | 'softmax';
@@ -18,6 +20,49 @@ export interface DenseOptions {
   kernelInitializer?: Initializer;
   biasInitializer?: Initializer;
   /** Prefix of the parameter names: `${name}/kernel`, `${name}/bias`. Default dense_1, dense_2… */
+  name?: string;
+}
+
+export interface Conv2dOptions {
+  /** [kh, kw] of the filters, or one number for both. */
+  kernelSize: number | readonly [number, number];
+  /** Default 1. */
+  strides?: number | readonly [number, number];
+  /** 'valid' (default), 'same' or [[top, bottom], [left, right]]. */
+  padding?: Padding;
+  dilations?: number | readonly [number, number];
+  activation?: Activation;
+  useBias?: boolean;
+  kernelInitializer?: Initializer;
+  biasInitializer?: Initializer;
+  /** Prefix of the parameter names: `${name}/kernel`, `${name}/bias`. Default conv2d_1, conv2d_2… */
+  name?: string;
+}
+
+export interface Pool2dOptions {
+  /** [ph, pw] of the windows, or one number for both (default 2). */
+  poolSize?: number | readonly [number, number];
+  /** Default: the pool size. */
+  strides?: number | readonly [number, number];
+  padding?: Padding;
+  name?: string;
+}
+
+export interface EmbeddingOptions {
+  /** Vocabulary size: ids are whole numbers in [0, inputDim). */
+  inputDim: number;
+  /** Width of each vector. */
+  outputDim: number;
+  /** Default: uniform in [−0.05, 0.05], as TF.js. */
+  embeddingsInitializer?: Initializer;
+  /** Prefix of the parameter name: `${name}/embeddings`. Default embedding_1, embedding_2… */
+  name?: string;
+}
+
+export interface LayerNormOptions {
+  /** Added to the variance (default 1e-3, as TF.js). */
+  epsilon?: number;
+  /** Prefix of the parameter names: `${name}/gamma`, `${name}/beta`. Default layerNorm_1, … */
   name?: string;
 }
 
@@ -33,6 +78,20 @@ declare module '../graph/graph.ts' {
     dense(x: Tensor, units: number, options?: DenseOptions): Tensor;
     /** Dropout; see `dropout`. */
     dropout(x: Tensor, rate: number, name?: string): Tensor;
+    /** A 2-d convolution layer over NHWC images; see `conv2d`. */
+    conv2d(x: Tensor, filters: number, options: Conv2dOptions): Tensor;
+    /** Max pooling over NHWC images; see `maxPool2d`. */
+    maxPool2d(x: Tensor, options?: Pool2dOptions): Tensor;
+    /** Average pooling over NHWC images; see `avgPool2d`. */
+    avgPool2d(x: Tensor, options?: Pool2dOptions): Tensor;
+    /** The mean of every channel over the image: [batch, h, w, c] → [batch, c]. */
+    globalAveragePooling2d(x: Tensor, name?: string): Tensor;
+    /** [batch, …] → [batch, features]; see `flatten`. */
+    flatten(x: Tensor, name?: string): Tensor;
+    /** Int ids → learned vectors; see `embedding`. */
+    embedding(ids: Tensor, options: EmbeddingOptions): Tensor;
+    /** Normalises the last axis, then scales and shifts it; see `layerNorm`. */
+    layerNorm(x: Tensor, options?: LayerNormOptions): Tensor;
     /** Layers in the order they were made: name, kind and output (for summaries). */
     readonly layers: readonly LayerRecord[];
     /** Marks `output` as the result of a layer called `name`, so summaries can list it. */
@@ -55,7 +114,8 @@ function own(x: Tensor, layer: string): Graph {
 
 /**
  * A fully connected layer: activation(x · kernel + bias), with kernel [nIn, units] and bias
- * [units] created as parameters of x's graph.
+ * [units] created as parameters of x's graph. A sequence [batch, steps, nIn] gets the same
+ * kernel at every step.
  *
  * @example
  * const g = new Graph({ seed: 42 });
@@ -66,7 +126,7 @@ export function dense(x: Tensor, units: number, options: DenseOptions = {}): Ten
   const g = own(x, 'dense');
   if (!Number.isInteger(units) || units <= 0) throw new GraphError(`dense: units must be a positive whole number, got ${formatValue(units)}`, callSite());
   const nIn = x.shape[x.rank - 1];
-  if (x.rank !== 2 || nIn === null) throw new ShapeError('dense', [x.shape], 'the input must be [batch, features] with features known', callSite());
+  if ((x.rank !== 2 && x.rank !== 3) || nIn === null) throw new ShapeError('dense', [x.shape], 'the input must be [batch, features] or [batch, steps, features] with features known', callSite());
   const prefix = options.name ?? g.uniqueName('dense');
   const kernel = g.parameter(`${prefix}/kernel`, [nIn, units], options.kernelInitializer ?? 'glorotUniform');
   let z = x.matMul(kernel);
@@ -90,6 +150,117 @@ export function dropout(x: Tensor, rate: number, name?: string): Tensor {
   if (rate === 0) return recordLayer(g, prefix, 'dropout 0', x);
   const mask = g.apply(ops.dropoutMask, [x], { rate, seed: Math.floor(g.rng.next() * 2 ** 31) });
   return recordLayer(g, prefix, `dropout ${rate}`, x.mul(mask));
+}
+
+/**
+ * A 2-d convolution layer (TF.js's conv2d layer): activation(x ⋆ kernel + bias) over NHWC images
+ * x [batch, h, w, in], with kernel [kh, kw, in, filters] and bias [filters] created as parameters.
+ *
+ * @example
+ * const x = g.input('x', [null, 28, 28, 1]);
+ * const h = g.conv2d(x, 20, { kernelSize: 5, activation: 'relu' }); // [null, 24, 24, 20]
+ */
+export function conv2d(x: Tensor, filters: number, options: Conv2dOptions): Tensor {
+  const g = own(x, 'conv2d');
+  if (!Number.isInteger(filters) || filters <= 0) throw new GraphError(`conv2d: filters must be a positive whole number, got ${filters}`, callSite());
+  const size = options?.kernelSize;
+  const [kh, kw] = typeof size === 'number' ? [size, size] : (size ?? []);
+  if (![kh, kw].every((k) => Number.isInteger(k) && k > 0)) throw new GraphError(`conv2d: kernelSize must be a positive whole number or two, got ${JSON.stringify(size)}`, callSite());
+  const channels = x.shape[3];
+  if (x.rank !== 4 || channels === null) throw new ShapeError('conv2d', [x.shape], 'the input must be an image [batch, height, width, channels] with channels known', callSite());
+  const prefix = options.name ?? g.uniqueName('conv2d');
+  const kernel = g.parameter(`${prefix}/kernel`, [kh, kw, channels, filters], options.kernelInitializer ?? 'glorotUniform');
+  let z = x.conv2d(kernel, { strides: options.strides, padding: options.padding, dilations: options.dilations });
+  if (options.useBias ?? true) z = z.add(g.parameter(`${prefix}/bias`, [filters], options.biasInitializer ?? 'zeros'));
+  const activation = options.activation ?? 'linear';
+  return recordLayer(g, prefix, `conv2d ${kh}x${kw} ${activation}`, applyActivation(z, activation));
+}
+
+function pool(kind: 'maxPool2d' | 'avgPool2d', x: Tensor, options: Pool2dOptions = {}): Tensor {
+  const g = own(x, kind);
+  const size = options.poolSize ?? 2;
+  const prefix = options.name ?? g.uniqueName(kind);
+  const y = x[kind](size, { strides: options.strides, padding: options.padding });
+  return recordLayer(g, prefix, `${kind} ${typeof size === 'number' ? `${size}x${size}` : size.join('x')}`, y);
+}
+
+/**
+ * Max pooling (TF.js's maxPooling2d layer): the maximum of each poolSize window (default 2) per
+ * channel, strides the pool size unless given.
+ *
+ * @example
+ * const p = g.maxPool2d(g.conv2d(x, 20, { kernelSize: 5, activation: 'relu' })); // [null, 12, 12, 20]
+ */
+export function maxPool2d(x: Tensor, options?: Pool2dOptions): Tensor {
+  return pool('maxPool2d', x, options);
+}
+
+/** Average pooling (TF.js's averagePooling2d layer), as `maxPool2d` with the mean of each window. */
+export function avgPool2d(x: Tensor, options?: Pool2dOptions): Tensor {
+  return pool('avgPool2d', x, options);
+}
+
+/** The mean of each channel over the whole image: [batch, h, w, c] → [batch, c]. */
+export function globalAveragePooling2d(x: Tensor, name?: string): Tensor {
+  const g = own(x, 'globalAveragePooling2d');
+  if (x.rank !== 4) throw new ShapeError('globalAveragePooling2d', [x.shape], 'the input must be an image [batch, height, width, channels]', callSite());
+  return recordLayer(g, name ?? g.uniqueName('globalAveragePooling2d'), 'globalAveragePooling2d', x.mean([1, 2]));
+}
+
+/**
+ * [batch, …] → [batch, features], the values of each sample in order (a reshape: no copy).
+ *
+ * @example
+ * const logits = g.dense(g.flatten(p), 10);
+ */
+export function flatten(x: Tensor, name?: string): Tensor {
+  const g = own(x, 'flatten');
+  const rest = x.shape.slice(1);
+  if (x.rank < 2 || rest.some((d) => d === null)) throw new ShapeError('flatten', [x.shape], 'every dimension but the batch must be known', callSite());
+  const features = (rest as number[]).reduce((a, b) => a * b, 1);
+  return recordLayer(g, name ?? g.uniqueName('flatten'), 'flatten', x.reshape([-1, features]));
+}
+
+/**
+ * An embedding (TF.js's embedding layer): int ids of any shape → their rows of a learned table
+ * [inputDim, outputDim], a `gather`. An id outside [0, inputDim) is a run-time error naming it.
+ *
+ * @example
+ * const ids = g.input('ids', [null, 8], 'int');
+ * const vectors = g.embedding(ids, { inputDim: 10, outputDim: 16 }); // [null, 8, 16]
+ */
+export function embedding(ids: Tensor, options: EmbeddingOptions): Tensor {
+  const g = own(ids, 'embedding');
+  const { inputDim, outputDim } = options ?? {};
+  if (![inputDim, outputDim].every((d) => Number.isInteger(d) && d > 0)) {
+    throw new GraphError(`embedding: inputDim and outputDim must be positive whole numbers, got ${inputDim} and ${outputDim}`, callSite());
+  }
+  if (ids.dtype !== 'int') throw new ShapeError('embedding', [ids.shape], "ids must be an int tensor (x.cast('int') converts)", callSite());
+  const prefix = options.name ?? g.uniqueName('embedding');
+  const table = g.parameter(`${prefix}/embeddings`, [inputDim, outputDim], options.embeddingsInitializer ?? randomUniform(-0.05, 0.05));
+  return recordLayer(g, prefix, 'embedding', table.gather(ids));
+}
+
+/**
+ * Layer normalisation (TF.js's layerNormalization over the last axis): each row's values minus
+ * their mean, over √(variance + epsilon), times gamma plus beta (learned, one per feature;
+ * ones and zeros at first). Composed of graph ops, so it differentiates to any order.
+ *
+ * @example
+ * const h = g.layerNorm(x.add(g.dense(x, 16))); // a residual connection, normalised
+ */
+export function layerNorm(x: Tensor, options: LayerNormOptions = {}): Tensor {
+  const g = own(x, 'layerNorm');
+  const features = x.shape[x.rank - 1];
+  if (x.rank < 1 || features === null) throw new ShapeError('layerNorm', [x.shape], 'the last dimension (the features) must be known', callSite());
+  const epsilon = options.epsilon ?? 1e-3;
+  if (!(epsilon > 0)) throw new GraphError(`layerNorm: epsilon must be a number > 0, got ${epsilon}`, callSite());
+  const prefix = options.name ?? g.uniqueName('layerNorm');
+  const centred = x.sub(x.mean(-1, true));
+  const normalised = centred.div(centred.square().mean(-1, true).add(epsilon).sqrt());
+  const gamma = g.parameter(`${prefix}/gamma`, [features], 'ones');
+  const beta = g.parameter(`${prefix}/beta`, [features], 'zeros');
+  return recordLayer(g, prefix, 'layerNorm', normalised.mul(gamma).add(beta));
 }
 
 export function applyActivation(z: Tensor, activation: Activation): Tensor {
@@ -120,6 +291,34 @@ Graph.prototype.dense = function (this: Graph, x: Tensor, units: number, options
 Graph.prototype.dropout = function (this: Graph, x: Tensor, rate: number, name?: string) {
   sameGraph(this, x, 'dropout');
   return dropout(x, rate, name);
+};
+Graph.prototype.conv2d = function (this: Graph, x: Tensor, filters: number, options: Conv2dOptions) {
+  sameGraph(this, x, 'conv2d');
+  return conv2d(x, filters, options);
+};
+Graph.prototype.maxPool2d = function (this: Graph, x: Tensor, options?: Pool2dOptions) {
+  sameGraph(this, x, 'maxPool2d');
+  return maxPool2d(x, options);
+};
+Graph.prototype.avgPool2d = function (this: Graph, x: Tensor, options?: Pool2dOptions) {
+  sameGraph(this, x, 'avgPool2d');
+  return avgPool2d(x, options);
+};
+Graph.prototype.globalAveragePooling2d = function (this: Graph, x: Tensor, name?: string) {
+  sameGraph(this, x, 'globalAveragePooling2d');
+  return globalAveragePooling2d(x, name);
+};
+Graph.prototype.flatten = function (this: Graph, x: Tensor, name?: string) {
+  sameGraph(this, x, 'flatten');
+  return flatten(x, name);
+};
+Graph.prototype.embedding = function (this: Graph, ids: Tensor, options: EmbeddingOptions) {
+  sameGraph(this, ids, 'embedding');
+  return embedding(ids, options);
+};
+Graph.prototype.layerNorm = function (this: Graph, x: Tensor, options?: LayerNormOptions) {
+  sameGraph(this, x, 'layerNorm');
+  return layerNorm(x, options);
 };
 Graph.prototype.recordLayer = function (this: Graph, name: string, kind: string, output: Tensor) {
   return recordLayer(this, name, kind, output);

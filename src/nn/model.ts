@@ -24,7 +24,7 @@ import type { Optimizer } from './optim.ts';
 import { summarize } from './summary.ts';
 
 export interface ModelOptions {
-  /** The input, [null, features]. */
+  /** The input, [null, features] or an image [null, height, width, channels] (fed as rows of h·w·c values). */
   inputs: Tensor;
   /** The output, [null, classes]: probabilities, sigmoid activations or logits. */
   outputs: Tensor;
@@ -75,8 +75,8 @@ export class Model {
   constructor(options: ModelOptions) {
     const { inputs, outputs } = options;
     if (inputs?.graph === undefined || inputs.graph !== outputs?.graph) throw new GraphError('Model: inputs and outputs must be tensors of one graph');
-    if (!isOp(inputs.node, ops.input) || inputs.rank !== 2 || inputs.shape[1] === null) {
-      throw new GraphError(`Model: inputs must be a graph input of shape [null, features], got ${inputs}`);
+    if (!isOp(inputs.node, ops.input) || inputs.rank < 2 || inputs.shape.slice(1).some((d) => d === null)) {
+      throw new GraphError(`Model: inputs must be a graph input of shape [null, features] or [null, height, width, channels] (every dimension but the batch known), got ${inputs}`);
     }
     if (outputs.rank !== 2 || outputs.shape[1] === null) throw new GraphError(`Model: outputs must be [null, classes], got ${formatShape(outputs.shape)}`);
     const g = inputs.graph;
@@ -92,8 +92,9 @@ export class Model {
     this.predictor();
   }
 
+  /** Values per sample: an image input [null, h, w, c] takes rows of h·w·c (datasets keep samples as rows). */
   get features(): number {
-    return this.input.shape[1] as number;
+    return (this.input.shape.slice(1) as number[]).reduce((a, b) => a * b, 1);
   }
 
   get classes(): number {

@@ -59,6 +59,14 @@ export const add = binary('add', 'a + b; IEEE: NaN in either → NaN, ∞ − �
 export const sub = binary('sub', 'a − b; IEEE: NaN in either → NaN, ∞ − ∞ → NaN', ({ dy }) => [dy, dy.neg()], intIfAllInt);
 export const mul = binary('mul', 'a · b (elementwise); IEEE: NaN in either → NaN, 0 · ∞ → NaN', ({ dy, inputs: [a, b] }) => [dy.mul(b), dy.mul(a)], intIfAllInt);
 export const div = binary('div', 'a / b; IEEE: NaN in either → NaN, x/0 → ±∞, 0/0 and ∞/∞ → NaN', ({ dy, inputs: [a, b], output }) => [dy.div(b), dy.mul(output).div(b).neg()], floatResult);
+/**
+ * The larger of a and b elementwise (TF.js's maximum; minimum is −maximum(−a, −b)). At a tie the
+ * gradient is shared, dy/2 to each, as max shares it among ties; NaN in either → NaN.
+ */
+export const maximum = binary('maximum', 'the larger of a and b; NaN in either → NaN (as Math.max, TF.js); a tie shares the gradient, dy/2 each', ({ dy, inputs: [a, b] }) => {
+  const share = a.sub(b).step().add(a.equal(b).mul(0.5)); // 1 where a wins, ½ at a tie
+  return [dy.mul(share), dy.mul(share.neg().add(1))];
+}, intIfAllInt);
 export const equal = binary('equal', '1 where a = b, else 0; NaN equals nothing, itself included (IEEE) (no gradient)', () => [null, null], floatResult);
 
 /**
@@ -72,6 +80,25 @@ export const pow = binary('pow', 'a^b as Math.pow: NaN in either → NaN, except
   const safeBase = a.relu().add(positive.neg().add(1)); // a where a > 0, else 1: its log is real
   return [dy.mul(a.pow(b.sub(1)).mul(b)), dy.mul(y).mul(safeBase.log().mul(positive))];
 }, floatResult);
+
+/**
+ * a where cond ≠ 0, else b, all three broadcast together (TF.js's where, with a number condition:
+ * 1/0 masks as made by equal or step). A NaN condition gives NaN; the branch not taken never
+ * leaks into the result (a NaN or ∞ there is not multiplied by 0). The gradient flows to the
+ * branch taken.
+ */
+export const where = registerOp({
+  name: 'where',
+  arity: 3,
+  doc: 'a where cond ≠ 0, else b (broadcast); a NaN condition → NaN; NaN in the branch not taken is ignored',
+  traits: ['broadcasting'],
+  dtype: ([, a, b]) => (a === 'int' && b === 'int' ? 'int' : 'float'),
+  shape: ([cond, a, b]) => broadcastShapes(cond, broadcastShapes(a, b)),
+  vjp: ({ dy, inputs: [cond] }) => {
+    const zeros = dy.mul(0).stopGradient();
+    return [null, cond.where(dy, zeros), cond.where(zeros, dy)];
+  },
+});
 
 /**
  * Converts between dtypes: to 'float' exactly, to 'int' toward zero (as TF.js's cast to int32).

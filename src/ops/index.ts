@@ -2,6 +2,7 @@
  * Every built-in op, by name: `ops.matMul`, `ops.softmax`, … Importing this module registers
  * them (each family file registers its ops when loaded).
  */
+import * as conv from './conv.ts';
 import * as elementwise from './elementwise.ts';
 import * as fused from './fused.ts';
 import * as matmul from './matmul.ts';
@@ -33,6 +34,8 @@ export const ops = {
   sub: elementwise.sub,
   mul: elementwise.mul,
   div: elementwise.div,
+  maximum: elementwise.maximum,
+  where: elementwise.where,
   equal: elementwise.equal,
   cast: elementwise.cast,
   sum: reduce.sum,
@@ -41,9 +44,23 @@ export const ops = {
   count: reduce.count,
   broadcastAxes: reduce.broadcastAxes,
   matMul: matmul.matMul,
+  batchMatMul: matmul.batchMatMul,
   transpose: movement.transpose,
+  conv2d: conv.conv2d,
+  conv2dBackpropInput: conv.conv2dBackpropInput,
+  conv2dBackpropFilter: conv.conv2dBackpropFilter,
+  maxPool2d: conv.maxPool2d,
+  maxPool2dGrad: conv.maxPool2dGrad,
+  maxPool2dGradGrad: conv.maxPool2dGradGrad,
+  avgPool2d: conv.avgPool2d,
+  avgPool2dGrad: conv.avgPool2dGrad,
 
   reshape: movement.reshape,
+  concat: movement.concat,
+  slice: movement.slice,
+  pad: movement.pad,
+  gather: movement.gather,
+  gatherGrad: movement.gatherGrad,
   stopGradient: movement.stopGradient,
   softmax: softmax.softmax,
   logSoftmax: softmax.logSoftmax,

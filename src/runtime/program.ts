@@ -103,7 +103,8 @@ export class Program {
   /**
    * A run for fixed input shapes that skips the feed copy: write each input straight into
    * `input(name)` (a view on the program memory), then call `run()`. For loops that fill
-   * batches themselves (as `fit` does); values are not checked for NaN on the way in.
+   * batches themselves (as `fit` does); values are not checked for NaN on the way in. An input
+   * [null, h, w, c] may be given as rows, [n, h·w·c].
    *
    * @example
    * const batch = step.prepare({ x: [10, 784], y: [10, 10] });
@@ -112,7 +113,7 @@ export class Program {
    */
   prepare(shapes: Readonly<Record<string, readonly number[]>>): PreparedRun {
     const feeds: Record<string, Feed> = {};
-    for (const [name, shape] of Object.entries(shapes)) feeds[name] = { data: { length: shape.reduce((a, b) => a * b, 1) }, shape };
+    for (const [name, shape] of Object.entries(shapes)) feeds[name] = { data: { length: shape.reduce((a, b) => a * b, 1) }, shape: this.asDeclared(name, shape) };
     const plan = this.planFor(feeds);
     const byName = new Map(plan.inputs.map((i) => [i.name, i])); // looked up on every batch
     const input = (name: string) => {
@@ -126,7 +127,9 @@ export class Program {
       gather: (name, rows, order, start, n) => {
         const target = byName.get(name);
         if (rows.device !== this.device) throw new RunError(`prepare: the rows to gather into '${name}' were uploaded to another device`);
-        if (!target || target.shape.length !== 2 || target.shape[1] !== rows.rowLength || n > target.shape[0]) {
+        // A row of an input [batch, …] is all its values past the batch axis (an image's pixels).
+        const rowLength = target ? target.shape.slice(1).reduce((a, b) => a * b, 1) : 0;
+        if (!target || target.shape.length < 2 || rowLength !== rows.rowLength || n > target.shape[0]) {
           throw new RunError(`prepare: cannot gather ${n} rows of ${rows.rowLength} into '${name}' ${target ? formatShape(target.shape) : '(not an input of this program)'}`);
         }
         this.device.gatherRows(rows, order, start, n, () => input(name));
@@ -150,6 +153,17 @@ export class Program {
   get stats(): PlanStats {
     if (!this.current) throw new RunError('the program has not run yet');
     return this.current.stats;
+  }
+
+  /**
+   * A prepared shape as rows: [n, f] for an input declared [null, d1, d2, …] with d1·d2·… = f
+   * means [n, d1, d2, …] (how `fit` feeds images: one row of pixels per sample).
+   */
+  private asDeclared(name: string, shape: readonly number[]): readonly number[] {
+    const declared = this.ir.nodes.find((n) => isOp(n, ops.input) && n.name === name)?.shape;
+    if (!declared || declared.length <= 2 || shape.length !== 2 || declared[0] !== null || declared.slice(1).some((d) => d === null)) return shape;
+    const rowLength = (declared.slice(1) as number[]).reduce((a, b) => a * b, 1);
+    return shape[1] === rowLength ? [shape[0], ...(declared.slice(1) as number[])] : shape;
   }
 
   private planFor(feeds: Feeds): Plan {

@@ -3,7 +3,9 @@
  * reduction axis, plus second-order checks. `npm test` and `npm run gradcheck` both run it.
  */
 import type { GradCheckInput } from '../runtime/gradcheck.ts';
-import type { Tensor } from '../graph/tensor.ts';
+import type { Attrs } from '../core/ir.ts';
+import { Graph } from '../graph/graph.ts';
+import type { Tensor, WindowOptions } from '../graph/tensor.ts';
 
 export interface GradientCase {
   /** The op under test (as registered). */
@@ -79,7 +81,22 @@ function binaryCases(): GradientCase[] {
     inputs: [positive(...a), s(...b)],
     build: (x: Tensor, p: Tensor) => x.pow(p),
   }));
-  return [...arithmetic, ...pow];
+  const extremes = patterns.flatMap(([a, b]) => [
+    { op: 'maximum', label: `${fmt(a)} with ${fmt(b)}`, inputs: [s(...a), s(...b)], build: (x: Tensor, y: Tensor) => x.maximum(y) },
+    { op: 'minimum', label: `${fmt(a)} with ${fmt(b)}`, inputs: [s(...a), s(...b)], build: (x: Tensor, y: Tensor) => x.minimum(y) },
+  ]);
+  // maximum(x, x) = x: at the tie the two shares must add up to dy (derivative 1).
+  const ties = [
+    { op: 'maximum', label: 'a tie, maximum(x, x)', inputs: [s(3, 4)], build: (x: Tensor) => x.maximum(x) },
+    { op: 'maximum', label: 'against a number, maximum(x, 0.2)', inputs: [away(3, 4)], build: (x: Tensor) => x.maximum(0.2) },
+  ];
+  const where = patterns.map(([a, b]) => ({
+    op: 'where',
+    label: `cond [3,4], a ${fmt(a)}, b ${fmt(b)}`,
+    inputs: [s(3, 4), s(...a), s(...b)],
+    build: (c: Tensor, x: Tensor, y: Tensor) => c.step().where(x, y),
+  }));
+  return [...arithmetic, ...pow, ...extremes, ...ties, ...where];
 }
 
 function matMulCases(): GradientCase[] {
@@ -93,6 +110,25 @@ function matMulCases(): GradientCase[] {
     label: `${tA ? 'aᵀ' : 'a'}·${tB ? 'bᵀ' : 'b'} ${fmt(a as number[])}·${fmt(b as number[])}`,
     inputs: [s(...(a as number[])), s(...(b as number[]))],
     build: (x: Tensor, y: Tensor) => x.matMul(y, tA as boolean, tB as boolean),
+  }));
+}
+
+function batchMatMulCases(): GradientCase[] {
+  const forms = [
+    [false, false, [2, 3, 5], [2, 5, 4]],
+    [false, true, [2, 3, 5], [2, 4, 5]],
+    [true, false, [2, 5, 3], [2, 5, 4]],
+    [true, true, [2, 5, 3], [2, 4, 5]],
+    [false, false, [2, 3, 5], [5, 4]],
+    [false, true, [2, 3, 5], [4, 5]],
+    [false, false, [3, 5], [2, 5, 4]],
+    [true, true, [5, 3], [2, 4, 5]],
+  ] as const;
+  return forms.map(([tA, tB, a, b]) => ({
+    op: 'batchMatMul',
+    label: `${tA ? 'aᵀ' : 'a'}·${tB ? 'bᵀ' : 'b'} ${fmt(a)}·${fmt(b)}`,
+    inputs: [s(...a), s(...b)],
+    build: (x: Tensor, y: Tensor) => x.matMul(y, tA, tB),
   }));
 }
 
@@ -199,6 +235,105 @@ function otherCases(): GradientCase[] {
   ];
 }
 
+/** Window placements every convolution and pooling op is checked under. */
+const windowCases: [string, WindowOptions][] = [
+  ['valid', {}],
+  ['same, strides 2', { padding: 'same', strides: 2 }],
+  ['explicit [[1,0],[2,1]], strides [2,1]', { padding: [[1, 0], [2, 1]], strides: [2, 1] }],
+  ['dilations 2, same', { padding: 'same', dilations: 2 }],
+];
+
+/** The output shape and attributes of x [2,5,6,3] ⋆ f [3,2,3,4] under `o`. */
+function convOf(o: WindowOptions): { shape: number[]; attrs: Attrs } {
+  const g = new Graph();
+  const y = g.input('x', [2, 5, 6, 3]).conv2d(g.input('f', [3, 2, 3, 4]), o);
+  return { shape: y.shape as number[], attrs: y.node.attrs };
+}
+
+function convCases(): GradientCase[] {
+  const conv = windowCases.map(([label, o]) => ({
+    op: 'conv2d',
+    label: `x [2,5,6,3] ⋆ f [3,2,3,4], ${label}`,
+    inputs: [s(2, 5, 6, 3), s(3, 2, 3, 4)],
+    build: (x: Tensor, f: Tensor) => x.conv2d(f, o),
+  }));
+  // The gradient ops on their own, both inputs differentiated (their vjps are the other two ops).
+  const backInput = windowCases.map(([label, o]) => {
+    const { shape, attrs } = convOf(o);
+    return {
+      op: 'conv2dBackpropInput',
+      label: `dy ${fmt(shape)}, f [3,2,3,4] → [2,5,6,3], ${label}`,
+      inputs: [s(...shape), s(3, 2, 3, 4)],
+      build: (dy: Tensor, f: Tensor) => dy.graph.apply('conv2dBackpropInput', [dy, f], { ...attrs, inputSize: [5, 6] }),
+    };
+  });
+  const backFilter = windowCases.map(([label, o]) => {
+    const { shape, attrs } = convOf(o);
+    return {
+      op: 'conv2dBackpropFilter',
+      label: `x [2,5,6,3], dy ${fmt(shape)} → [3,2,3,4], ${label}`,
+      inputs: [s(2, 5, 6, 3), s(...shape)],
+      build: (x: Tensor, dy: Tensor) => x.graph.apply('conv2dBackpropFilter', [x, dy], { ...attrs, filterSize: [3, 2] }),
+    };
+  });
+  const pools = (['maxPool2d', 'avgPool2d'] as const).flatMap((op) =>
+    [
+      ['2x2', 2, {}],
+      ['3x2, strides 1, same', [3, 2], { strides: 1, padding: 'same' }],
+      ['2x2, strides 1, explicit [[1,1],[0,1]]', 2, { strides: 1, padding: [[1, 1], [0, 1]] }],
+      ['2x2, dilations 2, strides 1', 2, { strides: 1, dilations: 2 }],
+    ].map(([label, size, o]) => ({
+      op,
+      label: `[2,5,6,3] ${label as string}`,
+      inputs: [s(2, 5, 6, 3)],
+      build: (x: Tensor) => x[op](size as number, o as WindowOptions),
+    })),
+  );
+  // The pooling gradients, each through its own vjp: dy is a function of the input checked.
+  const poolGrads: GradientCase[] = [
+    {
+      op: 'maxPool2dGrad',
+      label: '2x2, d/d(dy)',
+      inputs: [s(2, 4, 6, 3), s(2, 2, 3, 3)],
+      build: (x, dy) => x.graph.apply('maxPool2dGrad', [x.stopGradient(), x.maxPool2d(2).stopGradient(), dy], x.maxPool2d(2).node.attrs),
+    },
+    {
+      op: 'maxPool2dGradGrad',
+      label: '3x3 strides 1 same, d/dg',
+      inputs: [s(2, 4, 6, 3), s(2, 4, 6, 3)],
+      build: (x, g) => {
+        const y = x.maxPool2d(3, { strides: 1, padding: 'same' });
+        return x.graph.apply('maxPool2dGradGrad', [x.stopGradient(), y.stopGradient(), g], y.node.attrs);
+      },
+    },
+    {
+      op: 'avgPool2dGrad',
+      label: '3x2 strides 1 same, d/d(dy)',
+      inputs: [s(2, 5, 6, 3)],
+      build: (dy) => dy.graph.apply('avgPool2dGrad', [dy], { ...dy.avgPool2d([3, 2], { strides: 1, padding: 'same' }).node.attrs, inputSize: [5, 6] }),
+    },
+  ];
+  return [...conv, ...backInput, ...backFilter, ...pools, ...poolGrads];
+}
+
+function movementCases(): GradientCase[] {
+  const ids = (...shape: number[]): GradCheckInput => ({ shape, classes: 4 });
+  const cases: [string, string, GradCheckInput[], (...xs: Tensor[]) => Tensor][] = [
+    ['concat', '[2,3] with [4,3], axis 0', [s(2, 3), s(4, 3)], (a, b) => a.concat(b)],
+    ['concat', '[3,2] with [3,4], axis −1', [s(3, 2), s(3, 4)], (a, b) => a.concat(b, -1)],
+    ['concat', '[2,3,4] with [2,1,4] and itself, axis 1', [s(2, 3, 4), s(2, 1, 4)], (a, b) => a.concat([b, a], 1)],
+    ['slice', '[4,5] from [1,2] size [2,−1]', [s(4, 5)], (x) => x.slice([1, 2], [2, -1])],
+    ['slice', '[2,3,4] from [0,1,1] size [2,1,2]', [s(2, 3, 4)], (x) => x.slice([0, 1, 1], [2, 1, 2])],
+    ['pad', '[3,4] by [[1,2],[0,3]]', [s(3, 4)], (x) => x.pad([[1, 2], [0, 3]])],
+    ['pad', '[2,3,2] by [[0,0],[2,1],[1,1]], value 1.5', [s(2, 3, 2)], (x) => x.pad([[0, 0], [2, 1], [1, 1]], 1.5).square()],
+    ['gather', '[4,3] rows at [6] ids (repeats), axis 0', [s(4, 3), ids(6)], (x, i) => x.gather(i)],
+    ['gather', '[2,4,3] at [2,3] ids, axis 1', [s(2, 4, 3), ids(2, 3)], (x, i) => x.gather(i, 1)],
+    ['gather', '[3,4] columns at [5] ids, axis −1', [s(3, 4), ids(5)], (x, i) => x.gather(i, -1)],
+    ['gatherGrad', 'dy [6,3] into [4,3], axis 0', [s(6, 3), ids(6)], (dy, i) => dy.graph.apply('gatherGrad', [dy, i, dy.graph.constant(new Array(12).fill(0), [4, 3])], { axis: 0 })],
+  ];
+  return cases.map(([op, label, inputs, build]) => ({ op, label, inputs, build }));
+}
+
 function secondOrderCases(): GradientCase[] {
   const c = (op: string, label: string, inputs: GradCheckInput[], build: (...xs: Tensor[]) => Tensor): GradientCase => ({
     op,
@@ -223,9 +358,21 @@ function secondOrderCases(): GradientCase[] {
     ),
     c('div', 'x / (1 + y²)', [s(3, 4), s(3, 4)], (x, y) => x.div(y.square().add(1))),
     c('pow', 'x^y, both differentiated', [positive(3, 4), s(3, 4)], (x, y) => x.pow(y)),
+    // Through a convolution's gradient ops: Hessian-vector products need conv2dBackpropInput
+    // and conv2dBackpropFilter differentiated again.
+    ...windowCases.map(([label, o]) =>
+      c('conv2d', `tanh(x ⋆ f), ${label}`, [s(2, 5, 6, 3), s(3, 2, 3, 4)], (x, f) => x.conv2d(f, o).tanh()),
+    ),
+    c('batchMatMul', 'softmax(q·kᵀ)·v (attention)', [s(2, 3, 4), s(2, 5, 4), s(2, 5, 2)], (q, k, v) => q.matMul(k, false, true).softmax().matMul(v)),
+    c('where', 'where(c > 0, σ(a), tanh(b))', [s(3, 4), s(3, 4), s(3, 4)], (c, a, b) => c.step().where(a.sigmoid(), b.tanh())),
+    c('maximum', 'maximum(σ(a), tanh(b))', [s(3, 4), s(3, 4)], (a, b) => a.sigmoid().maximum(b.tanh())),
+    c('gather', 'tanh(embedding) · w: gather and gatherGrad', [s(4, 3), { shape: [5], classes: 4 }, s(3)], (t, i, w) => t.gather(i).tanh().mul(w)),
+    c('slice', 'σ(slice(pad(x)) · x)', [s(3, 4)], (x) => x.pad([[1, 0], [0, 2]]).slice([0, 1], [3, 4]).mul(x).sigmoid()),
+    c('maxPool2d', 'σ(maxPool(x ⋆ f) 2x2)', [s(1, 6, 6, 2), s(3, 3, 2, 3)], (x, f) => x.conv2d(f, { padding: 'same' }).maxPool2d(2).sigmoid()),
+    c('avgPool2d', 'σ(avgPool(x ⋆ f) 3x3 same)', [s(1, 5, 5, 2), s(2, 2, 2, 3)], (x, f) => x.conv2d(f).avgPool2d(3, { strides: 1, padding: 'same' }).sigmoid()),
   ];
 }
 
 export function gradientCases(): GradientCase[] {
-  return [...unaryCases(), ...binaryCases(), ...matMulCases(), ...fusedCases(), ...reductionCases(), ...otherCases(), ...secondOrderCases()];
+  return [...unaryCases(), ...binaryCases(), ...matMulCases(), ...batchMatMulCases(), ...fusedCases(), ...reductionCases(), ...otherCases(), ...movementCases(), ...convCases(), ...secondOrderCases()];
 }

@@ -75,6 +75,7 @@ export const binaryRules: Record<string, (a: number, b: number) => number> = {
   div: (a, b) => a / b,
   pow: Math.pow,
   equal: (a, b) => (a === b ? 1 : 0),
+  maximum: Math.max,
 };
 
 /** The rule is computed in float64; a float32 run is held against it rounded to float32. */

@@ -107,5 +107,17 @@ const binary: [typeof op.add, (a: number, b: number) => number][] = [
   [op.div, (a, b) => a / b],
   [op.equal, (a, b) => (a === b ? 1 : 0)],
   [op.pow, Math.pow],
+  [op.maximum, Math.max],
 ];
 for (const [def, f] of binary) registerKernel(def, 'js', binaryKernel(f));
+
+/** cond ≠ 0 ? a : b, each input broadcast to the output; a NaN condition gives NaN. */
+registerKernel(op.where, 'js', ({ inputs: [cond, a, b], output, inputShapes, outputShape }) => {
+  const [ic, ia, ib] = inputShapes.map((shape) => broadcastIndexMap(shape, outputShape));
+  return () => {
+    for (let i = 0; i < output.length; i++) {
+      const c = cond[ic[i]];
+      output[i] = c !== c ? c : c !== 0 ? a[ia[i]] : b[ib[i]];
+    }
+  };
+});

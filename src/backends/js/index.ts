@@ -1,4 +1,5 @@
 /** Registers the js kernel of every built-in op (each family file registers its kernels when loaded). */
+import './conv.ts';
 import './elementwise.ts';
 import './fused.ts';
 import './matmul.ts';

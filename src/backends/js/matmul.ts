@@ -3,7 +3,7 @@
  * Aᵀ·Bᵀ), so that no transpose is ever materialised. Loop orders keep the innermost loop walking
  * contiguous memory.
  */
-import { matMul } from '../../ops/matmul.ts';
+import { batchMatMul, matMul } from '../../ops/matmul.ts';
 import { registerKernel, type FloatArray } from '../registry.ts';
 
 /** C[m×n] = op(A) · op(B), where op(A) is m×k and op(B) is k×n. */
@@ -68,4 +68,17 @@ export function matMulInto(
 registerKernel(matMul, 'js', ({ inputs: [a, b], output, inputShapes: [sa], outputShape: [m, n], attrs: { transposeA, transposeB } }) => {
   const k = transposeA ? sa[0] : sa[1];
   return () => matMulInto(a, b, output, m, k, n, transposeA, transposeB);
+});
+
+// One product per batch item; a rank-2 side is read again for every item.
+registerKernel(batchMatMul, 'js', ({ inputs: [a, b], output, inputShapes: [sa, sb], outputShape: [batch, m, n], attrs: { transposeA, transposeB } }) => {
+  const last2 = (s: readonly number[]) => s.slice(-2);
+  const k = transposeA ? last2(sa)[0] : last2(sa)[1];
+  const strideA = sa.length === 3 ? m * k : 0;
+  const strideB = sb.length === 3 ? k * n : 0;
+  // The views of each item, made once per plan.
+  const items = Array.from({ length: batch }, (_, i) => [a.subarray(i * strideA, i * strideA + m * k), b.subarray(i * strideB, i * strideB + k * n), output.subarray(i * m * n, (i + 1) * m * n)]);
+  return () => {
+    for (const [ai, bi, ci] of items) matMulInto(ai, bi, ci, m, k, n, transposeA, transposeB);
+  };
 });
