@@ -7,7 +7,8 @@
  *   npm run explain -- --preset relu-softmax          # [784,30,10] ReLU, softmax cross-entropy
  *   npm run explain -- --model my.safetensors         # a saved model (dense layers)
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Graph } from 'deltagraph';
 import { loadMnist, loadModel, Model, sgd, type LossName } from 'deltagraph/nn';
@@ -64,8 +65,9 @@ const { train } = loadMnist({ limit: m });
 // The page, with its gradient graph drawn by Graphviz in WebAssembly.
 const { html, dot, trace } = await withGraphPicture(explainBackprop(model, { x: train.x, y: train.y }, { title }));
 const dotFile = args.out!.replace(/\.html?$/, '') + '.dot';
+mkdirSync(dirname(args.out!), { recursive: true });
 writeFileSync(args.out!, html);
 writeFileSync(dotFile, dot);
 console.log(`${title}: loss ${trace.loss.toPrecision(6)}, largest difference from the hand reference ${trace.maxDifference?.toExponential(1) ?? `(${trace.referenceNote})`}`);
-console.log(`wrote ${args.out} and ${dotFile} (render the graph with: dot -Tsvg ${dotFile} > graph.svg)`);
+console.log(`wrote ${args.out} (the trace and the gradient graph drawn) and ${dotFile} (its DOT)`);
 model.dispose();
