@@ -26,6 +26,12 @@ export interface KernelContext<A extends Attrs = Attrs> extends ShapeContext<A> 
   readonly training: boolean;
   /** Working memory the kernel asked for with `scratch` (free again after the call), else empty. */
   readonly scratch: FloatArray;
+  /**
+   * The kernel's own state from one step to the next (e.g. a random stream), one object per node
+   * of the plan: the factory runs again when the plan binds again (after the memory grows or
+   * moves), and what it keeps here carries on instead of starting over.
+   */
+  readonly state: Record<string, unknown>;
   /** Throws a RunError naming the node and the user's line that built it: for bad values at run time. */
   readonly fail: (message: string) => never;
 }
@@ -36,7 +42,8 @@ export interface WasmKernelContext<A extends Attrs = Attrs> extends KernelContex
 }
 
 /**
- * A kernel factory runs once per plan and returns the closure that runs on every step; do the
+ * A kernel factory runs when a plan binds (once, and again if the memory grows or moves) and
+ * returns the closure that runs on every step; do the
  * index arithmetic in the factory so the closure is a plain loop that allocates nothing.
  */
 export type KernelFactory<A extends Attrs = Attrs, C extends KernelContext<A> = KernelContext<A>> = (ctx: C) => () => void;

@@ -39,6 +39,8 @@ interface Step {
   readonly context: ShapeContext;
   readonly kernel: Kernel | Kernel<Attrs, WasmKernelContext>;
   readonly wasm: boolean;
+  /** The kernel's own state from step to step (a random stream), kept when the plan binds again. */
+  readonly state: Record<string, unknown>;
 }
 
 export class Plan {
@@ -221,12 +223,12 @@ export class Plan {
       const context: ShapeContext = { inputShapes: node.inputs.map((i) => this.shapes.get(i)!), outputShape: this.shapes.get(id)!, attrs: node.attrs };
       const wasm = wasmHere ? kernelOf(node.op, 'wasm') : undefined;
       if (wasm && (wasm.supports?.(context) ?? true)) {
-        steps.push({ id, context, kernel: wasm, wasm: true });
+        steps.push({ id, context, kernel: wasm, wasm: true, state: {} });
         continue;
       }
       const js = kernelOf(node.op, 'js');
       if (!js) throw new RunError(`${describeNode(node)}: op '${node.op}' has no kernel (register one with registerKernel(op, 'js', …) or define it with defineOp)`, `%${id}`, node.site);
-      steps.push({ id, context, kernel: js, wasm: false });
+      steps.push({ id, context, kernel: js, wasm: false, state: {} });
     }
     return steps;
   }
@@ -262,7 +264,7 @@ export class Plan {
     const memory = this.device.memory;
     const wasm = this.device.wasm;
     const view = (id: number) => memory.view(this.offsets.get(id)!, this.sizeOf(id));
-    this.closures = this.kernels.map(({ id, context, kernel, wasm: onWasm }) => {
+    this.closures = this.kernels.map(({ id, context, kernel, wasm: onWasm, state }) => {
       const node = nodes[id];
       const scratchSize = kernel.scratch?.(context as never) ?? 0;
       const ctx = {
@@ -270,6 +272,7 @@ export class Plan {
         inputs: node.inputs.map(view),
         output: view(id),
         training: this.training,
+        state,
         scratch: memory.view(this.scratchAt.get(id) ?? 0, this.scratchAt.has(id) ? scratchSize : 0),
         fail: (message: string): never => {
           throw new RunError(`${node.op}${node.name ? ` '${node.name}'` : ''}: ${message}`, `%${id}`, node.site);

@@ -211,13 +211,13 @@ export function runKernel(op: string, run: Run, values: readonly (readonly numbe
       return view;
     });
     const output = alloc(size);
-    kernel.run({ ...context, inputs, output, training: false, scratch: new Float32Array(0), fail, wasm: where.wasm })();
+    kernel.run({ ...context, inputs, output, training: false, state: {}, scratch: new Float32Array(0), fail, wasm: where.wasm })();
     return Array.from(output);
   }
   const Float = run === 'js float64' ? Float64Array : Float32Array;
   const inputs: FloatArray[] = values.map((v) => Float.from(v));
   const output = new Float(size);
-  const ctx: KernelContext = { ...context, inputs, output, training: false, scratch: new Float(0), fail };
+  const ctx: KernelContext = { ...context, inputs, output, training: false, state: {}, scratch: new Float(0), fail };
   kernelOf(op, 'js')!.run(ctx)();
   return Array.from(output);
 }
