@@ -23,7 +23,7 @@ import {
 import { registerKernel, type FloatArray, type ShapeContext } from '../registry.ts';
 
 /** The layout of a convolution: image, filter and output sizes, and where the windows sit. */
-interface ConvGeometry {
+export interface ConvGeometry {
   n: number;
   h: number;
   w: number;
@@ -38,7 +38,7 @@ interface ConvGeometry {
   attrs: WindowAttrs;
 }
 
-function geometry(x: readonly number[], kh: number, kw: number, outC: number, attrs: WindowAttrs): ConvGeometry {
+export function geometry(x: readonly number[], kh: number, kw: number, outC: number, attrs: WindowAttrs): ConvGeometry {
   const [n, h, w, inC] = x;
   const rows = placement(h, kh, 0, attrs);
   const cols = placement(w, kw, 1, attrs);
@@ -46,15 +46,17 @@ function geometry(x: readonly number[], kh: number, kw: number, outC: number, at
 }
 
 /** Scratch for one image's windows: a row per output pixel, a column per filter tap and input channel. */
-const colsSize = (c: ConvGeometry) => c.oh * c.ow * taps(c);
-const taps = (c: ConvGeometry) => c.kh * c.kw * c.inC;
-const pixels = (c: ConvGeometry) => c.oh * c.ow;
+export const colsSize = (c: ConvGeometry) => c.oh * c.ow * taps(c);
+export const taps = (c: ConvGeometry) => c.kh * c.kw * c.inC;
+export const pixels = (c: ConvGeometry) => c.oh * c.ow;
 
 /**
- * Visits every (window, tap) pair of image b: `copy(colsOffset, imageOffset)` for a tap inside
- * the image (inC values each), `outside(colsOffset)` for a tap in the padding.
+ * im2col and its adjoint in one walk over every (window, tap) of image b: `gather` copies each
+ * tap's inC values of the image into its row of cols (zeros for a tap in the padding); else the
+ * rows of cols are added back into the image where they came from. Plain loops (this is the hot
+ * part of a convolution outside the products).
  */
-function eachTap(c: ConvGeometry, b: number, copy: (at: number, from: number) => void, outside: (at: number) => void): void {
+function walkTaps(c: ConvGeometry, b: number, image: FloatArray, cols: FloatArray, gather: boolean): void {
   const { h, w, inC, kh, kw, oh, ow, top, left } = c;
   const [sh, sw] = c.attrs.strides;
   const [dh, dw] = c.attrs.dilations;
@@ -63,10 +65,17 @@ function eachTap(c: ConvGeometry, b: number, copy: (at: number, from: number) =>
     for (let q = 0; q < ow; q++) {
       for (let i = 0; i < kh; i++) {
         const y = r * sh - top + i * dh;
+        const rowInside = y >= 0 && y < h;
+        const row = (b * h + y) * w;
         for (let j = 0; j < kw; j++, at += inC) {
           const x = q * sw - left + j * dw;
-          if (y < 0 || y >= h || x < 0 || x >= w) outside(at);
-          else copy(at, ((b * h + y) * w + x) * inC);
+          if (!rowInside || x < 0 || x >= w) {
+            if (gather) cols.fill(0, at, at + inC);
+            continue;
+          }
+          const from = (row + x) * inC;
+          if (gather) for (let k = 0; k < inC; k++) cols[at + k] = image[from + k];
+          else for (let k = 0; k < inC; k++) image[from + k] += cols[at + k];
         }
       }
     }
@@ -74,29 +83,13 @@ function eachTap(c: ConvGeometry, b: number, copy: (at: number, from: number) =>
 }
 
 /** Copies the windows of image b into the rows of cols. */
-function im2col(c: ConvGeometry, b: number, image: FloatArray, cols: FloatArray): void {
-  const inC = c.inC;
-  eachTap(
-    c,
-    b,
-    (at, from) => {
-      for (let k = 0; k < inC; k++) cols[at + k] = image[from + k];
-    },
-    (at) => cols.fill(0, at, at + inC),
-  );
+export function im2col(c: ConvGeometry, b: number, image: FloatArray, cols: FloatArray): void {
+  walkTaps(c, b, image, cols, true);
 }
 
 /** The adjoint of im2col: adds the rows of cols back into image b where they were copied from. */
-function col2im(c: ConvGeometry, b: number, cols: FloatArray, image: FloatArray): void {
-  const inC = c.inC;
-  eachTap(
-    c,
-    b,
-    (at, from) => {
-      for (let k = 0; k < inC; k++) image[from + k] += cols[at + k];
-    },
-    () => {},
-  );
+export function col2im(c: ConvGeometry, b: number, cols: FloatArray, image: FloatArray): void {
+  walkTaps(c, b, image, cols, false);
 }
 
 // The products take four terms of the inner dimension per pass over a row of c (or four dot
@@ -182,7 +175,7 @@ function addProductTN(a: FloatArray, b: FloatArray, c: FloatArray, m: number, k:
 }
 
 // Each kernel works one image at a time, so the windows' scratch stays small (and in cache).
-const forward = ({ inputShapes: [x, f], attrs }: ShapeContext<WindowAttrs>) => geometry(x, f[0], f[1], f[3], attrs);
+export const forward = ({ inputShapes: [x, f], attrs }: ShapeContext<WindowAttrs>) => geometry(x, f[0], f[1], f[3], attrs);
 registerKernel(conv2d, 'js', {
   scratch: (ctx) => colsSize(forward(ctx)),
   run: (ctx) => {
@@ -200,7 +193,7 @@ registerKernel(conv2d, 'js', {
   },
 });
 
-const backInput = ({ inputShapes: [dy, f], attrs }: ShapeContext<WindowAttrs & { inputSize: readonly [number, number] }>) =>
+export const backInput = ({ inputShapes: [dy, f], attrs }: ShapeContext<WindowAttrs & { inputSize: readonly [number, number] }>) =>
   geometry([dy[0], ...attrs.inputSize, f[2]], f[0], f[1], f[3], attrs);
 registerKernel(conv2dBackpropInput, 'js', {
   scratch: (ctx) => colsSize(backInput(ctx)),
@@ -220,7 +213,7 @@ registerKernel(conv2dBackpropInput, 'js', {
   },
 });
 
-const backFilter = ({ inputShapes: [x, dy], attrs }: ShapeContext<WindowAttrs & { filterSize: readonly [number, number] }>) =>
+export const backFilter = ({ inputShapes: [x, dy], attrs }: ShapeContext<WindowAttrs & { filterSize: readonly [number, number] }>) =>
   geometry(x, attrs.filterSize[0], attrs.filterSize[1], dy[3], attrs);
 registerKernel(conv2dBackpropFilter, 'js', {
   scratch: (ctx) => colsSize(backFilter(ctx)),

@@ -2,3 +2,4 @@
 import './elementwise.ts';
 import './fused.ts';
 import './matmul-driver.ts';
+import './conv.ts';
