@@ -6,10 +6,15 @@
  *                                                so the rows' cache misses overlap
  *   firstNonFinite(src, n, out)                  i32 at out ← the index of the first NaN or ±∞
  *                                                among n floats, or −1
+ *   im2col(image, cols, h, w, inC, kh, kw, oh, ow, top, left, sh, sw, dh, dw)
+ *                                                the windows of one NHWC image into the rows of
+ *                                                cols [oh·ow, kh·kw·inC] (zeros for padding)
+ *   col2im(…the same)                            its adjoint: the rows of cols added back into the
+ *                                                image where they came from
  */
 import { FunctionBuilder, i32, v128 } from './emit.ts';
 
-export const dataKernelNames: readonly string[] = ['gatherRows', 'firstNonFinite'];
+export const dataKernelNames: readonly string[] = ['gatherRows', 'firstNonFinite', 'im2col', 'col2im'];
 
 function gatherRowsFunction(): FunctionBuilder {
   const f = new FunctionBuilder('gatherRows', [i32, i32, i32, i32, i32]);
@@ -83,6 +88,47 @@ function firstNonFiniteFunction(): FunctionBuilder {
   return f;
 }
 
+/** im2col (gather) or col2im (add back): one walk over every (window, tap) of an image. */
+function windowsFunction(gather: boolean): FunctionBuilder {
+  const f = new FunctionBuilder(gather ? 'im2col' : 'col2im', Array.from({ length: 15 }, () => i32));
+  const [image, cols, h, w, inC, kh, kw, oh, ow, top, left, sh, sw, dh, dw] = Array.from({ length: 15 }, (_, k) => f.param(k));
+  const [r, q, i, j, y, x, at, from, k, inC4] = Array.from({ length: 10 }, () => f.local(i32));
+  f.get(inC).i32(-4).i32And().set(inC4);
+  f.get(cols).set(at);
+  const address = (base: typeof at) => f.get(base).get(k).i32(2).i32Shl().i32Add();
+  f.forLoop(r, () => f.i32(0), () => f.get(oh), 1, () => {
+    f.forLoop(q, () => f.i32(0), () => f.get(ow), 1, () => {
+      f.forLoop(i, () => f.i32(0), () => f.get(kh), 1, () => {
+        f.get(r).get(sh).i32Mul().get(top).i32Sub().get(i).get(dh).i32Mul().i32Add().set(y);
+        f.forLoop(j, () => f.i32(0), () => f.get(kw), 1, () => {
+          f.get(q).get(sw).i32Mul().get(left).i32Sub().get(j).get(dw).i32Mul().i32Add().set(x);
+          const inside = () => f.get(y).i32(0).i32GeS().get(y).get(h).i32LtS().i32And().get(x).i32(0).i32GeS().i32And().get(x).get(w).i32LtS().i32And();
+          const copy = () => {
+            f.get(image).get(y).get(w).i32Mul().get(x).i32Add().get(inC).i32Mul().i32(2).i32Shl().i32Add().set(from);
+            if (gather) {
+              f.forLoop(k, () => f.i32(0), () => f.get(inC4), 4, () => { address(at); address(from).v128Load().v128Store(); });
+              f.forLoop(k, () => f.get(inC4), () => f.get(inC), 1, () => { address(at); address(from).f32Load().f32Store(); });
+            } else {
+              f.forLoop(k, () => f.i32(0), () => f.get(inC4), 4, () => { address(from); address(from).v128Load().get(at).get(k).i32(2).i32Shl().i32Add().v128Load().f32x4Add().v128Store(); });
+              f.forLoop(k, () => f.get(inC4), () => f.get(inC), 1, () => { address(from); address(from).f32Load().get(at).get(k).i32(2).i32Shl().i32Add().f32Load().f32Add().f32Store(); });
+            }
+          };
+          if (gather) {
+            f.ifElse(inside, copy, () => {
+              f.forLoop(k, () => f.i32(0), () => f.get(inC4), 4, () => { address(at); f.v128Zero().v128Store(); });
+              f.forLoop(k, () => f.get(inC4), () => f.get(inC), 1, () => { address(at); f.f32Const(0).f32Store(); });
+            });
+          } else {
+            f.ifThen(inside, copy);
+          }
+          f.get(at).get(inC).i32(2).i32Shl().i32Add().set(at);
+        });
+      });
+    });
+  });
+  return f;
+}
+
 export function dataFunctions(): FunctionBuilder[] {
-  return [gatherRowsFunction(), firstNonFiniteFunction()];
+  return [gatherRowsFunction(), firstNonFiniteFunction(), windowsFunction(true), windowsFunction(false)];
 }

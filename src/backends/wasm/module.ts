@@ -32,6 +32,9 @@ export interface WasmKernels {
   readonly fused: Readonly<Record<string, FusedKernel>>;
   /** dst row b ← src row indices[b] (i32 indices at `indices`), rows of `rowBytes`; see data.ts. */
   gatherRows(src: number, indices: number, n: number, rowBytes: number, dst: number): void;
+  /** im2col / col2im of one NHWC image (byte pointers, then h, w, inC, kh, kw, oh, ow, top, left, strides, dilations); see data.ts. */
+  im2col(image: number, cols: number, ...geometry: number[]): void;
+  col2im(image: number, cols: number, ...geometry: number[]): void;
   /** The i32 at `out` ← the index of the first non-finite float of n at src, or −1. */
   firstNonFinite(src: number, n: number, out: number): void;
   /** Whether large products are split with a helper thread. */
@@ -151,6 +154,8 @@ export function wasmKernels(memory: WebAssembly.Memory, options: { threads?: boo
     sumRows: exports.sumRows,
     fused: pick((k) => fusedKernelNames.includes(k)),
     gatherRows: exports.gatherRows,
+    im2col: exports.im2col,
+    col2im: exports.col2im,
     firstNonFinite: exports.firstNonFinite,
     threaded: helper !== null,
     threadStats: () => helper?.stats() ?? null,
