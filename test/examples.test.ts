@@ -35,8 +35,19 @@ describe('examples run as documented', () => {
     expect(loaded).toContain(`Test accuracy ${accuracy}%`);
   }, 120_000);
 
+  it('mnist --preset conv: a conv net on 28x28x1 images, saved and loaded', () => {
+    const model = path.join(dir, 'conv.safetensors');
+    const out = run('examples/mnist.ts', ['--preset', 'conv', '--epochs', '1', '--limit', '640', '--quiet', '--out', path.join(dir, 'conv'), '--save', model]);
+    expect(out).toMatch(/^Preset conv: conv 5x5x20 ReLU → max pool 2 → conv 5x5x40 ReLU/m);
+    expect(out).toMatch(/\[null,28,28,1\]/);
+    expect(out).toMatch(/conv2d/);
+    expect(Number(/Test accuracy (\d+\.\d\d)%/.exec(out)![1])).toBeGreaterThan(20); // 10 steps of 64 images, from chance (10%)
+    const accuracy = /Test accuracy (\d+\.\d\d)%/.exec(out)![1];
+    expect(run('examples/mnist.ts', ['--load', model])).toContain(`Test accuracy ${accuracy}%`);
+  }, 120_000);
+
   it('mnist: refuses bad flags with the usage', () => {
-    expect(() => run('examples/mnist.ts', ['--preset', 'nope'])).toThrow(/unknown preset 'nope'; choose classic or improved/);
+    expect(() => run('examples/mnist.ts', ['--preset', 'nope'])).toThrow(/unknown preset 'nope'; choose classic, improved or conv/);
     expect(run('examples/mnist.ts', ['--help'])).toMatch(/^Usage: npm run mnist -- \[options\]/);
   });
 
