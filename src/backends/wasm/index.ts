@@ -3,3 +3,4 @@ import './elementwise.ts';
 import './fused.ts';
 import './matmul-driver.ts';
 import './conv.ts';
+import './pool.ts';

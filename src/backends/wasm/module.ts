@@ -11,6 +11,7 @@ import { matMulDriver, type MatMulCall, type MatMulExports, type MatMulSpec } fr
 import { elementwiseFunctions } from './elementwise.ts';
 import { fusedFunctions, fusedKernelNames } from './fused.ts';
 import { dataFunctions, dataKernelNames } from './data.ts';
+import { poolFunctions, poolKernelNames } from './pool.ts';
 import { helperAvailable, startHelper, type Helper, type HelperStats } from './threads.ts';
 
 export type BinaryKernel = (a: number, b: number, out: number, rows: number, cols: number, ars: number, brs: number) => void;
@@ -35,6 +36,8 @@ export interface WasmKernels {
   /** im2col / col2im of one NHWC image (byte pointers, then h, w, inC, kh, kw, oh, ow, top, left, strides, dilations); see data.ts. */
   im2col(image: number, cols: number, ...geometry: number[]): void;
   col2im(image: number, cols: number, ...geometry: number[]): void;
+  /** Pooling kernels by name (byte pointers, then the geometry); see pool.ts. */
+  readonly pool: Readonly<Record<string, FusedKernel>>;
   /** The i32 at `out` ← the index of the first non-finite float of n at src, or −1. */
   firstNonFinite(src: number, n: number, out: number): void;
   /** Whether large products are split with a helper thread. */
@@ -76,6 +79,7 @@ function moduleBytes(fma: boolean, shared: boolean): Uint8Array<ArrayBuffer> {
     ...elementwiseFunctions(),
     ...fusedFunctions(),
     ...dataFunctions(),
+    ...poolFunctions(),
   ];
   return encodeModule(functions, { minimumPages: 1, shared, maximumPages: MAXIMUM_PAGES });
 }
@@ -150,12 +154,13 @@ export function wasmKernels(memory: WebAssembly.Memory, options: { threads?: boo
   return {
     matMul: matMulDriver(exports as MatMulExports, helper),
     binary: pick((k) => /_\d\d$/.test(k)),
-    unary: pick((k) => !/_\d\d$/.test(k) && !/^(gemm|packB)/.test(k) && k !== 'sumRows' && !fusedKernelNames.includes(k) && !dataKernelNames.includes(k)),
+    unary: pick((k) => !/_\d\d$/.test(k) && !/^(gemm|packB)/.test(k) && k !== 'sumRows' && !fusedKernelNames.includes(k) && !dataKernelNames.includes(k) && !poolKernelNames.includes(k)),
     sumRows: exports.sumRows,
     fused: pick((k) => fusedKernelNames.includes(k)),
     gatherRows: exports.gatherRows,
     im2col: exports.im2col,
     col2im: exports.col2im,
+    pool: pick((k) => poolKernelNames.includes(k)),
     firstNonFinite: exports.firstNonFinite,
     threaded: helper !== null,
     threadStats: () => helper?.stats() ?? null,

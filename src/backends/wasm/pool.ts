@@ -1,0 +1,227 @@
+/**
+ * Pooling in float32 WebAssembly SIMD, NHWC, four channels per vector (the same meaning as the JS
+ * kernels in ../js/conv.ts; byte pointers, then the geometry n, h, w, c, oh, ow, ph, pw, top,
+ * left, sh, sw, dh, dw):
+ *
+ *   maxPool(x, out, …)              out ← the largest x of each window (a NaN wins)
+ *   maxPoolGrad(x, y, dy, out, …)   out += dy/k at each of the k elements of a window equal to its
+ *                                   maximum y (at all of them when y is NaN); out zeroed by the caller
+ *   avgPool(x, out, …)              out ← the mean of each window's pixels inside the image
+ *   avgPoolGrad(dy, out, …)         out += dy/count at each of those pixels; out zeroed by the caller
+ *
+ * Each window is walked once per vector of channels; the last 1–3 channels go through the same
+ * code with one value splatted into all lanes and lane 0 stored.
+ */
+import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad, placement, type PoolAttrs } from '../../ops/conv.ts';
+import { registerKernel } from '../registry.ts';
+import { FunctionBuilder, i32, v128, type Local } from './emit.ts';
+
+export const poolKernelNames: readonly string[] = ['maxPool', 'maxPoolGrad', 'avgPool', 'avgPoolGrad'];
+
+const F32X4_EQ = 0x41;
+const F32X4_DIV = 0xe7;
+const F32X4_MAX = 0xe9;
+const F32X4_CONVERT_I32X4_S = 0xfa;
+const I32X4_EQ = 0x37;
+const I32X4_SUB = 0xb1;
+const V128_AND = 0x4e;
+const V128_OR = 0x50;
+
+/** Loads and stores of one vector of channels, or of one channel splatted (stored from lane 0). */
+interface Lanes {
+  load(f: FunctionBuilder): void;
+  store(f: FunctionBuilder): void;
+}
+const vector: Lanes = { load: (f) => f.v128Load(), store: (f) => f.v128Store() };
+const single: Lanes = { load: (f) => f.v128Load32Splat(), store: (f) => f.v128Store32Lane(0, 0) };
+
+/**
+ * A pooling function: `pointers` byte pointers, then the geometry. `body(lanes, at, taps)` emits
+ * the work for the channels at byte offset `at` of one window, where `taps(visit)` emits
+ * `visit(pixel)` for each of the window's pixels inside the image (`pixel` the byte offset of
+ * its channel 0 from the image's start).
+ */
+function poolFunction(
+  name: string,
+  pointers: number,
+  body: (f: FunctionBuilder, p: Local[], lanes: Lanes, at: Local, taps: (visit: (pixel: Local) => void) => void, image: Local, window: Local) => void,
+): FunctionBuilder {
+  const f = new FunctionBuilder(name, Array.from({ length: pointers + 14 }, () => i32));
+  const p = Array.from({ length: pointers }, (_, k) => f.param(k));
+  const [n, h, w, c, oh, ow, ph, pw, top, left, sh, sw, dh, dw] = Array.from({ length: 14 }, (_, k) => f.param(pointers + k));
+  const [b, r, q, i, j, y, x, pixel, at, image, window, c4, cBytes] = Array.from({ length: 13 }, () => f.local(i32));
+  f.get(c).i32(-4).i32And().i32(2).i32Shl().set(c4);
+  f.get(c).i32(2).i32Shl().set(cBytes);
+  const taps = (visit: (pixel: Local) => void) =>
+    f.forLoop(i, () => f.i32(0), () => f.get(ph), 1, () => {
+      f.get(r).get(sh).i32Mul().get(top).i32Sub().get(i).get(dh).i32Mul().i32Add().set(y);
+      f.ifThen(
+        () => f.get(y).i32(0).i32GeS().get(y).get(h).i32LtS().i32And(),
+        () =>
+          f.forLoop(j, () => f.i32(0), () => f.get(pw), 1, () => {
+            f.get(q).get(sw).i32Mul().get(left).i32Sub().get(j).get(dw).i32Mul().i32Add().set(x);
+            f.ifThen(
+              () => f.get(x).i32(0).i32GeS().get(x).get(w).i32LtS().i32And(),
+              () => {
+                f.get(y).get(w).i32Mul().get(x).i32Add().get(cBytes).i32Mul().get(at).i32Add().set(pixel);
+                visit(pixel);
+              },
+            );
+          }),
+      );
+    });
+  f.forLoop(b, () => f.i32(0), () => f.get(n), 1, () => {
+    f.get(b).get(h).i32Mul().get(w).i32Mul().get(cBytes).i32Mul().set(image);
+    f.forLoop(r, () => f.i32(0), () => f.get(oh), 1, () => {
+      f.forLoop(q, () => f.i32(0), () => f.get(ow), 1, () => {
+        f.get(b).get(oh).i32Mul().get(r).i32Add().get(ow).i32Mul().get(q).i32Add().get(cBytes).i32Mul().set(window);
+        f.forLoop(at, () => f.i32(0), () => f.get(c4), 16, () => body(f, p, vector, at, taps, image, window));
+        f.forLoop(at, () => f.get(c4), () => f.get(cBytes), 4, () => body(f, p, single, at, taps, image, window));
+      });
+    });
+  });
+  return f;
+}
+
+/** pointer + image + pixel (a window's pixel, channel offset included). */
+const pixelAt = (f: FunctionBuilder, pointer: Local, image: Local, pixel: Local) => f.get(pointer).get(image).i32Add().get(pixel).i32Add();
+/** pointer + window + at (the window's output, at this channel offset). */
+const outAt = (f: FunctionBuilder, pointer: Local, window: Local, at: Local) => f.get(pointer).get(window).i32Add().get(at).i32Add();
+
+function maxPoolFunction(): FunctionBuilder {
+  let m: Local;
+  return poolFunction('maxPool', 2, (f, [x, out], lanes, at, taps, image, window) => {
+    m ??= f.local(v128);
+    f.f32Const(-Infinity).f32x4Splat().set(m);
+    taps((pixel) => {
+      f.get(m);
+      pixelAt(f, x, image, pixel);
+      lanes.load(f);
+      f.simdOp(F32X4_MAX).set(m);
+    });
+    outAt(f, out, window, at).get(m);
+    lanes.store(f);
+  });
+}
+
+function maxPoolGradFunction(): FunctionBuilder {
+  let locals: { yv: Local; count: Local; share: Local; all: Local };
+  return poolFunction('maxPoolGrad', 4, (f, [x, y, dy, out], lanes, at, taps, image, window) => {
+    locals ??= { yv: f.local(v128), count: f.local(v128), share: f.local(v128), all: f.local(v128) };
+    const { yv, count, share, all } = locals;
+    const equal = (pixel: Local) => {
+      pixelAt(f, x, image, pixel);
+      lanes.load(f);
+      f.get(yv).simdOp(F32X4_EQ);
+    };
+    outAt(f, y, window, at);
+    lanes.load(f);
+    f.set(yv);
+    // k: how many of the window's elements equal its maximum (a mask lane is −1).
+    f.v128Zero().set(count);
+    taps((pixel) => {
+      f.get(count);
+      equal(pixel);
+      f.simdOp(I32X4_SUB).set(count);
+    });
+    outAt(f, dy, window, at);
+    lanes.load(f);
+    f.get(count).simdOp(F32X4_CONVERT_I32X4_S).simdOp(F32X4_DIV).set(share);
+    f.get(count).v128Zero().simdOp(I32X4_EQ).set(all);
+    taps((pixel) => {
+      pixelAt(f, out, image, pixel);
+      pixelAt(f, out, image, pixel);
+      lanes.load(f);
+      f.get(share);
+      equal(pixel);
+      f.get(all).simdOp(V128_OR).simdOp(V128_AND).f32x4Add();
+      lanes.store(f);
+    });
+  });
+}
+
+/** How many pixels of the window are inside the image, as a float vector (into `count`). */
+function countInside(f: FunctionBuilder, count: Local, k: Local, taps: (visit: (pixel: Local) => void) => void): void {
+  f.i32(0).set(k);
+  taps(() => f.get(k).i32(1).i32Add().set(k));
+  f.get(k).simdOp(0x11).simdOp(F32X4_CONVERT_I32X4_S).set(count); // i32x4.splat
+}
+
+function avgPoolFunction(): FunctionBuilder {
+  let locals: { s: Local; count: Local; k: Local };
+  return poolFunction('avgPool', 2, (f, [x, out], lanes, at, taps, image, window) => {
+    locals ??= { s: f.local(v128), count: f.local(v128), k: f.local(i32) };
+    const { s, count, k } = locals;
+    countInside(f, count, k, taps);
+    f.v128Zero().set(s);
+    taps((pixel) => {
+      f.get(s);
+      pixelAt(f, x, image, pixel);
+      lanes.load(f);
+      f.f32x4Add().set(s);
+    });
+    outAt(f, out, window, at).get(s).get(count).simdOp(F32X4_DIV);
+    lanes.store(f);
+  });
+}
+
+function avgPoolGradFunction(): FunctionBuilder {
+  let locals: { share: Local; count: Local; k: Local };
+  return poolFunction('avgPoolGrad', 2, (f, [dy, out], lanes, at, taps, image, window) => {
+    locals ??= { share: f.local(v128), count: f.local(v128), k: f.local(i32) };
+    const { share, count, k } = locals;
+    countInside(f, count, k, taps);
+    outAt(f, dy, window, at);
+    lanes.load(f);
+    f.get(count).simdOp(F32X4_DIV).set(share);
+    taps((pixel) => {
+      pixelAt(f, out, image, pixel);
+      pixelAt(f, out, image, pixel);
+      lanes.load(f);
+      f.get(share).f32x4Add();
+      lanes.store(f);
+    });
+  });
+}
+
+export function poolFunctions(): FunctionBuilder[] {
+  return [maxPoolFunction(), maxPoolGradFunction(), avgPoolFunction(), avgPoolGradFunction()];
+}
+
+/** n, h, w, c, oh, ow, ph, pw, top, left, sh, sw, dh, dw of pooling an image of `shape`. */
+function geometry([n, h, w, c]: readonly number[], attrs: PoolAttrs): number[] {
+  const [ph, pw] = attrs.poolSize;
+  const rows = placement(h, ph, 0, attrs);
+  const cols = placement(w, pw, 1, attrs);
+  return [n, h, w, c, rows.out, cols.out, ph, pw, rows.before, cols.before, ...attrs.strides, ...attrs.dilations];
+}
+
+registerKernel(maxPool2d, 'wasm', ({ inputs: [x], output, inputShapes: [shape], attrs, wasm }) => {
+  const g = geometry(shape, attrs);
+  const run = wasm.pool.maxPool;
+  return () => run(x.byteOffset, output.byteOffset, ...g);
+});
+
+registerKernel(maxPool2dGrad, 'wasm', ({ inputs: [x, y, dy], output, inputShapes: [shape], attrs, wasm }) => {
+  const g = geometry(shape, attrs);
+  const run = wasm.pool.maxPoolGrad;
+  return () => {
+    output.fill(0);
+    run(x.byteOffset, y.byteOffset, dy.byteOffset, output.byteOffset, ...g);
+  };
+});
+
+registerKernel(avgPool2d, 'wasm', ({ inputs: [x], output, inputShapes: [shape], attrs, wasm }) => {
+  const g = geometry(shape, attrs);
+  const run = wasm.pool.avgPool;
+  return () => run(x.byteOffset, output.byteOffset, ...g);
+});
+
+registerKernel(avgPool2dGrad, 'wasm', ({ inputs: [dy], output, outputShape, attrs, wasm }) => {
+  const g = geometry(outputShape, attrs);
+  const run = wasm.pool.avgPoolGrad;
+  return () => {
+    output.fill(0);
+    run(dy.byteOffset, output.byteOffset, ...g);
+  };
+});
