@@ -88,41 +88,65 @@ function firstNonFiniteFunction(): FunctionBuilder {
   return f;
 }
 
-/** im2col (gather) or col2im (add back): one walk over every (window, tap) of an image. */
+/**
+ * im2col (gather) or col2im (add back): one walk over every (window, row of the window) of an
+ * image. A window row wholly inside the image with no dilation along it is kw·inC contiguous
+ * floats, moved as one run; rows in the padding are zeros (or skipped); the others go tap by tap.
+ * im2col moves whole vectors, up to 3 floats past each run: the next run overwrites them, and
+ * the caller leaves 4 floats of room after the last (its reads stay inside Memory's slack).
+ */
 function windowsFunction(gather: boolean): FunctionBuilder {
   const f = new FunctionBuilder(gather ? 'im2col' : 'col2im', Array.from({ length: 15 }, () => i32));
   const [image, cols, h, w, inC, kh, kw, oh, ow, top, left, sh, sw, dh, dw] = Array.from({ length: 15 }, (_, k) => f.param(k));
-  const [r, q, i, j, y, x, at, from, k, inC4] = Array.from({ length: 10 }, () => f.local(i32));
-  f.get(inC).i32(-4).i32And().set(inC4);
+  const [r, q, i, j, y, x, at, from, k, run, run4, tap4, x0] = Array.from({ length: 13 }, () => f.local(i32));
+  f.get(kw).get(inC).i32Mul().set(run);
+  f.get(run).i32(-4).i32And().set(run4);
+  f.get(inC).i32(-4).i32And().set(tap4);
   f.get(cols).set(at);
   const address = (base: typeof at) => f.get(base).get(k).i32(2).i32Shl().i32Add();
+  /** Moves `count` floats (vector part `count4`) between `from` in the image and `at` in cols. */
+  const move = (count4: typeof k, count: typeof k) => {
+    if (gather) {
+      f.forLoop(k, () => f.i32(0), () => f.get(count), 4, () => { address(at); address(from).v128Load().v128Store(); });
+    } else {
+      f.forLoop(k, () => f.i32(0), () => f.get(count4), 4, () => { address(from); address(from).v128Load(); address(at).v128Load().f32x4Add().v128Store(); });
+      f.forLoop(k, () => f.get(count4), () => f.get(count), 1, () => { address(from); address(from).f32Load(); address(at).f32Load().f32Add().f32Store(); });
+    }
+  };
+  const zeros = (count: typeof k) => f.forLoop(k, () => f.i32(0), () => f.get(count), 4, () => { address(at); f.v128Zero().v128Store(); });
+  const pixel = (px: typeof x) => f.get(image).get(y).get(w).i32Mul().get(px).i32Add().get(inC).i32Mul().i32(2).i32Shl().i32Add().set(from);
   f.forLoop(r, () => f.i32(0), () => f.get(oh), 1, () => {
     f.forLoop(q, () => f.i32(0), () => f.get(ow), 1, () => {
+      f.get(q).get(sw).i32Mul().get(left).i32Sub().set(x0);
       f.forLoop(i, () => f.i32(0), () => f.get(kh), 1, () => {
         f.get(r).get(sh).i32Mul().get(top).i32Sub().get(i).get(dh).i32Mul().i32Add().set(y);
-        f.forLoop(j, () => f.i32(0), () => f.get(kw), 1, () => {
-          f.get(q).get(sw).i32Mul().get(left).i32Sub().get(j).get(dw).i32Mul().i32Add().set(x);
-          const inside = () => f.get(y).i32(0).i32GeS().get(y).get(h).i32LtS().i32And().get(x).i32(0).i32GeS().i32And().get(x).get(w).i32LtS().i32And();
-          const copy = () => {
-            f.get(image).get(y).get(w).i32Mul().get(x).i32Add().get(inC).i32Mul().i32(2).i32Shl().i32Add().set(from);
-            if (gather) {
-              f.forLoop(k, () => f.i32(0), () => f.get(inC4), 4, () => { address(at); address(from).v128Load().v128Store(); });
-              f.forLoop(k, () => f.get(inC4), () => f.get(inC), 1, () => { address(at); address(from).f32Load().f32Store(); });
-            } else {
-              f.forLoop(k, () => f.i32(0), () => f.get(inC4), 4, () => { address(from); address(from).v128Load().get(at).get(k).i32(2).i32Shl().i32Add().v128Load().f32x4Add().v128Store(); });
-              f.forLoop(k, () => f.get(inC4), () => f.get(inC), 1, () => { address(from); address(from).f32Load().get(at).get(k).i32(2).i32Shl().i32Add().f32Load().f32Add().f32Store(); });
-            }
-          };
-          if (gather) {
-            f.ifElse(inside, copy, () => {
-              f.forLoop(k, () => f.i32(0), () => f.get(inC4), 4, () => { address(at); f.v128Zero().v128Store(); });
-              f.forLoop(k, () => f.get(inC4), () => f.get(inC), 1, () => { address(at); f.f32Const(0).f32Store(); });
-            });
-          } else {
-            f.ifThen(inside, copy);
-          }
-          f.get(at).get(inC).i32(2).i32Shl().i32Add().set(at);
-        });
+        const rowInside = () => f.get(y).i32(0).i32GeS().get(y).get(h).i32LtS().i32And();
+        const wholeRun = () => f.get(dw).i32(1).i32Eq().get(x0).i32(0).i32GeS().i32And().get(x0).get(kw).i32Add().get(w).i32(1).i32Add().i32LtS().i32And();
+        const tapByTap = () =>
+          f.forLoop(j, () => f.i32(0), () => f.get(kw), 1, () => {
+            f.get(x0).get(j).get(dw).i32Mul().i32Add().set(x);
+            const inside = () => f.get(x).i32(0).i32GeS().get(x).get(w).i32LtS().i32And();
+            if (gather) f.ifElse(inside, () => (pixel(x), move(tap4, inC)), () => zeros(inC));
+            else f.ifThen(inside, () => (pixel(x), move(tap4, inC)));
+            f.get(at).get(inC).i32(2).i32Shl().i32Add().set(at);
+          });
+        f.ifElse(
+          rowInside,
+          () =>
+            f.ifElse(
+              wholeRun,
+              () => {
+                pixel(x0);
+                move(run4, run);
+                f.get(at).get(run).i32(2).i32Shl().i32Add().set(at);
+              },
+              tapByTap,
+            ),
+          () => {
+            if (gather) zeros(run);
+            f.get(at).get(run).i32(2).i32Shl().i32Add().set(at);
+          },
+        );
       });
     });
   });

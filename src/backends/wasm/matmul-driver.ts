@@ -66,11 +66,27 @@ const splitsK = (m: number, n: number, k: number, transposeB: boolean, accumulat
 const half = (size: number) => Math.max(4, Math.round(size / 8) * 4);
 
 /**
- * Floats of scratch a product needs: packed B and one sliver block of A per thread; or alpha·B
- * per thread for gemmAcc; or the second K range's sum.
+ * Whether the packed kernel copies blocks of A into 4-row slivers first: only Aᵀ, whose rows are
+ * columns in memory; rows of a row-major A are read in place (copying them costs more than it saves).
+ */
+const slivers = (transposeA: boolean, m: number) => transposeA && m >= 32;
+
+/**
+ * Whether two threads split a packed product by rows (each packing all of B) rather than by
+ * panels of columns: for products taller than wide, where a few panels would split unevenly and
+ * packing B twice costs little beside half the rows.
+ */
+const splitsRows = (m: number, n: number) => m >= 64 && m > n;
+
+/**
+ * Floats of scratch a product needs: packed B (twice when split by rows) and one sliver block of
+ * A per thread; or alpha·B per thread for gemmAcc; or the second K range's sum.
  */
 export function matMulScratch(m: number, n: number, k: number, transposeA: boolean, transposeB: boolean, accumulate: boolean): number {
-  if (packed(m, n, k, transposeA, transposeB, accumulate)) return Math.ceil(n / PANEL) * PANEL * k + (m >= 32 ? 2 * MB * KB : 0);
+  if (packed(m, n, k, transposeA, transposeB, accumulate)) {
+    const packedB = Math.ceil(n / PANEL) * PANEL * k;
+    return (splitsRows(m, n) && m * n * k >= SPLIT_MACS ? 2 * packedB : packedB) + 2 * MB * KB;
+  }
   if (splitsK(m, n, k, transposeB, accumulate)) return m * n;
   return accumulate && !transposeB ? 2 * scaledB(k, n) : 0;
 }
@@ -108,21 +124,41 @@ export function matMulDriver(kernels: MatMulExports, threadHelper: Helper | null
     // late (then this thread does), and the product keeps it to itself while splits do not pay.
     const helper: Handoff | null = m * n * k >= SPLIT_MACS && threadHelper ? threadHelper.handoff() : null;
     if (packed(m, n, k, transposeA, transposeB, accumulate)) {
-      const slivers = m >= 32 ? scratch + 4 * Math.ceil(n / PANEL) * PANEL * k : 0;
+      const packedB = 4 * Math.ceil(n / PANEL) * PANEL * k;
+      const sliverBytes = 4 * MB * KB;
+      if (helper && splitsRows(m, n)) {
+        // This thread takes the first rows, the helper the rest; each packs all of B for itself.
+        const h = half(m);
+        const [bp2, ap1] = [scratch + packedB, scratch + 2 * packedB];
+        const ap2 = ap1 + sliverBytes;
+        const [a2, c2] = [a + 4 * h * sar, c + 4 * h * n];
+        const [ownA, theirA] = slivers(transposeA, h) ? [ap1, ap2] : [0, 0];
+        return (alpha = 1) => {
+          helper.queue('packB', b, bp2, k, n, sbr, sbc);
+          if (accumulate) helper.queue('gemmPackedAcc', a2, bp2, c2, m - h, n, k, sar, sap, n, theirA, alpha);
+          else helper.queue('gemmPacked', a2, bp2, c2, m - h, n, k, sar, sap, n, theirA);
+          helper.post();
+          packB(b, scratch, k, n, sbr, sbc);
+          if (accumulate) gemmPackedAcc(a, scratch, c, h, n, k, sar, sap, n, ownA, alpha);
+          else gemmPacked(a, scratch, c, h, n, k, sar, sap, n, ownA);
+          helper.finish();
+        };
+      }
+      const ap1 = slivers(transposeA, m) ? scratch + packedB : 0;
       // This thread takes the first half of the panels, the helper the rest.
       const panels = Math.ceil(n / PANEL);
       const split = helper && panels >= 2 ? Math.ceil(panels / 2) * PANEL : n;
-      const [bp, cp, ap] = [scratch + 4 * split * k, c + 4 * split, slivers && slivers + 4 * MB * KB];
+      const [bp, cp, ap2] = [scratch + 4 * split * k, c + 4 * split, ap1 && ap1 + sliverBytes];
       return (alpha = 1) => {
         if (split < n) {
           helper!.queue('packB', b + 4 * split * sbc, bp, k, n - split, sbr, sbc);
-          if (accumulate) helper!.queue('gemmPackedAcc', a, bp, cp, m, n - split, k, sar, sap, n, ap, alpha);
-          else helper!.queue('gemmPacked', a, bp, cp, m, n - split, k, sar, sap, n, ap);
+          if (accumulate) helper!.queue('gemmPackedAcc', a, bp, cp, m, n - split, k, sar, sap, n, ap2, alpha);
+          else helper!.queue('gemmPacked', a, bp, cp, m, n - split, k, sar, sap, n, ap2);
           helper!.post();
         }
         packB(b, scratch, k, split, sbr, sbc);
-        if (accumulate) gemmPackedAcc(a, scratch, c, m, split, k, sar, sap, n, slivers, alpha);
-        else gemmPacked(a, scratch, c, m, split, k, sar, sap, n, slivers);
+        if (accumulate) gemmPackedAcc(a, scratch, c, m, split, k, sar, sap, n, ap1, alpha);
+        else gemmPacked(a, scratch, c, m, split, k, sar, sap, n, ap1);
         if (split < n) helper!.finish();
       };
     }
