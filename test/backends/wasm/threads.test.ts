@@ -47,6 +47,9 @@ const cases = [
   ...[false, true].flatMap((acc) =>
     [[false, false], [true, false], [false, true], [true, true]].map(([tA, tB]) => [`packed by panels${acc ? ', accumulating' : ''} (tA ${tA}, tB ${tB})`, 64, 300, 90, tA, tB, acc] as const),
   ),
+  ...[false, true].flatMap((acc) =>
+    [[false, false], [true, false], [false, true], [true, true]].map(([tA, tB]) => [`packed by rows, taller than wide${acc ? ', accumulating' : ''} (tA ${tA}, tB ${tB})`, 203, 150, 40, tA, tB, acc] as const),
+  ),
   ['along K, few rows (W1 forward)', 10, 784, 30, false, false, false] as const,
   ['along K, 7 rows', 7, 3000, 40, false, false, false] as const,
   ['by rows, N < 16', 300, 170, 12, false, false, false] as const,
