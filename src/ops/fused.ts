@@ -7,6 +7,7 @@ import { RuleError } from '../core/errors.ts';
 import type { DType } from '../core/ir.ts';
 import { formatShape, type Shape } from '../core/shape.ts';
 import type { Tensor } from '../graph/tensor.ts';
+import { conv2d, type WindowAttrs } from './conv.ts';
 import { add, mul, relu, sigmoid, sub } from './elementwise.ts';
 import { matMul, matMulShape, type MatMulAttrs } from './matmul.ts';
 import { registerOp, type OpDef } from './registry.ts';
@@ -73,6 +74,37 @@ export const matMulBiasActivation = registerOp<{ activation: DenseActivation }>(
     const [, db] = chain(add, dz!, [y, b], y);
     const [dx, dw] = chain(matMul, dz!, [x, w], y, { transposeA: false, transposeB: false });
     return [dx, dw, db];
+  },
+});
+
+export type ConvBiasActivationAttrs = WindowAttrs & { activation: DenseActivation };
+
+/**
+ * act(conv2d(x, filter) + b) with b one value per output channel: a conv layer in one op, the
+ * bias and the activation applied to the product while it is still in cache. Made by the
+ * fuse-conv pass from act(add(conv2d(x, f), b)).
+ */
+export const conv2dBiasActivation = registerOp<ConvBiasActivationAttrs>({
+  name: 'conv2dBiasActivation',
+  arity: 3,
+  doc: 'act(conv2d(x, filter) + b), b one value per output channel, act linear, relu or sigmoid (a fused conv layer)',
+  shape: ([x, f, b], { activation, ...window }) => {
+    if (!Object.hasOwn(activations, activation)) {
+      throw new RuleError(`activation must be ${denseActivations.join(', ')}, got '${String(activation)}'`);
+    }
+    const y = conv2d.shape([x, f], window);
+    const channels = y[3];
+    if (b.length !== 1 || (b[0] !== null && channels !== null && b[0] !== channels)) {
+      throw new RuleError(`b ${formatShape(b)} must hold one value per output channel (${channels})`);
+    }
+    return y;
+  },
+  vjp: ({ dy, inputs: [x, f, b], output: y, attrs: { activation, ...window } }) => {
+    const act = activations[activation];
+    const [dz] = act ? chain(act, dy, [y], y) : [dy];
+    const [, db] = chain(add, dz!, [y, b], y);
+    const [dx, df] = chain(conv2d, dz!, [x, f], y, window);
+    return [dx, df, db];
   },
 });
 

@@ -69,6 +69,7 @@ export const ops = {
   dropoutMask: random.dropoutMask,
   subScaledMatMul: fused.subScaledMatMul,
   matMulBiasActivation: fused.matMulBiasActivation,
+  conv2dBiasActivation: fused.conv2dBiasActivation,
   softmaxCrossEntropyGrad: fused.softmaxCrossEntropyGrad,
 } as const;
 

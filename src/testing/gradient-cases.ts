@@ -151,7 +151,16 @@ function fusedCases(): GradientCase[] {
     inputs: [s(3, 5), s(5, 4), s(4)],
     build: (x: Tensor, w: Tensor, b: Tensor) => x.graph.apply('matMulBiasActivation', [x, w, b], { activation }),
   }));
-  return [...updates, ...dense];
+  const conv = (['linear', 'relu', 'sigmoid'] as const).map((activation, i) => {
+    const [label, o] = windowCases[i];
+    return {
+      op: 'conv2dBiasActivation',
+      label: `${activation}(x ⋆ f + b), ${label}`,
+      inputs: [s(2, 5, 6, 3), s(3, 2, 3, 4), s(4)],
+      build: (x: Tensor, f: Tensor, b: Tensor) => x.graph.apply('conv2dBiasActivation', [x, f, b], { ...convOf(o).attrs, activation }),
+    };
+  });
+  return [...updates, ...dense, ...conv];
 }
 
 function reductionCases(): GradientCase[] {

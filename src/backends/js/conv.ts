@@ -20,7 +20,9 @@ import {
   type PoolAttrs,
   type WindowAttrs,
 } from '../../ops/conv.ts';
-import { registerKernel, type FloatArray, type ShapeContext } from '../registry.ts';
+import { conv2dBiasActivation } from '../../ops/fused.ts';
+import { registerKernel, type FloatArray, type KernelContext, type ShapeContext } from '../registry.ts';
+import { relu, sigmoid } from './elementwise.ts';
 
 /** The layout of a convolution: image, filter and output sizes, and where the windows sit. */
 export interface ConvGeometry {
@@ -178,18 +180,42 @@ function addProductTN(a: FloatArray, b: FloatArray, c: FloatArray, m: number, k:
 export const forward = ({ inputShapes: [x, f], attrs }: ShapeContext<WindowAttrs>) => geometry(x, f[0], f[1], f[3], attrs);
 registerKernel(conv2d, 'js', {
   scratch: (ctx) => colsSize(forward(ctx)),
+  run: (ctx) => convolve(ctx, forward(ctx)),
+});
+
+/** The forward convolution into ctx.output, calling `after(y)` on each image's part of it. */
+function convolve(ctx: KernelContext<WindowAttrs>, c: ConvGeometry, after?: (y: FloatArray) => void): () => void {
+  const [image, filter] = ctx.inputs;
+  const cols = ctx.scratch;
+  const rows = pixels(c);
+  const outputs = Array.from({ length: c.n }, (_, b) => ctx.output.subarray(b * rows * c.outC, (b + 1) * rows * c.outC));
+  return () => {
+    for (let b = 0; b < c.n; b++) {
+      im2col(c, b, image, cols);
+      productNN(cols, filter, outputs[b], rows, taps(c), c.outC);
+      after?.(outputs[b]);
+    }
+  };
+}
+
+const activations = { linear: (x: number) => x, relu, sigmoid };
+
+registerKernel(conv2dBiasActivation, 'js', {
+  scratch: (ctx) => colsSize(forward(ctx)),
   run: (ctx) => {
-    const c = forward(ctx);
-    const [image, filter] = ctx.inputs;
-    const cols = ctx.scratch;
-    const rows = pixels(c);
-    const outputs = Array.from({ length: c.n }, (_, b) => ctx.output.subarray(b * rows * c.outC, (b + 1) * rows * c.outC));
-    return () => {
-      for (let b = 0; b < c.n; b++) {
-        im2col(c, b, image, cols);
-        productNN(cols, filter, outputs[b], rows, taps(c), c.outC);
+    const { activation } = ctx.attrs;
+    const f = activations[activation];
+    const bias = ctx.inputs[2];
+    const channels = bias.length;
+    return convolve(ctx, forward(ctx), (y) => {
+      for (let i = 0; i < y.length; i += channels) {
+        for (let j = 0; j < channels; j++) {
+          // Stored between the two steps so float32 rounds as the unfused add then activation do.
+          y[i + j] = y[i + j] + bias[j];
+          y[i + j] = f(y[i + j]);
+        }
       }
-    };
+    });
   },
 });
 

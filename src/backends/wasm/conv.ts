@@ -3,14 +3,17 @@
  * over groups of images instead of one at a time. data.ts's im2col copies the windows of each
  * image of a group into the rows of one scratch matrix, and each group is one product of the
  * packed SIMD GEMM (split with the helper thread where it pays, as any product): a few tall
- * products instead of one short one per image, so the filter is packed once per group.
+ * products instead of one short one per image, so the filter is packed once per group. The fused
+ * conv layer (conv2dBiasActivation) adds the bias and applies the activation to each group's
+ * part of the output right after its product, while it is in cache.
  *   forward         y_G   = cols_G · filter                       [G·oh·ow, out]
  *   input gradient  dx_G  = col2im(dy_G · filterᵀ)
  *   filter gradient dW    = Σ_G cols_Gᵀ · dy_G                     (accumulated, alpha 1)
  */
-import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from '../../ops/conv.ts';
+import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, type WindowAttrs } from '../../ops/conv.ts';
+import { conv2dBiasActivation } from '../../ops/fused.ts';
 import { backFilter, backInput, colsSize, forward, pixels, taps, type ConvGeometry } from '../js/conv.ts';
-import { registerKernel } from '../registry.ts';
+import { registerKernel, type WasmKernelContext } from '../registry.ts';
 import { matMulScratch, SPLIT_MACS, type MatMulCall } from './matmul-driver.ts';
 
 /** Floats of windows a group may copy out: groups stay near 4 MB of scratch, whatever the batch. */
@@ -75,21 +78,36 @@ function grouped(
   }));
 }
 
+/** The forward convolution into ctx.output, calling `after(y, rows)` on each group's part of it (byte pointer, rows of out channels). */
+function convolve(ctx: WasmKernelContext<WindowAttrs>, after?: (y: number, rows: number) => void): () => void {
+  const c = forward(ctx);
+  const [image, filter] = ctx.inputs;
+  const rowBytes = 4 * pixels(c) * c.outC;
+  const parts = grouped(ctx, c, forwardProduct, (first, cols) => ({ a: cols, b: filter.byteOffset, c: ctx.output.byteOffset + first * rowBytes }));
+  const im2col = walker(ctx.wasm.im2col, c, image.byteOffset);
+  return () => {
+    for (const { first, images, colsOf, product } of parts) {
+      for (let i = 0; i < images; i++) im2col(first + i, colsOf(i));
+      product();
+      after?.(ctx.output.byteOffset + first * rowBytes, images * pixels(c));
+    }
+  };
+}
+
 registerKernel(conv2d, 'wasm', {
   scratch: (ctx) => scratchOf(forward(ctx), forwardProduct).total,
   parallel: (ctx) => splits(forward(ctx), forwardProduct),
+  run: (ctx) => convolve(ctx),
+});
+
+registerKernel(conv2dBiasActivation, 'wasm', {
+  scratch: (ctx) => scratchOf(forward(ctx), forwardProduct).total,
+  parallel: (ctx) => splits(forward(ctx), forwardProduct),
   run: (ctx) => {
-    const c = forward(ctx);
-    const [image, filter] = ctx.inputs;
-    const rowBytes = 4 * pixels(c) * c.outC;
-    const parts = grouped(ctx, c, forwardProduct, (first, cols) => ({ a: cols, b: filter.byteOffset, c: ctx.output.byteOffset + first * rowBytes }));
-    const im2col = walker(ctx.wasm.im2col, c, image.byteOffset);
-    return () => {
-      for (const { first, images, colsOf, product } of parts) {
-        for (let i = 0; i < images; i++) im2col(first + i, colsOf(i));
-        product();
-      }
-    };
+    const biasActivation = ctx.wasm.fused[`biasActivation_${ctx.attrs.activation}`];
+    const bias = ctx.inputs[2].byteOffset;
+    const channels = forward(ctx).outC;
+    return convolve(ctx, (y, rows) => biasActivation(y, bias, rows, channels));
   },
 });
 

@@ -6,6 +6,8 @@
  *   maxPool(x, out, …)              out ← the largest x of each window (a NaN wins)
  *   maxPoolGrad(x, y, dy, out, …)   out += dy/k at each of the k elements of a window equal to its
  *                                   maximum y (at all of them when y is NaN); out zeroed by the caller
+ *   maxPoolGradTiled(…the same)     out ← the same, where the windows tile the image (each pixel in
+ *                                   one window): every element written once, nothing zeroed first
  *   avgPool(x, out, …)              out ← the mean of each window's pixels inside the image
  *   avgPoolGrad(dy, out, …)         out += dy/count at each of those pixels; out zeroed by the caller
  *
@@ -16,7 +18,7 @@ import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad, placement, type Poo
 import { registerKernel } from '../registry.ts';
 import { FunctionBuilder, i32, v128, type Local } from './emit.ts';
 
-export const poolKernelNames: readonly string[] = ['maxPool', 'maxPoolGrad', 'avgPool', 'avgPoolGrad'];
+export const poolKernelNames: readonly string[] = ['maxPool', 'maxPoolGrad', 'maxPoolGradTiled', 'avgPool', 'avgPoolGrad'];
 
 const F32X4_EQ = 0x41;
 const F32X4_DIV = 0xe7;
@@ -104,9 +106,9 @@ function maxPoolFunction(): FunctionBuilder {
   });
 }
 
-function maxPoolGradFunction(): FunctionBuilder {
+function maxPoolGradFunction(tiled: boolean): FunctionBuilder {
   let locals: { yv: Local; count: Local; share: Local; all: Local };
-  return poolFunction('maxPoolGrad', 4, (f, [x, y, dy, out], lanes, at, taps, image, window) => {
+  return poolFunction(tiled ? 'maxPoolGradTiled' : 'maxPoolGrad', 4, (f, [x, y, dy, out], lanes, at, taps, image, window) => {
     locals ??= { yv: f.local(v128), count: f.local(v128), share: f.local(v128), all: f.local(v128) };
     const { yv, count, share, all } = locals;
     const equal = (pixel: Local) => {
@@ -130,11 +132,14 @@ function maxPoolGradFunction(): FunctionBuilder {
     f.get(count).v128Zero().simdOp(I32X4_EQ).set(all);
     taps((pixel) => {
       pixelAt(f, out, image, pixel);
-      pixelAt(f, out, image, pixel);
-      lanes.load(f);
+      if (!tiled) {
+        pixelAt(f, out, image, pixel);
+        lanes.load(f);
+      }
       f.get(share);
       equal(pixel);
-      f.get(all).simdOp(V128_OR).simdOp(V128_AND).f32x4Add();
+      f.get(all).simdOp(V128_OR).simdOp(V128_AND);
+      if (!tiled) f.f32x4Add();
       lanes.store(f);
     });
   });
@@ -185,7 +190,7 @@ function avgPoolGradFunction(): FunctionBuilder {
 }
 
 export function poolFunctions(): FunctionBuilder[] {
-  return [maxPoolFunction(), maxPoolGradFunction(), avgPoolFunction(), avgPoolGradFunction()];
+  return [maxPoolFunction(), maxPoolGradFunction(false), maxPoolGradFunction(true), avgPoolFunction(), avgPoolGradFunction()];
 }
 
 /** n, h, w, c, oh, ow, ph, pw, top, left, sh, sw, dh, dw of pooling an image of `shape`. */
@@ -202,11 +207,18 @@ registerKernel(maxPool2d, 'wasm', ({ inputs: [x], output, inputShapes: [shape], 
   return () => run(x.byteOffset, output.byteOffset, ...g);
 });
 
+/** Whether every pixel of the image is in exactly one window (as 2x2 windows, stride 2, on an even image). */
+function tiles(g: number[]): boolean {
+  const [, h, w, , oh, ow, ph, pw, top, left, sh, sw, dh, dw] = g;
+  return sh === ph && sw === pw && dh === 1 && dw === 1 && top === 0 && left === 0 && oh * ph === h && ow * pw === w;
+}
+
 registerKernel(maxPool2dGrad, 'wasm', ({ inputs: [x, y, dy], output, inputShapes: [shape], attrs, wasm }) => {
   const g = geometry(shape, attrs);
-  const run = wasm.pool.maxPoolGrad;
+  const tiled = tiles(g);
+  const run = tiled ? wasm.pool.maxPoolGradTiled : wasm.pool.maxPoolGrad;
   return () => {
-    output.fill(0);
+    if (!tiled) output.fill(0);
     run(x.byteOffset, y.byteOffset, dy.byteOffset, output.byteOffset, ...g);
   };
 });

@@ -8,6 +8,7 @@
  *   fuse-updates                W ← W − η·(Xᵀ·Δ) as one multiply accumulated into W
  *   fuse-softmax-cross-entropy  the logits gradient dy·(softmax(z) − onehot(y)) as one op
  *   fuse-dense                  act(x·W + b) as one op (relu's gradient reads its output, not x·W + b)
+ *   fuse-conv                   act(conv2d(x, f) + b) as one op, the same way
  *
  * Before autodiff, on the graph builder: stabilize (stabilize.ts), which the losses of nn apply to
  * the plain formulas they write, turns ln σ(z), ln softmax(z) and the cross-entropies built on them
@@ -19,6 +20,7 @@
  * reuse the forward output (their gradient rules).
  */
 import type { IR } from '../../core/ir.ts';
+import { fuseConv } from './fuse-conv.ts';
 import { fuseDense } from './fuse-dense.ts';
 import { fuseSoftmaxCrossEntropy } from './fuse-softmax-cross-entropy.ts';
 import { fuseUpdates } from './fuse-updates.ts';
@@ -36,6 +38,7 @@ const passes = {
   'fuse-updates': fuseUpdates,
   'fuse-softmax-cross-entropy': fuseSoftmaxCrossEntropy,
   'fuse-dense': fuseDense,
+  'fuse-conv': fuseConv,
 } satisfies Record<string, (ir: IR, context: PassContext) => IR>;
 
 export type PassName = keyof typeof passes;
