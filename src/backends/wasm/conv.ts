@@ -1,14 +1,15 @@
 /**
  * Convolutions in float32 in WebAssembly: the same lowering as the JS kernels (../js/conv.ts),
- * over groups of images instead of one at a time. data.ts's im2col copies the windows of each
- * image of a group into the rows of one scratch matrix, and each group is one product of the
- * packed SIMD GEMM (split with the helper thread where it pays, as any product): a few tall
- * products instead of one short one per image, so the filter is packed once per group. The fused
- * conv layer (conv2dBiasActivation) adds the bias and applies the activation to each group's
- * part of the output right after its product, while it is in cache.
+ * over groups of images instead of one at a time. data.ts's im2col copies the windows of a
+ * group's images into the rows of one scratch matrix, and each group is one product of the
+ * packed SIMD GEMM: a few tall products instead of one short one per image, so the filter is
+ * packed once per group. The fused conv layer (conv2dBiasActivation) adds the bias and applies
+ * the activation to each group's part of the output right after its product, while in cache.
  *   forward         y_G   = cols_G · filter                       [G·oh·ow, out]
  *   input gradient  dx_G  = col2im(dy_G · filterᵀ)
  *   filter gradient dW    = Σ_G cols_Gᵀ · dy_G                     (accumulated, alpha 1)
+ * With a helper thread, the products split as any product, and im2col and col2im give it half
+ * of each group's images (they write apart: im2col never writes past an image's rows of cols).
  */
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, type WindowAttrs } from '../../ops/conv.ts';
 import { conv2dBiasActivation } from '../../ops/fused.ts';
@@ -35,22 +36,14 @@ const forwardProduct: Form = (c, g) => ({ m: g * pixels(c), n: c.outC, k: taps(c
 const inputProduct: Form = (c, g) => ({ m: g * pixels(c), n: taps(c), k: c.outC, transposeA: false, transposeB: true, accumulate: false });
 const filterProduct: Form = (c, g) => ({ m: taps(c), n: c.outC, k: g * pixels(c), transposeA: true, transposeB: false, accumulate: true });
 
-/**
- * Scratch floats: a group's windows with the 4 floats im2col may write past them (rounded to 16
- * floats, so the product's scratch stays aligned), then the largest product's own.
- */
-function scratchOf(c: ConvGeometry, form: Form): { cols: number; total: number } {
-  const cols = Math.ceil((groupSize(c) * colsSize(c) + 4) / 16) * 16;
-  const products = groups(c).map(([, g]) => form(c, g));
-  return { cols, total: cols + Math.max(...products.map((p) => matMulScratch(p.m, p.n, p.k, p.transposeA, p.transposeB, p.accumulate))) };
-}
+/** Floats at the start of the scratch for the geometry data.ts reads (13 i32), keeping what follows aligned. */
+const GEOMETRY = 16;
 
-/** im2col or col2im of image b of the batch at `image` into or from the rows at `cols` (byte pointers). */
-function walker(walk: (...args: number[]) => void, c: ConvGeometry, image: number): (b: number, cols: number) => void {
-  const [sh, sw] = c.attrs.strides;
-  const [dh, dw] = c.attrs.dilations;
-  const bytes = 4 * c.h * c.w * c.inC;
-  return (b, cols) => walk(image + b * bytes, cols, c.h, c.w, c.inC, c.kh, c.kw, c.oh, c.ow, c.top, c.left, sh, sw, dh, dw);
+/** Scratch floats: the geometry, a group's windows (rounded to 16 floats, so the product's scratch stays aligned), then the largest product's own. */
+function scratchOf(c: ConvGeometry, form: Form): { cols: number; total: number } {
+  const cols = Math.ceil((groupSize(c) * colsSize(c)) / 16) * 16;
+  const products = groups(c).map(([, g]) => form(c, g));
+  return { cols, total: GEOMETRY + cols + Math.max(...products.map((p) => matMulScratch(p.m, p.n, p.k, p.transposeA, p.transposeB, p.accumulate))) };
 }
 
 const splits = (c: ConvGeometry, form: Form) => {
@@ -58,36 +51,50 @@ const splits = (c: ConvGeometry, form: Form) => {
   return p.m * p.n * p.k >= SPLIT_MACS;
 };
 
-/** Kernel pieces shared by the three ops: the groups, the scratch and one product per group. */
-function grouped(
-  ctx: { scratch: Float32Array | Float64Array; wasm: { matMul: (spec: Product & { a: number; b: number; c: number; scratch: number }) => MatMulCall } },
-  c: ConvGeometry,
-  form: Form,
-  operands: (first: number, cols: number) => { a: number; b: number; c: number },
-) {
+type Context = WasmKernelContext<WindowAttrs> & { wasm: { matMul: (spec: Product & { a: number; b: number; c: number; scratch: number }) => MatMulCall } };
+
+/**
+ * What the three kernels share: for each group, its first image, its size and its product; and
+ * `walk(name, images, first, count)`, im2col or col2im of a group's images at `images` (byte
+ * pointer of the batch), half of them on the helper thread when there is one.
+ */
+function grouped(ctx: Context, c: ConvGeometry, form: Form, operands: (first: number, cols: number) => { a: number; b: number; c: number }) {
   const { cols: colsFloats } = scratchOf(c, form);
-  const cols = ctx.scratch.byteOffset;
+  const geometry = ctx.scratch.byteOffset;
+  const cols = geometry + 4 * GEOMETRY;
   const scratch = cols + 4 * colsFloats;
-  const colsBytes = 4 * colsSize(c);
-  return groups(c).map(([first, images]) => ({
-    first,
-    images,
-    /** Where image `first + i` of the group has its windows. */
-    colsOf: (i: number) => cols + i * colsBytes,
-    product: ctx.wasm.matMul({ ...form(c, images), ...operands(first, cols), scratch }),
-  }));
+  const values = Int32Array.of(c.h, c.w, c.inC, c.kh, c.kw, c.oh, c.ow, c.top, c.left, ...c.attrs.strides, ...c.attrs.dilations);
+  const geometryView = new Int32Array(ctx.scratch.buffer, geometry, values.length);
+  const [imageBytes, colsBytes] = [4 * c.h * c.w * c.inC, 4 * colsSize(c)];
+  const handoff = ctx.wasm.handoff();
+  const walk = (name: 'im2col' | 'col2im', images: number, first: number, count: number) => {
+    const own = handoff && count >= 2 ? count >> 1 : count;
+    if (own < count) {
+      handoff!.queue(name, images + (first + own) * imageBytes, cols + own * colsBytes, count - own, geometry);
+      handoff!.post();
+    }
+    ctx.wasm[name](images + first * imageBytes, cols, own, geometry);
+    if (own < count) handoff!.finish();
+  };
+  const parts = groups(c).map(([first, images]) => ({ first, images, product: ctx.wasm.matMul({ ...form(c, images), ...operands(first, cols), scratch }) }));
+  return {
+    parts,
+    /** Writes the geometry into the scratch (shared with other kernels between runs). */
+    prepare: () => geometryView.set(values),
+    walk,
+  };
 }
 
 /** The forward convolution into ctx.output, calling `after(y, rows)` on each group's part of it (byte pointer, rows of out channels). */
-function convolve(ctx: WasmKernelContext<WindowAttrs>, after?: (y: number, rows: number) => void): () => void {
+function convolve(ctx: Context, after?: (y: number, rows: number) => void): () => void {
   const c = forward(ctx);
   const [image, filter] = ctx.inputs;
   const rowBytes = 4 * pixels(c) * c.outC;
-  const parts = grouped(ctx, c, forwardProduct, (first, cols) => ({ a: cols, b: filter.byteOffset, c: ctx.output.byteOffset + first * rowBytes }));
-  const im2col = walker(ctx.wasm.im2col, c, image.byteOffset);
+  const { parts, prepare, walk } = grouped(ctx, c, forwardProduct, (first, cols) => ({ a: cols, b: filter.byteOffset, c: ctx.output.byteOffset + first * rowBytes }));
   return () => {
-    for (const { first, images, colsOf, product } of parts) {
-      for (let i = 0; i < images; i++) im2col(first + i, colsOf(i));
+    prepare();
+    for (const { first, images, product } of parts) {
+      walk('im2col', image.byteOffset, first, images);
       product();
       after?.(ctx.output.byteOffset + first * rowBytes, images * pixels(c));
     }
@@ -118,13 +125,13 @@ registerKernel(conv2dBackpropInput, 'wasm', {
     const c = backInput(ctx);
     const [dy, filter] = ctx.inputs;
     const rowBytes = 4 * pixels(c) * c.outC;
-    const parts = grouped(ctx, c, inputProduct, (first, cols) => ({ a: dy.byteOffset + first * rowBytes, b: filter.byteOffset, c: cols }));
-    const col2im = walker(ctx.wasm.col2im, c, ctx.output.byteOffset);
+    const { parts, prepare, walk } = grouped(ctx, c, inputProduct, (first, cols) => ({ a: dy.byteOffset + first * rowBytes, b: filter.byteOffset, c: cols }));
     return () => {
+      prepare();
       ctx.output.fill(0);
-      for (const { first, images, colsOf, product } of parts) {
+      for (const { first, images, product } of parts) {
         product();
-        for (let i = 0; i < images; i++) col2im(first + i, colsOf(i));
+        walk('col2im', ctx.output.byteOffset, first, images);
       }
     };
   },
@@ -137,12 +144,12 @@ registerKernel(conv2dBackpropFilter, 'wasm', {
     const c = backFilter(ctx);
     const [image, dy] = ctx.inputs;
     const rowBytes = 4 * pixels(c) * c.outC;
-    const parts = grouped(ctx, c, filterProduct, (first, cols) => ({ a: cols, b: dy.byteOffset + first * rowBytes, c: ctx.output.byteOffset }));
-    const im2col = walker(ctx.wasm.im2col, c, image.byteOffset);
+    const { parts, prepare, walk } = grouped(ctx, c, filterProduct, (first, cols) => ({ a: cols, b: dy.byteOffset + first * rowBytes, c: ctx.output.byteOffset }));
     return () => {
+      prepare();
       ctx.output.fill(0);
-      for (const { first, images, colsOf, product } of parts) {
-        for (let i = 0; i < images; i++) im2col(first + i, colsOf(i));
+      for (const { first, images, product } of parts) {
+        walk('im2col', image.byteOffset, first, images);
         product(1);
       }
     };

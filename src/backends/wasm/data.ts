@@ -6,11 +6,12 @@
  *                                                so the rows' cache misses overlap
  *   firstNonFinite(src, n, out)                  i32 at out ← the index of the first NaN or ±∞
  *                                                among n floats, or −1
- *   im2col(image, cols, h, w, inC, kh, kw, oh, ow, top, left, sh, sw, dh, dw)
- *                                                the windows of one NHWC image into the rows of
- *                                                cols [oh·ow, kh·kw·inC] (zeros for padding)
+ *   im2col(images, cols, n, geometry)            the windows of n NHWC images into the rows of
+ *                                                cols [n·oh·ow, kh·kw·inC] (zeros for padding);
+ *                                                `geometry` points at 13 i32: h, w, inC, kh, kw,
+ *                                                oh, ow, top, left, sh, sw, dh, dw
  *   col2im(…the same)                            its adjoint: the rows of cols added back into the
- *                                                image where they came from
+ *                                                images where they came from
  */
 import { FunctionBuilder, i32, v128 } from './emit.ts';
 
@@ -92,61 +93,86 @@ function firstNonFiniteFunction(): FunctionBuilder {
  * im2col (gather) or col2im (add back): one walk over every (window, row of the window) of an
  * image. A window row wholly inside the image with no dilation along it is kw·inC contiguous
  * floats, moved as one run; rows in the padding are zeros (or skipped); the others go tap by tap.
- * im2col moves whole vectors, up to 3 floats past each run: the next run overwrites them, and
- * the caller leaves 4 floats of room after the last (its reads stay inside Memory's slack).
+ * im2col moves runs of 4 floats or more as whole vectors, the last one overlapping the one
+ * before, so it writes nothing outside cols (two threads may fill halves of one cols matrix).
  */
 function windowsFunction(gather: boolean): FunctionBuilder {
-  const f = new FunctionBuilder(gather ? 'im2col' : 'col2im', Array.from({ length: 15 }, () => i32));
-  const [image, cols, h, w, inC, kh, kw, oh, ow, top, left, sh, sw, dh, dw] = Array.from({ length: 15 }, (_, k) => f.param(k));
-  const [r, q, i, j, y, x, at, from, k, run, run4, tap4, x0] = Array.from({ length: 13 }, () => f.local(i32));
+  const f = new FunctionBuilder(gather ? 'im2col' : 'col2im', [i32, i32, i32, i32]);
+  const [images, cols, n, geometry] = [0, 1, 2, 3].map((k) => f.param(k));
+  const [h, w, inC, kh, kw, oh, ow, top, left, sh, sw, dh, dw] = Array.from({ length: 13 }, (_, k) => {
+    const l = f.local(i32);
+    f.get(geometry).i32Load(4 * k).set(l);
+    return l;
+  });
+  const [b, image, imageBytes, r, q, i, j, y, x, at, from, k, last, run, run4, tap4, x0] = Array.from({ length: 17 }, () => f.local(i32));
+  f.get(h).get(w).i32Mul().get(inC).i32Mul().i32(2).i32Shl().set(imageBytes);
   f.get(kw).get(inC).i32Mul().set(run);
   f.get(run).i32(-4).i32And().set(run4);
   f.get(inC).i32(-4).i32And().set(tap4);
   f.get(cols).set(at);
   const address = (base: typeof at) => f.get(base).get(k).i32(2).i32Shl().i32Add();
+  /**
+   * `vector()` at k = 0, 4, … and a last one at k = count − 4 (overlapping the one before), so a
+   * run of count ≥ 4 floats takes whole vectors and never touches a float past it; `scalar()`
+   * for each k of a shorter run.
+   */
+  const vectors = (count: typeof k, vector: () => void, scalar: () => void) =>
+    f.ifElse(
+      () => f.get(count).i32(4).i32GeS(),
+      () => {
+        f.get(count).i32(4).i32Sub().set(last);
+        f.forLoop(k, () => f.i32(0), () => f.get(last), 4, vector);
+        f.get(last).set(k);
+        vector();
+      },
+      () => f.forLoop(k, () => f.i32(0), () => f.get(count), 1, scalar),
+    );
   /** Moves `count` floats (vector part `count4`) between `from` in the image and `at` in cols. */
   const move = (count4: typeof k, count: typeof k) => {
     if (gather) {
-      f.forLoop(k, () => f.i32(0), () => f.get(count), 4, () => { address(at); address(from).v128Load().v128Store(); });
+      vectors(count, () => { address(at); address(from).v128Load().v128Store(); }, () => { address(at); address(from).f32Load().f32Store(); });
     } else {
       f.forLoop(k, () => f.i32(0), () => f.get(count4), 4, () => { address(from); address(from).v128Load(); address(at).v128Load().f32x4Add().v128Store(); });
       f.forLoop(k, () => f.get(count4), () => f.get(count), 1, () => { address(from); address(from).f32Load(); address(at).f32Load().f32Add().f32Store(); });
     }
   };
-  const zeros = (count: typeof k) => f.forLoop(k, () => f.i32(0), () => f.get(count), 4, () => { address(at); f.v128Zero().v128Store(); });
+  const zeros = (count: typeof k) => vectors(count, () => { address(at); f.v128Zero().v128Store(); }, () => { address(at); f.f32Const(0).f32Store(); });
   const pixel = (px: typeof x) => f.get(image).get(y).get(w).i32Mul().get(px).i32Add().get(inC).i32Mul().i32(2).i32Shl().i32Add().set(from);
-  f.forLoop(r, () => f.i32(0), () => f.get(oh), 1, () => {
-    f.forLoop(q, () => f.i32(0), () => f.get(ow), 1, () => {
-      f.get(q).get(sw).i32Mul().get(left).i32Sub().set(x0);
-      f.forLoop(i, () => f.i32(0), () => f.get(kh), 1, () => {
-        f.get(r).get(sh).i32Mul().get(top).i32Sub().get(i).get(dh).i32Mul().i32Add().set(y);
-        const rowInside = () => f.get(y).i32(0).i32GeS().get(y).get(h).i32LtS().i32And();
-        const wholeRun = () => f.get(dw).i32(1).i32Eq().get(x0).i32(0).i32GeS().i32And().get(x0).get(kw).i32Add().get(w).i32(1).i32Add().i32LtS().i32And();
-        const tapByTap = () =>
-          f.forLoop(j, () => f.i32(0), () => f.get(kw), 1, () => {
-            f.get(x0).get(j).get(dw).i32Mul().i32Add().set(x);
-            const inside = () => f.get(x).i32(0).i32GeS().get(x).get(w).i32LtS().i32And();
-            if (gather) f.ifElse(inside, () => (pixel(x), move(tap4, inC)), () => zeros(inC));
-            else f.ifThen(inside, () => (pixel(x), move(tap4, inC)));
-            f.get(at).get(inC).i32(2).i32Shl().i32Add().set(at);
-          });
-        f.ifElse(
-          rowInside,
-          () =>
-            f.ifElse(
-              wholeRun,
-              () => {
-                pixel(x0);
-                move(run4, run);
-                f.get(at).get(run).i32(2).i32Shl().i32Add().set(at);
-              },
-              tapByTap,
-            ),
-          () => {
-            if (gather) zeros(run);
-            f.get(at).get(run).i32(2).i32Shl().i32Add().set(at);
-          },
-        );
+  f.forLoop(b, () => f.i32(0), () => f.get(n), 1, () => {
+    f.get(images).get(b).get(imageBytes).i32Mul().i32Add().set(image);
+    f.forLoop(r, () => f.i32(0), () => f.get(oh), 1, () => {
+      f.forLoop(q, () => f.i32(0), () => f.get(ow), 1, () => {
+        f.get(q).get(sw).i32Mul().get(left).i32Sub().set(x0);
+        f.forLoop(i, () => f.i32(0), () => f.get(kh), 1, () => {
+          f.get(r).get(sh).i32Mul().get(top).i32Sub().get(i).get(dh).i32Mul().i32Add().set(y);
+          const rowInside = () => f.get(y).i32(0).i32GeS().get(y).get(h).i32LtS().i32And();
+          const wholeRun = () => f.get(dw).i32(1).i32Eq().get(x0).i32(0).i32GeS().i32And().get(x0).get(kw).i32Add().get(w).i32(1).i32Add().i32LtS().i32And();
+          const tapByTap = () =>
+            f.forLoop(j, () => f.i32(0), () => f.get(kw), 1, () => {
+              f.get(x0).get(j).get(dw).i32Mul().i32Add().set(x);
+              const inside = () => f.get(x).i32(0).i32GeS().get(x).get(w).i32LtS().i32And();
+              if (gather) f.ifElse(inside, () => (pixel(x), move(tap4, inC)), () => zeros(inC));
+              else f.ifThen(inside, () => (pixel(x), move(tap4, inC)));
+              f.get(at).get(inC).i32(2).i32Shl().i32Add().set(at);
+            });
+          f.ifElse(
+            rowInside,
+            () =>
+              f.ifElse(
+                wholeRun,
+                () => {
+                  pixel(x0);
+                  move(run4, run);
+                  f.get(at).get(run).i32(2).i32Shl().i32Add().set(at);
+                },
+                tapByTap,
+              ),
+            () => {
+              if (gather) zeros(run);
+              f.get(at).get(run).i32(2).i32Shl().i32Add().set(at);
+            },
+          );
+        });
       });
     });
   });

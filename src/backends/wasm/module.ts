@@ -12,7 +12,7 @@ import { elementwiseFunctions } from './elementwise.ts';
 import { fusedFunctions, fusedKernelNames } from './fused.ts';
 import { dataFunctions, dataKernelNames } from './data.ts';
 import { poolFunctions, poolKernelNames } from './pool.ts';
-import { helperAvailable, startHelper, type Helper, type HelperStats } from './threads.ts';
+import { helperAvailable, startHelper, type Handoff, type Helper, type HelperOptions, type HelperStats } from './threads.ts';
 
 export type BinaryKernel = (a: number, b: number, out: number, rows: number, cols: number, ars: number, brs: number) => void;
 export type UnaryKernel = (x: number, out: number, n: number) => void;
@@ -33,9 +33,14 @@ export interface WasmKernels {
   readonly fused: Readonly<Record<string, FusedKernel>>;
   /** dst row b ← src row indices[b] (i32 indices at `indices`), rows of `rowBytes`; see data.ts. */
   gatherRows(src: number, indices: number, n: number, rowBytes: number, dst: number): void;
-  /** im2col / col2im of one NHWC image (byte pointers, then h, w, inC, kh, kw, oh, ow, top, left, strides, dilations); see data.ts. */
-  im2col(image: number, cols: number, ...geometry: number[]): void;
-  col2im(image: number, cols: number, ...geometry: number[]): void;
+  /** im2col / col2im of n NHWC images (byte pointers, n, and a pointer to the geometry as 13 i32); see data.ts. */
+  im2col(images: number, cols: number, n: number, geometry: number): void;
+  col2im(images: number, cols: number, n: number, geometry: number): void;
+  /**
+   * A hand-off point for a kernel that splits its own work (calls of this module's exports) with
+   * the helper thread, under the same rules as the products; null without a helper.
+   */
+  handoff(): Handoff | null;
   /** Pooling kernels by name (byte pointers, then the geometry); see pool.ts. */
   readonly pool: Readonly<Record<string, FusedKernel>>;
   /** The i32 at `out` ← the index of the first non-finite float of n at src, or −1. */
@@ -143,14 +148,15 @@ export function threadsWanted(): boolean {
 
 /**
  * The kernels bound to `memory`, or null when WebAssembly SIMD is not available. Over a shared
- * memory with `threads`, a helper thread takes half of every product large enough to split.
+ * memory with `threads`, a helper thread takes half of every product large enough to split
+ * (`helper`: how it behaves, for tests).
  */
-export function wasmKernels(memory: WebAssembly.Memory, options: { threads?: boolean } = {}): WasmKernels | null {
+export function wasmKernels(memory: WebAssembly.Memory, options: { threads?: boolean; helper?: HelperOptions } = {}): WasmKernels | null {
   if (!compileOnce()) return null;
   const module = moduleFor(memory);
   const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, (...args: number[]) => void>;
   const pick = (test: (name: string) => boolean) => Object.fromEntries(Object.entries(exports).filter(([k]) => test(k)));
-  const helper = options.threads && threadsWanted() && isShared(memory) ? startHelper(module, memory, exports) : null;
+  const helper = options.threads && threadsWanted() && isShared(memory) ? startHelper(module, memory, exports, options.helper) : null;
   return {
     matMul: matMulDriver(exports as MatMulExports, helper),
     binary: pick((k) => /_\d\d$/.test(k)),
@@ -161,6 +167,7 @@ export function wasmKernels(memory: WebAssembly.Memory, options: { threads?: boo
     im2col: exports.im2col,
     col2im: exports.col2im,
     pool: pick((k) => poolKernelNames.includes(k)),
+    handoff: () => helper?.handoff() ?? null,
     firstNonFinite: exports.firstNonFinite,
     threaded: helper !== null,
     threadStats: () => helper?.stats() ?? null,
