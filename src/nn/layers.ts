@@ -314,6 +314,9 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
     throw new ShapeError('batchNorm', [x.shape], 'the input must be float, [batch, features] or [batch, height, width, channels], with the last dimension known', callSite(), prefix);
   }
   const axes = x.shape.slice(0, -1).map((_, i) => i);
+  // In TF.js's order: gamma, beta, moving mean, moving variance.
+  const gamma = scale ? g.parameter(`${prefix}/gamma`, [features], 'ones') : null;
+  const beta = center ? g.parameter(`${prefix}/beta`, [features], 'zeros') : null;
   const movingMean = g.parameter(`${prefix}/movingMean`, [features], 'zeros', { trainable: false });
   const movingVariance = g.parameter(`${prefix}/movingVariance`, [features], 'ones', { trainable: false });
   const batchMean = x.mean(axes);
@@ -322,10 +325,10 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   // While training, mean is the batch's: this is the batch's variance (unused, and not computed, otherwise).
   const batchVariance = centred.square().mean(axes);
   const variance = batchVariance.inTrainPhase(movingVariance);
-  let factor = variance.add(epsilon).pow(-0.5);
-  if (scale) factor = factor.mul(g.parameter(`${prefix}/gamma`, [features], 'ones'));
-  let y = centred.mul(factor);
-  if (center) y = y.add(g.parameter(`${prefix}/beta`, [features], 'zeros'));
+  // γ/√(v + ε) per feature first, so that x meets one multiply and one add.
+  const factor = variance.add(epsilon).pow(-0.5);
+  let y = centred.mul(gamma ? factor.mul(gamma) : factor);
+  if (beta) y = y.add(beta);
   const follow = (moving: Tensor, batch: Tensor) => moving.mul(momentum).add(batch.mul(1 - momentum));
   g.addTrainingUpdate(movingMean, follow(movingMean, batchMean), mean);
   g.addTrainingUpdate(movingVariance, follow(movingVariance, batchVariance), mean);

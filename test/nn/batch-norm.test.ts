@@ -40,6 +40,7 @@ describe('g.batchNorm', () => {
     const y = g.batchNorm(x);
     expect(y.shape).toEqual([null, 6, 6, 4]);
     for (const name of ['gamma', 'beta', 'movingMean', 'movingVariance']) expect(g.get(`batchNorm_1/${name}`).shape).toEqual([4]);
+    expect(g.parameters.map((p) => p.name)).toEqual(['batchNorm_1/gamma', 'batchNorm_1/beta', 'batchNorm_1/movingMean', 'batchNorm_1/movingVariance']);
     expect(g.trainableParameters.map((p) => p.name)).toEqual(['batchNorm_1/gamma', 'batchNorm_1/beta']);
     const model = new Model({ inputs: x, outputs: g.dense(g.flatten(y), 2) });
     const lines = model.summary().split('\n');
