@@ -269,7 +269,7 @@ export class Tensor {
    * @example
    * const mean = x.mean(0).inTrainPhase(movingMean); // batch statistics only while training
    */
-  inTrainPhase(inference: TensorLike): Tensor {
+  inTrainPhase(inference: Tensor): Tensor {
     return this.binary(ops.inTrainPhase, inference);
   }
   /** Identity in the forward pass; no gradient flows back through it. */
