@@ -23,7 +23,7 @@ const widths = [20, 44, 6, 10, 4];
 console.log(row(['op', 'case', 'order', 'max error', ''], widths));
 const worstByOp = new Map<string, number>();
 for (const c of gradientCases()) {
-  const { maxRelativeError } = gradCheck(c.build, c.inputs, { order: c.order ?? 1 });
+  const { maxRelativeError } = gradCheck(c.build, c.inputs, { order: c.order ?? 1, training: c.training });
   const ok = maxRelativeError <= FD_TOLERANCE;
   if (!ok) failures++;
   worstByOp.set(c.op, Math.max(worstByOp.get(c.op) ?? 0, maxRelativeError));

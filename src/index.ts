@@ -14,4 +14,4 @@ export { getOp, hasTrait, isOp, listOps, ops, type OpDef, type Trait, type VjpCo
 export * from './graph/index.ts';
 export { registerKernel, wasmFeatures, type FloatArray, type Kernel, type KernelContext, type KernelFactory, type ShapeContext, type WasmFeatures } from './backends/index.ts';
 export * from './runtime/index.ts';
-export { applyActivation, avgPool2d, conv2d, dense, dropout, embedding, flatten, globalAveragePooling2d, layerNorm, maxPool2d, type Activation, type Conv2dOptions, type DenseOptions, type EmbeddingOptions, type LayerNormOptions, type LayerRecord, type Pool2dOptions } from './nn/layers.ts';
+export { applyActivation, avgPool2d, batchNorm, conv2d, dense, dropout, embedding, flatten, globalAveragePooling2d, layerNorm, maxPool2d, type Activation, type BatchNormOptions, type Conv2dOptions, type DenseOptions, type EmbeddingOptions, type LayerNormOptions, type LayerRecord, type Pool2dOptions } from './nn/layers.ts';

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -22,6 +22,23 @@ describe('README', () => {
     const out = execFileSync(tsx, ['examples/readme-nn.ts'], { cwd: root.pathname, encoding: 'utf8' });
     expect(out).toMatch(/Total trainable parameters: 203530/);
     expect(Number(/accuracy: (0\.\d+)/.exec(out)![1])).toBeGreaterThan(0.9);
+  }, 60_000);
+
+  it('runs the batchNorm example as written: it trains, and the summary counts the moving statistics apart', () => {
+    const readme = readFileSync(new URL('README.md', root), 'utf8');
+    const block = /<!-- batchnorm-example:start -->\n\s*```ts\n([\s\S]*?)\s*```\n\s*<!-- batchnorm-example:end -->/.exec(readme)![1];
+    const paths = JSON.parse(readFileSync(new URL('tsconfig.json', root), 'utf8')).compilerOptions.paths as Record<string, string[]>;
+    const script = block
+      .replace(/^  /gm, '')
+      .replace(/from '(deltagraph(?:\/[a-z]+)?)'/g, (_, name: string) => `from '${new URL(paths[name][0], root).pathname}'`);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'deltagraph-readme-bn-')), 'batch-norm.mts');
+    writeFileSync(file, script);
+    const tsx = new URL('node_modules/.bin/tsx', root).pathname;
+    const out = execFileSync(tsx, [file], { cwd: root.pathname, encoding: 'utf8' });
+    expect(out).toMatch(/\nbatchNorm_1 \(batchNorm\) +\[null,24,24,8\] +32\n/);
+    expect(out).toMatch(/\nNon-trainable parameters: 16\n/);
+    expect(out).toMatch(/Float64Array\(8\)/);
+    expect(Number(/accuracy: (0\.\d+)/.exec(out)![1])).toBeGreaterThan(0.85);
   }, 60_000);
 
   it('runs the example, and it learns', () => {

@@ -23,6 +23,16 @@ export interface GraphOptions {
 
 type NestedNumbers = number | readonly NestedNumbers[];
 
+/**
+ * State a training program updates besides what it is told to: `state` ← `value` after every step
+ * of a training program that computes `when` (batchNorm's moving statistics).
+ */
+export interface TrainingUpdate {
+  readonly state: Tensor;
+  readonly value: Tensor;
+  readonly when: Tensor;
+}
+
 export class Graph {
   readonly rng: Rng;
   private readonly nodes: Node[] = [];
@@ -31,6 +41,7 @@ export class Graph {
   private readonly names = new Map<string, number>();
   private readonly hashed = new Map<string, number>();
   private readonly prefixCounts = new Map<string, number>();
+  private readonly updates: TrainingUpdate[] = [];
   private frozen: IR | null = null;
   /** Values of every parameter so far: a graph whose parameters no device can hold is refused as it is built. */
   private parameterValues = 0;
@@ -88,6 +99,36 @@ export class Graph {
     const t = this.add(ops.parameter, [], attrs, shape, 'float', this.claim(name));
     this.data.set(t.id, values);
     return t;
+  }
+
+  /**
+   * Registers non-trainable state that training programs keep up to date: after each step of a
+   * program compiled for training that computes `when`, `state` (a parameter made with
+   * `trainable: false`) becomes `value`, with the program's own updates (every new value computed
+   * before any is written). Inference programs never apply it, gradients and optimizers never see
+   * `state`, and it is saved with a model like any parameter. How batchNorm keeps its moving
+   * mean and variance (Keras's add_update).
+   *
+   * @example
+   * const moving = g.parameter('moving', [4], 'zeros', { trainable: false });
+   * const batchMean = x.mean(0);
+   * g.addTrainingUpdate(moving, moving.mul(0.99).add(batchMean.mul(0.01)), batchMean);
+   */
+  addTrainingUpdate(state: Tensor, value: Tensor, when: Tensor): void {
+    for (const t of [state, value, when]) this.own(t, 'addTrainingUpdate');
+    if (!isOp(state.node, ops.parameter) || state.node.attrs.trainable !== false) {
+      throw new GraphError(`addTrainingUpdate: the state must be a parameter made with { trainable: false }, got ${state}`, callSite());
+    }
+    if (value.dtype !== 'float' || formatShape(value.shape) !== formatShape(state.shape)) {
+      throw new GraphError(`addTrainingUpdate: the new value of '${state.name}' ${formatShape(state.shape)} must be a float tensor of that shape, got ${value}`, callSite());
+    }
+    if (this.updates.some((u) => u.state === state)) throw new GraphError(`addTrainingUpdate: '${state.name}' already has a training update`, callSite());
+    this.updates.push({ state, value, when });
+  }
+
+  /** The updates registered with `addTrainingUpdate`, in order. */
+  get trainingUpdates(): readonly TrainingUpdate[] {
+    return this.updates;
   }
 
   /** A constant tensor from a number, a nested array, or flat values with a shape. */

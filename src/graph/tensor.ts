@@ -262,6 +262,16 @@ export class Tensor {
   oneHot(depth: number, onValue = 1, offValue = 0): Tensor {
     return this.unary(ops.oneHot, { depth, onValue, offValue });
   }
+  /**
+   * This tensor in a training program, `inference` (same shape) in an inference program (one
+   * compiled with `training: false`: predict, evaluate); gradients flow to the branch taken.
+   *
+   * @example
+   * const mean = x.mean(0).inTrainPhase(movingMean); // batch statistics only while training
+   */
+  inTrainPhase(inference: Tensor): Tensor {
+    return this.binary(ops.inTrainPhase, inference);
+  }
   /** Identity in the forward pass; no gradient flows back through it. */
   stopGradient(): Tensor {
     return this.unary(ops.stopGradient);

@@ -8,7 +8,7 @@ import './layers.ts';
 
 export { Model, type CompileConfig, type Evaluation, type ModelOptions } from './model.ts';
 export { fit, fitAsync, type BatchLogs, type Callback, type EpochLogs, type FitOptions, type History, type TrainInfo } from './fit.ts';
-export { applyActivation, avgPool2d, conv2d, dense, dropout, embedding, flatten, globalAveragePooling2d, layerNorm, maxPool2d, type Activation, type Conv2dOptions, type DenseOptions, type EmbeddingOptions, type LayerNormOptions, type LayerRecord, type Pool2dOptions } from './layers.ts';
+export { applyActivation, avgPool2d, batchNorm, conv2d, dense, dropout, embedding, flatten, globalAveragePooling2d, layerNorm, maxPool2d, type Activation, type BatchNormOptions, type Conv2dOptions, type DenseOptions, type EmbeddingOptions, type LayerNormOptions, type LayerRecord, type Pool2dOptions } from './layers.ts';
 export { losses, lossFor, lossNames, quadratic, binaryCrossEntropy, softmaxCrossEntropy, type LossName } from './losses.ts';
 export { sgd, momentum, adam, stepDecay, cosineDecay, learningRateAt, optimizerFromConfig, type Optimizer, type OptimizerConfig, type Schedule, type LearningRate } from './optim.ts';
 export { earlyStopping, progressBar, type EarlyStopping, type EarlyStoppingOptions, type ProgressOptions } from './callbacks.ts';

@@ -4,7 +4,8 @@
  *   8 bytes   little-endian length N of the header
  *   N bytes   JSON header: one entry per tensor {dtype, shape, data_offsets}, and __metadata__
  *             whose "deltagraph" string is the model as JSON (graph nodes, input, output, loss,
- *             optimizer config, epochs trained, a CRC-32 of every tensor) and whose
+ *             optimizer config, epochs trained, a CRC-32 of every tensor, the training updates
+ *             of non-trainable state such as batchNorm's moving statistics) and whose
  *             "deltagraph_crc32" is the CRC-32 of that string
  *   the rest  the tensors' bytes, little-endian, contiguous, F64 tensors first so every tensor is
  *             aligned to its element size: every parameter by name (optimizer state included, so
@@ -72,6 +73,12 @@ interface SavedModel {
   checksums?: Record<string, number>;
   /** The layers `summary()` lists: name, kind and output node (version 2). */
   layers?: { name: string; kind: string; output: number }[];
+  /**
+   * The graph's training updates (addTrainingUpdate) as node indices; absent when it has none.
+   * Added within version 2: a file with one holds inTrainPhase nodes, which an older reader
+   * refuses as an unknown op, so it never loads one without its updates.
+   */
+  trainingUpdates?: { state: number; value: number; when: number }[];
 }
 
 interface TensorEntry {
@@ -105,7 +112,10 @@ export function modelToBytes(model: Model): Uint8Array {
   const loss = model.loss;
   // The inference graph (and the loss), plus every parameter: gradients and updates are remade by fit.
   const roots = [model.output.id, ...(loss ? [loss.id, model.labels.id] : [])];
-  const keep = new Set([...ancestors(nodes, roots), ...g.parameters.map((p) => p.id)]);
+  // With the training updates of what they compute, so that fit goes on keeping them up.
+  const computed = new Set(ancestors(nodes, roots));
+  const updates = g.trainingUpdates.filter((u) => computed.has(u.when.id));
+  const keep = new Set([...ancestors(nodes, [...roots, ...updates.map((u) => u.value.id)]), ...g.parameters.map((p) => p.id)]);
   const ids = [...keep].sort((a, b) => a - b);
   const index = new Map(ids.map((id, i) => [id, i]));
 
@@ -146,6 +156,7 @@ export function modelToBytes(model: Model): Uint8Array {
       : {}),
     checksums: Object.fromEntries(tensors.map((t) => [t.name, crc32(t.bytes)])),
     layers: g.layers.filter((l) => index.has(l.output.id)).map((l) => ({ name: l.name, kind: l.kind, output: index.get(l.output.id)! })),
+    ...(updates.length > 0 ? { trainingUpdates: updates.map((u) => ({ state: index.get(u.state.id)!, value: index.get(u.value.id)!, when: index.get(u.when.id)! })) } : {}),
   };
   const description = JSON.stringify(saved);
   const header: Record<string, unknown> = { __metadata__: { deltagraph: description, deltagraph_crc32: crc32(new TextEncoder().encode(description)).toString(16) } };
@@ -314,6 +325,13 @@ function checkDescription(saved: unknown, fail: Fail): asserts saved is SavedMod
       index(`layers[${i}].output`, l.output);
     });
   }
+  if (saved.trainingUpdates !== undefined) {
+    if (!Array.isArray(saved.trainingUpdates)) bad('trainingUpdates', 'must be a list', saved.trainingUpdates);
+    (saved.trainingUpdates as unknown[]).forEach((u, i) => {
+      if (!isObject(u)) return bad(`trainingUpdates[${i}]`, 'must be { state, value, when }', u);
+      for (const key of ['state', 'value', 'when']) index(`trainingUpdates[${i}].${key}`, u[key]);
+    });
+  }
   if (saved.version !== 1) {
     const sums = saved.checksums;
     if (!isObject(sums) || !Object.values(sums).every((v) => isCount(v) && v <= 0xffffffff)) bad('checksums', 'must map every tensor name to a CRC-32', sums);
@@ -389,6 +407,13 @@ function readModel(bytes: Uint8Array, fail: Fail): Model {
   });
   for (const name of entries.keys()) if (!used.has(name)) fail(`tensor '${name}' is not part of the model`, 8);
   for (const layer of saved.layers ?? []) g.recordLayer(layer.name, layer.kind, made[layer.output]);
+  (saved.trainingUpdates ?? []).forEach((u, i) => {
+    try {
+      g.addTrainingUpdate(made[u.state], made[u.value], made[u.when]);
+    } catch (e) {
+      fail(`the model description's trainingUpdates[${i}] does not fit the graph: ${(e as Error).message}`, 8);
+    }
+  });
   const labels = saved.compile ? made[saved.compile.labels] : undefined;
   const model = new Model({ inputs: made[saved.input], outputs: made[saved.output], dtype: saved.dtype, ...(labels ? { labels } : {}) });
   try {

@@ -1,10 +1,11 @@
 /**
  * Layers as functions over the graph API, also callable fluently as `g.dense(x, 30)`,
- * `g.dropout(h, 0.5)`, `g.conv2d(x, 20, { kernelSize: 5 })`, `g.maxPool2d(h)`, `g.flatten(p)`
+ * `g.dropout(h, 0.5)`, `g.conv2d(x, 20, { kernelSize: 5 })`, `g.maxPool2d(h)`, `g.flatten(p)`,
+ * `g.batchNorm(h)`
  * (this module adds the methods to Graph; the package entries load it). Each
  * layer is recorded with its name and kind, so `Model.summary()` can list it.
  */
-import { formatValue, GraphError, ShapeError } from '../core/errors.ts';
+import { checkOptionNames, formatValue, GraphError, ShapeError } from '../core/errors.ts';
 import { callSite } from '../core/site.ts';
 import type { Padding } from '../ops/conv.ts';
 import { ops } from '../ops/index.ts';
@@ -66,6 +67,22 @@ export interface LayerNormOptions {
   name?: string;
 }
 
+export interface BatchNormOptions {
+  /** Weight of the old moving statistics in each training step's update (default 0.99, as TF.js). */
+  momentum?: number;
+  /** Added to the variance (default 1e-3, as TF.js). */
+  epsilon?: number;
+  /** Learn an offset beta, one per feature (default true). */
+  center?: boolean;
+  /** Learn a scale gamma, one per feature (default true). */
+  scale?: boolean;
+  /**
+   * Prefix of the parameter names: `${name}/gamma`, `${name}/beta` and the non-trainable
+   * `${name}/movingMean`, `${name}/movingVariance`. Default batchNorm_1, batchNorm_2…
+   */
+  name?: string;
+}
+
 export interface LayerRecord {
   readonly name: string;
   readonly kind: string;
@@ -92,6 +109,8 @@ declare module '../graph/graph.ts' {
     embedding(ids: Tensor, options: EmbeddingOptions): Tensor;
     /** Normalises the last axis, then scales and shifts it; see `layerNorm`. */
     layerNorm(x: Tensor, options?: LayerNormOptions): Tensor;
+    /** Batch normalisation over the last axis, with moving statistics; see `batchNorm`. */
+    batchNorm(x: Tensor, options?: BatchNormOptions): Tensor;
     /** Layers in the order they were made: name, kind and output (for summaries). */
     readonly layers: readonly LayerRecord[];
     /** Marks `output` as the result of a layer called `name`, so summaries can list it. */
@@ -263,6 +282,59 @@ export function layerNorm(x: Tensor, options: LayerNormOptions = {}): Tensor {
   return recordLayer(g, prefix, 'layerNorm', normalised.mul(gamma).add(beta));
 }
 
+/**
+ * Batch normalisation (TF.js's batchNormalization over the last axis, the features or channels,
+ * of [batch, features] or [batch, height, width, channels]): each feature minus its mean, over
+ * √(variance + epsilon), times gamma plus beta (learned; ones and zeros at first). A training
+ * program takes the mean and variance over the batch (and the image) and its gradient flows
+ * through them; after each of its steps the moving statistics follow them,
+ * movingMean ← momentum·movingMean + (1 − momentum)·mean and the same for the variance, the biased
+ * one (the mean of the squared deviations, as TF.js and Keras 3; PyTorch keeps n/(n − 1) of it).
+ * Inference programs (predict, evaluate) normalise with the moving statistics (zeros and ones at
+ * first). They are non-trainable parameters: the optimizer never changes them, and they are
+ * saved with the model.
+ *
+ * @example
+ * const h = g.batchNorm(g.conv2d(x, 20, { kernelSize: 5, useBias: false })).relu();
+ */
+export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
+  const g = own(x, 'batchNorm');
+  checkOptionNames('batchNorm', options, ['momentum', 'epsilon', 'center', 'scale', 'name']);
+  const { momentum = 0.99, epsilon = 1e-3, center = true, scale = true } = options;
+  const prefix = options.name ?? g.uniqueName('batchNorm');
+  const fail = (what: string, value: unknown): never => {
+    throw new GraphError(`batchNorm '${prefix}': ${what}, got ${formatValue(value)}`, callSite());
+  };
+  if (!(typeof momentum === 'number' && momentum >= 0 && momentum <= 1)) fail('momentum must be a number in [0, 1]', momentum);
+  if (!(typeof epsilon === 'number' && epsilon > 0 && Number.isFinite(epsilon))) fail('epsilon must be a number > 0', epsilon);
+  if (typeof center !== 'boolean') fail('center must be true or false', center);
+  if (typeof scale !== 'boolean') fail('scale must be true or false', scale);
+  const features = x.shape[x.rank - 1];
+  if (x.rank < 2 || features === null || x.dtype !== 'float') {
+    throw new ShapeError('batchNorm', [x.shape], 'the input must be float, [batch, features] or [batch, height, width, channels], with the last dimension known', callSite(), prefix);
+  }
+  const axes = x.shape.slice(0, -1).map((_, i) => i);
+  // In TF.js's order: gamma, beta, moving mean, moving variance.
+  const gamma = scale ? g.parameter(`${prefix}/gamma`, [features], 'ones') : null;
+  const beta = center ? g.parameter(`${prefix}/beta`, [features], 'zeros') : null;
+  const movingMean = g.parameter(`${prefix}/movingMean`, [features], 'zeros', { trainable: false });
+  const movingVariance = g.parameter(`${prefix}/movingVariance`, [features], 'ones', { trainable: false });
+  const batchMean = x.mean(axes);
+  const mean = batchMean.inTrainPhase(movingMean);
+  const centred = x.sub(mean);
+  // While training, mean is the batch's: this is the batch's variance (unused, and not computed, otherwise).
+  const batchVariance = centred.square().mean(axes);
+  const variance = batchVariance.inTrainPhase(movingVariance);
+  // γ/√(v + ε) per feature first, so that x meets one multiply and one add.
+  const factor = variance.add(epsilon).pow(-0.5);
+  let y = centred.mul(gamma ? factor.mul(gamma) : factor);
+  if (beta) y = y.add(beta);
+  const follow = (moving: Tensor, batch: Tensor) => moving.mul(momentum).add(batch.mul(1 - momentum));
+  g.addTrainingUpdate(movingMean, follow(movingMean, batchMean), mean);
+  g.addTrainingUpdate(movingVariance, follow(movingVariance, batchVariance), mean);
+  return recordLayer(g, prefix, 'batchNorm', y);
+}
+
 export function applyActivation(z: Tensor, activation: Activation): Tensor {
   switch (activation) {
     case 'linear':
@@ -319,6 +391,10 @@ Graph.prototype.embedding = function (this: Graph, ids: Tensor, options: Embeddi
 Graph.prototype.layerNorm = function (this: Graph, x: Tensor, options?: LayerNormOptions) {
   sameGraph(this, x, 'layerNorm');
   return layerNorm(x, options);
+};
+Graph.prototype.batchNorm = function (this: Graph, x: Tensor, options?: BatchNormOptions) {
+  sameGraph(this, x, 'batchNorm');
+  return batchNorm(x, options);
 };
 Graph.prototype.recordLayer = function (this: Graph, name: string, kind: string, output: Tensor) {
   return recordLayer(this, name, kind, output);

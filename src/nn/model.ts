@@ -143,7 +143,7 @@ export class Model {
     return fitAsync(this, train, options);
   }
 
-  /** Mean loss and accuracy over a dataset, with dropout off. */
+  /** Mean loss and accuracy over a dataset, as an inference program: dropout off, batchNorm on its moving statistics. */
   evaluate(data: Dataset, options: { batchSize?: number } = {}): Evaluation {
     const { loss } = this.requireCompiled('evaluate');
     this.checkData(data, 'evaluation data');
@@ -164,7 +164,7 @@ export class Model {
     return { loss: lossSum / data.count, accuracy: correct / data.count };
   }
 
-  /** The outputs for rows of inputs (count × features), dropout off, as one array (count × classes). */
+  /** The outputs for rows of inputs (count × features) as one array (count × classes), as evaluate computes them. */
   predict(x: Float32Array | Float64Array, options: { batchSize?: number } = {}): Float32Array {
     const f = this.features;
     if (x.length % f !== 0) throw new DataError(`predict: ${x.length} values is not a whole number of rows of ${f} features`);
@@ -206,7 +206,7 @@ export class Model {
     for (const [name, values] of entries) this.device.write(name, values);
   }
 
-  /** A table of the layers: name and kind, output shape, parameter count; and the totals. */
+  /** A table of the layers: name and kind, output shape, parameter count; and the totals, trainable and not. */
   summary(): string {
     return summarize(this.input, this.output);
   }
@@ -218,7 +218,8 @@ export class Model {
 
   /**
    * The training step for a training set of `samples` (n enters through L2): outputs the loss and
-   * the output, updates every trainable parameter on the loss path.
+   * the output, updates every trainable parameter on the loss path (and, as every training
+   * program, the state of the graph's training updates: batchNorm's moving statistics).
    */
   trainingStep(samples: number, options: { checkNumerics?: boolean } = {}): Program {
     const { config, loss } = this.requireCompiled('fit');

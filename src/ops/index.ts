@@ -7,6 +7,7 @@ import * as elementwise from './elementwise.ts';
 import * as fused from './fused.ts';
 import * as matmul from './matmul.ts';
 import * as movement from './movement.ts';
+import * as phase from './phase.ts';
 import * as random from './random.ts';
 import * as reduce from './reduce.ts';
 import * as softmax from './softmax.ts';
@@ -67,6 +68,7 @@ export const ops = {
   softmaxCrossEntropy: softmax.softmaxCrossEntropy,
   oneHot: softmax.oneHot,
   dropoutMask: random.dropoutMask,
+  inTrainPhase: phase.inTrainPhase,
   subScaledMatMul: fused.subScaledMatMul,
   matMulBiasActivation: fused.matMulBiasActivation,
   conv2dBiasActivation: fused.conv2dBiasActivation,

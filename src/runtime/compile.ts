@@ -29,8 +29,10 @@ export interface CompileOptions {
   /** Run on this device, sharing parameters with its other programs (its dtype wins). Default: a new one. */
   device?: Device;
   /**
-   * Whether this program trains: dropout drops only when true. Default: true when the program
-   * has updates, false otherwise.
+   * Whether this program trains: dropout drops, `inTrainPhase` takes its first branch, and the
+   * graph's training updates (`addTrainingUpdate`: batchNorm's moving statistics) of the nodes it
+   * computes are applied with `updates`. Default: true when the program has updates, false
+   * otherwise.
    */
   training?: boolean;
   /**
@@ -69,15 +71,23 @@ export function compile(graph: Graph, options: CompileOptions): Program {
   const site = callSite();
   if (options === undefined || options === null) throw new GraphError('compile(graph, { outputs }): the options are required', site);
   checkOptionNames('compile', options, ['outputs', 'updates', 'dtype', 'device', 'training', 'skipPasses', 'checkNumerics']);
-  const { outputs, updates = [] } = options;
+  const { outputs, updates: given = [] } = options;
   if (!Array.isArray(outputs)) throw new GraphError('compile: options.outputs must be an array of tensors', site);
-  for (const t of [...outputs, ...updates.flat()]) {
+  for (const t of [...outputs, ...given.flat()]) {
     if (t?.graph !== graph) throw new GraphError('compile: every output and update must be a tensor of this graph', site);
   }
+  const training = options.training ?? given.length > 0;
+  // A training program also keeps up the state of what it computes (batchNorm's moving statistics).
+  const computed = new Set(ancestors(graph.ir().nodes, [...outputs, ...given.map(([, v]) => v)].map((t) => t.id)));
+  const stateUpdates = training ? graph.trainingUpdates.filter((u) => computed.has(u.when.id)) : [];
+  const updates = [...given, ...stateUpdates.map((u) => [u.state, u.value] as const)];
   const seen = new Set<number>();
   for (const [param, value] of updates) {
     if (!isOp(param.node, ops.parameter)) throw new GraphError(`compile: an update must target a parameter, not ${describeNode(param.node)}`, site);
-    if (seen.has(param.id)) throw new GraphError(`compile: parameter '${param.name}' is updated twice`, site);
+    if (seen.has(param.id)) {
+      const state = stateUpdates.some((u) => u.state === param) ? ' (by the updates given and by its training update: leave it out of updates)' : '';
+      throw new GraphError(`compile: parameter '${param.name}' is updated twice${state}`, site);
+    }
     seen.add(param.id);
     if (value.dtype !== 'float' || !sameShape(param.shape, value.shape)) {
       throw new GraphError(
@@ -98,7 +108,7 @@ export function compile(graph: Graph, options: CompileOptions): Program {
   if (typeof checkNumerics !== 'boolean') throw new GraphError(`compile: checkNumerics must be true or false, got ${formatValue(checkNumerics)}`, site);
   const updateIds = updates.map(([p, v]) => [p.id, v.id] as const);
   const skip = [...(options.skipPasses ?? []), ...(checkNumerics ? speedOnlyPasses : [])];
-  const ir = optimize(graph.ir(), { outputs: outputs.map((t) => t.id), updates: updateIds }, skip);
+  const ir = optimize(graph.ir(), { outputs: outputs.map((t) => t.id), updates: updateIds }, skip, training);
   const roots = [...outputs.map((t) => t.id), ...updates.map(([, v]) => v.id)];
   return new Program(
     ir,
@@ -106,7 +116,7 @@ export function compile(graph: Graph, options: CompileOptions): Program {
     ancestors(ir.nodes, roots),
     outputs.map((t) => t.id),
     updateIds,
-    options.training ?? updates.length > 0,
+    training,
     checkNumerics,
   );
 }

@@ -30,6 +30,11 @@ export interface GradCheckOptions {
   /** Step of the central difference (default 1e-5). */
   epsilon?: number;
   seed?: number;
+  /**
+   * Check the function as a training program computes it (default false: as an inference
+   * program does): what `inTrainPhase` and batchNorm take, and dropout (which then draws).
+   */
+  training?: boolean;
 }
 
 export interface GradCheckResult {
@@ -51,7 +56,7 @@ export function gradCheck(
   inputs: readonly GradCheckInput[],
   options: GradCheckOptions = {},
 ): GradCheckResult {
-  const { order = 1, directions = 4, epsilon = 1e-5, seed = 7 } = options;
+  const { order = 1, directions = 4, epsilon = 1e-5, seed = 7, training = false } = options;
   const rng = new Rng(seed);
   const g = new Graph({ seed });
   const xs = inputs.map((spec, i) => g.input(`x${i}`, spec.shape, spec.classes ? 'int' : 'float'));
@@ -70,7 +75,7 @@ export function gradCheck(
     target = gradients.map((d, i) => d.mul(us[i]).sum()).reduce((a, b) => a.add(b));
     gradients = grad(target, wrt);
   }
-  const program = compile(g, { outputs: [target, ...gradients], dtype: 'float64' });
+  const program = compile(g, { outputs: [target, ...gradients], dtype: 'float64', training });
 
   const point = inputs.map((spec) => randomValues(size0(spec.shape), rng, spec.domain ?? 'normal', spec.classes));
   const feeds: Record<string, Float64Array> = {};

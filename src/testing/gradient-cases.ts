@@ -15,6 +15,8 @@ export interface GradientCase {
   inputs: GradCheckInput[];
   build: (...xs: Tensor[]) => Tensor;
   order?: 1 | 2;
+  /** Checked as a training program computes it (inTrainPhase's first branch). */
+  training?: boolean;
 }
 
 /**
@@ -343,6 +345,31 @@ function movementCases(): GradientCase[] {
   return cases.map(([op, label, inputs, build]) => ({ op, label, inputs, build }));
 }
 
+/**
+ * Batch normalisation as g.batchNorm composes it over every axis but the last: while training, the
+ * batch's mean m and biased variance v, y = (x − m)·γ/√(v + ε) + β, the gradient flowing through m
+ * and v; in inference the moving statistics (inputs here), through which it flows as well.
+ */
+function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, movingMean: Tensor, movingVariance: Tensor): Tensor {
+  const axes = x.shape.slice(0, -1).map((_, i) => i);
+  const mean = x.mean(axes).inTrainPhase(movingMean);
+  const centred = x.sub(mean);
+  const variance = centred.square().mean(axes).inTrainPhase(movingVariance);
+  return centred.mul(variance.add(1e-3).pow(-0.5).mul(gamma)).add(beta);
+}
+
+function phaseCases(): GradientCase[] {
+  const statistics = (c: number) => [s(c), s(c), s(c), positive(c)];
+  return [
+    { op: 'inTrainPhase', label: 'training: the first branch', inputs: [s(3, 4), s(3, 4)], build: (a, b) => a.inTrainPhase(b).tanh(), training: true },
+    { op: 'inTrainPhase', label: 'inference: the second branch', inputs: [s(3, 4), s(3, 4)], build: (a, b) => a.inTrainPhase(b).tanh() },
+    { op: 'inTrainPhase', label: 'batch norm [6,3], batch statistics', inputs: [s(6, 3), ...statistics(3)], build: batchNorm, training: true },
+    { op: 'inTrainPhase', label: 'batch norm [2,3,3,4], batch statistics', inputs: [s(2, 3, 3, 4), ...statistics(4)], build: batchNorm, training: true },
+    { op: 'inTrainPhase', label: 'batch norm [6,3], moving statistics', inputs: [s(6, 3), ...statistics(3)], build: batchNorm },
+    { op: 'inTrainPhase', label: 'tanh(batch norm) [2,3,3,4], batch statistics', inputs: [s(2, 3, 3, 4), ...statistics(4)], build: (...xs) => batchNorm(...(xs as [Tensor, Tensor, Tensor, Tensor, Tensor])).tanh(), order: 2, training: true },
+  ];
+}
+
 function secondOrderCases(): GradientCase[] {
   const c = (op: string, label: string, inputs: GradCheckInput[], build: (...xs: Tensor[]) => Tensor): GradientCase => ({
     op,
@@ -383,5 +410,5 @@ function secondOrderCases(): GradientCase[] {
 }
 
 export function gradientCases(): GradientCase[] {
-  return [...unaryCases(), ...binaryCases(), ...matMulCases(), ...batchMatMulCases(), ...fusedCases(), ...reductionCases(), ...otherCases(), ...movementCases(), ...convCases(), ...secondOrderCases()];
+  return [...unaryCases(), ...binaryCases(), ...matMulCases(), ...batchMatMulCases(), ...fusedCases(), ...reductionCases(), ...otherCases(), ...movementCases(), ...convCases(), ...phaseCases(), ...secondOrderCases()];
 }

@@ -6,7 +6,7 @@ const cases = gradientCases();
 
 describe('finite differences in float64, random directions: max relative error ≤ 1e-6', () => {
   it.each(cases.map((c) => [`${c.op} ${c.label}${c.order === 2 ? ' (Hessian-vector)' : ''}`, c] as const))('%s', (_, c) => {
-    const { maxRelativeError } = gradCheck(c.build, c.inputs, { order: c.order ?? 1 });
+    const { maxRelativeError } = gradCheck(c.build, c.inputs, { order: c.order ?? 1, training: c.training });
     expect(maxRelativeError).toBeLessThanOrEqual(1e-6);
   });
 });

@@ -4,6 +4,7 @@ import './elementwise.ts';
 import './fused.ts';
 import './matmul.ts';
 import './movement.ts';
+import './phase.ts';
 import './random.ts';
 import './reduce.ts';
 import './softmax.ts';

@@ -5,6 +5,7 @@
  * Each is a pure function of the IR (an immer `produce`, so untouched nodes stay shared; the same
  * IR object back when nothing matched) and keeps node ids, so outputs and updates still name the
  * same nodes:
+ *   resolve-phase               inTrainPhase(a, b) as a in a training program, b in an inference one
  *   fuse-updates                W ← W − η·(Xᵀ·Δ) as one multiply accumulated into W
  *   fuse-softmax-cross-entropy  the logits gradient dy·(softmax(z) − onehot(y)) as one op
  *   fuse-dense                  act(x·W + b) as one op (relu's gradient reads its output, not x·W + b)
@@ -24,6 +25,7 @@ import { fuseConv } from './fuse-conv.ts';
 import { fuseDense } from './fuse-dense.ts';
 import { fuseSoftmaxCrossEntropy } from './fuse-softmax-cross-entropy.ts';
 import { fuseUpdates } from './fuse-updates.ts';
+import { resolvePhase } from './resolve-phase.ts';
 import { countReaders, type Readers, type Roots } from './readers.ts';
 
 export type { Readers, Roots } from './readers.ts';
@@ -32,9 +34,12 @@ export { stabilize } from './stabilize.ts';
 /** What a pass sees besides the IR: the program's roots and who reads what in the IR it is given. */
 export interface PassContext extends Roots {
   readonly readers: Readers;
+  /** Whether the program trains (dropout drops, batchNorm takes the batch's statistics). */
+  readonly training: boolean;
 }
 
 const passes = {
+  'resolve-phase': resolvePhase,
   'fuse-updates': fuseUpdates,
   'fuse-softmax-cross-entropy': fuseSoftmaxCrossEntropy,
   'fuse-dense': fuseDense,
@@ -44,19 +49,19 @@ const passes = {
 export type PassName = keyof typeof passes;
 export const passNames = Object.keys(passes) as PassName[];
 
-export function passContext(ir: IR, roots: Roots): PassContext {
-  return { outputs: roots.outputs, updates: roots.updates, readers: countReaders(ir.nodes, roots) };
+export function passContext(ir: IR, roots: Roots, training = false): PassContext {
+  return { outputs: roots.outputs, updates: roots.updates, readers: countReaders(ir.nodes, roots), training };
 }
 
 /**
  * Runs every pass but those in `skip`. Readers are counted once, and again only after a pass
  * that changed the IR (a fusion changes who reads what), so each pass sees counts of its own IR.
  */
-export function optimize(ir: IR, roots: Roots, skip: readonly PassName[] = []): IR {
-  let context = passContext(ir, roots);
+export function optimize(ir: IR, roots: Roots, skip: readonly PassName[] = [], training = false): IR {
+  let context = passContext(ir, roots, training);
   for (const name of passNames.filter((n) => !skip.includes(n))) {
     const next = passes[name](ir, context);
-    if (next !== ir) context = passContext(next, roots);
+    if (next !== ir) context = passContext(next, roots, training);
     ir = next;
   }
   return ir;
