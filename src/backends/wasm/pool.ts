@@ -1,7 +1,7 @@
 /**
  * Pooling in float32 WebAssembly SIMD, NHWC, four channels per vector (the same meaning as the JS
- * kernels in ../js/conv.ts; byte pointers, then the geometry n, h, w, c, oh, ow, ph, pw, top,
- * left, sh, sw, dh, dw):
+ * kernels in ../js/conv.ts; byte pointers, then n images and a pointer to the geometry as 13
+ * i32: h, w, c, oh, ow, ph, pw, top, left, sh, sw, dh, dw):
  *
  *   maxPool(x, out, …)              out ← the largest x of each window (a NaN wins)
  *   maxPoolGrad(x, y, dy, out, …)   out += dy/k at each of the k elements of a window equal to its
@@ -12,10 +12,11 @@
  *   avgPoolGrad(dy, out, …)         out += dy/count at each of those pixels; out zeroed by the caller
  *
  * Each window is walked once per vector of channels; the last 1–3 channels go through the same
- * code with one value splatted into all lanes and lane 0 stored.
+ * code with one value splatted into all lanes and lane 0 stored. With a helper thread, the
+ * kernels give it half of the images.
  */
 import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad, placement, type PoolAttrs } from '../../ops/conv.ts';
-import { registerKernel } from '../registry.ts';
+import { registerKernel, type FloatArray, type WasmKernelContext } from '../registry.ts';
 import { FunctionBuilder, i32, v128, type Local } from './emit.ts';
 
 export const poolKernelNames: readonly string[] = ['maxPool', 'maxPoolGrad', 'maxPoolGradTiled', 'avgPool', 'avgPoolGrad'];
@@ -48,9 +49,14 @@ function poolFunction(
   pointers: number,
   body: (f: FunctionBuilder, p: Local[], lanes: Lanes, at: Local, taps: (visit: (pixel: Local) => void) => void, image: Local, window: Local) => void,
 ): FunctionBuilder {
-  const f = new FunctionBuilder(name, Array.from({ length: pointers + 14 }, () => i32));
+  const f = new FunctionBuilder(name, Array.from({ length: pointers + 2 }, () => i32));
   const p = Array.from({ length: pointers }, (_, k) => f.param(k));
-  const [n, h, w, c, oh, ow, ph, pw, top, left, sh, sw, dh, dw] = Array.from({ length: 14 }, (_, k) => f.param(pointers + k));
+  const [n, geometry] = [f.param(pointers), f.param(pointers + 1)];
+  const [h, w, c, oh, ow, ph, pw, top, left, sh, sw, dh, dw] = Array.from({ length: 13 }, (_, k) => {
+    const l = f.local(i32);
+    f.get(geometry).i32Load(4 * k).set(l);
+    return l;
+  });
   const [b, r, q, i, j, y, x, pixel, at, image, window, c4, cBytes] = Array.from({ length: 13 }, () => f.local(i32));
   f.get(c).i32(-4).i32And().i32(2).i32Shl().set(c4);
   f.get(c).i32(2).i32Shl().set(cBytes);
@@ -193,47 +199,66 @@ export function poolFunctions(): FunctionBuilder[] {
   return [maxPoolFunction(), maxPoolGradFunction(false), maxPoolGradFunction(true), avgPoolFunction(), avgPoolGradFunction()];
 }
 
-/** n, h, w, c, oh, ow, ph, pw, top, left, sh, sw, dh, dw of pooling an image of `shape`. */
-function geometry([n, h, w, c]: readonly number[], attrs: PoolAttrs): number[] {
+/** The geometry of pooling images of `shape`: n, then the 13 numbers the functions read. */
+function geometry([n, h, w, c]: readonly number[], attrs: PoolAttrs): { n: number; values: Int32Array; tiled: boolean } {
   const [ph, pw] = attrs.poolSize;
   const rows = placement(h, ph, 0, attrs);
   const cols = placement(w, pw, 1, attrs);
-  return [n, h, w, c, rows.out, cols.out, ph, pw, rows.before, cols.before, ...attrs.strides, ...attrs.dilations];
+  const [sh, sw] = attrs.strides;
+  const [dh, dw] = attrs.dilations;
+  // Every pixel of the image in exactly one window (as 2x2 windows, stride 2, on an even image).
+  const tiled = sh === ph && sw === pw && dh === 1 && dw === 1 && rows.before === 0 && cols.before === 0 && rows.out * ph === h && cols.out * pw === w;
+  return { n, values: Int32Array.of(h, w, c, rows.out, cols.out, ph, pw, rows.before, cols.before, sh, sw, dh, dw), tiled };
 }
 
-registerKernel(maxPool2d, 'wasm', ({ inputs: [x], output, inputShapes: [shape], attrs, wasm }) => {
-  const g = geometry(shape, attrs);
-  const run = wasm.pool.maxPool;
-  return () => run(x.byteOffset, output.byteOffset, ...g);
-});
+/** Scratch floats of a pooling kernel: its geometry. */
+const GEOMETRY = 16;
 
-/** Whether every pixel of the image is in exactly one window (as 2x2 windows, stride 2, on an even image). */
-function tiles(g: number[]): boolean {
-  const [, h, w, , oh, ow, ph, pw, top, left, sh, sw, dh, dw] = g;
-  return sh === ph && sw === pw && dh === 1 && dw === 1 && top === 0 && left === 0 && oh * ph === h && ow * pw === w;
+/**
+ * The run of pool function `name` over the batch, with `pointers` to whole images or to pooled
+ * ones: half of the images on the helper thread when there is one.
+ */
+function pooling(ctx: WasmKernelContext<PoolAttrs>, shape: readonly number[], name: string, pointers: [FloatArray, 'image' | 'pooled'][], before?: () => void): () => void {
+  const { n, values } = geometry(shape, ctx.attrs);
+  const [h, w, c, oh, ow] = values;
+  const bytes = { image: 4 * h * w * c, pooled: 4 * oh * ow * c };
+  const at = ctx.scratch.byteOffset;
+  const view = new Int32Array(ctx.scratch.buffer, at, values.length);
+  const handoff = ctx.wasm.handoff();
+  const own = handoff && n >= 2 ? n >> 1 : n;
+  const args = (first: number, count: number) => [...pointers.map(([p, kind]) => p.byteOffset + first * bytes[kind]), count, at];
+  const [mine, theirs] = [args(0, own), args(own, n - own)];
+  const run = ctx.wasm.pool[name];
+  return () => {
+    before?.();
+    view.set(values);
+    if (own < n) (handoff!.queue(name, ...theirs), handoff!.post());
+    run(...mine);
+    if (own < n) handoff!.finish();
+  };
 }
 
-registerKernel(maxPool2dGrad, 'wasm', ({ inputs: [x, y, dy], output, inputShapes: [shape], attrs, wasm }) => {
-  const g = geometry(shape, attrs);
-  const tiled = tiles(g);
-  const run = tiled ? wasm.pool.maxPoolGradTiled : wasm.pool.maxPoolGrad;
-  return () => {
-    if (!tiled) output.fill(0);
-    run(x.byteOffset, y.byteOffset, dy.byteOffset, output.byteOffset, ...g);
-  };
+registerKernel(maxPool2d, 'wasm', {
+  scratch: () => GEOMETRY,
+  run: (ctx) => pooling(ctx, ctx.inputShapes[0], 'maxPool', [[ctx.inputs[0], 'image'], [ctx.output, 'pooled']]),
 });
 
-registerKernel(avgPool2d, 'wasm', ({ inputs: [x], output, inputShapes: [shape], attrs, wasm }) => {
-  const g = geometry(shape, attrs);
-  const run = wasm.pool.avgPool;
-  return () => run(x.byteOffset, output.byteOffset, ...g);
+registerKernel(maxPool2dGrad, 'wasm', {
+  scratch: () => GEOMETRY,
+  run: (ctx) => {
+    const [x, y, dy] = ctx.inputs;
+    const { tiled } = geometry(ctx.inputShapes[0], ctx.attrs);
+    const pointers: [FloatArray, 'image' | 'pooled'][] = [[x, 'image'], [y, 'pooled'], [dy, 'pooled'], [ctx.output, 'image']];
+    return tiled ? pooling(ctx, ctx.inputShapes[0], 'maxPoolGradTiled', pointers) : pooling(ctx, ctx.inputShapes[0], 'maxPoolGrad', pointers, () => ctx.output.fill(0));
+  },
 });
 
-registerKernel(avgPool2dGrad, 'wasm', ({ inputs: [dy], output, outputShape, attrs, wasm }) => {
-  const g = geometry(outputShape, attrs);
-  const run = wasm.pool.avgPoolGrad;
-  return () => {
-    output.fill(0);
-    run(dy.byteOffset, output.byteOffset, ...g);
-  };
+registerKernel(avgPool2d, 'wasm', {
+  scratch: () => GEOMETRY,
+  run: (ctx) => pooling(ctx, ctx.inputShapes[0], 'avgPool', [[ctx.inputs[0], 'image'], [ctx.output, 'pooled']]),
+});
+
+registerKernel(avgPool2dGrad, 'wasm', {
+  scratch: () => GEOMETRY,
+  run: (ctx) => pooling(ctx, ctx.outputShape, 'avgPoolGrad', [[ctx.inputs[0], 'pooled'], [ctx.output, 'image']], () => ctx.output.fill(0)),
 });

@@ -7,7 +7,7 @@ import '../../../src/backends/index.ts';
 
 // The conv kernels split their work with the helper thread: the products as any product, and
 // im2col / col2im by images, the helper filling the second half of a group's windows while the
-// caller fills the first. Whichever thread runs which half, the result must be the bits one
+// caller fills the first; the pooling kernels split by images too. Whichever thread runs which half, the result must be the bits one
 // thread gives: checked with a helper that runs every half ('helper'), one that never claims
 // ('steal', the caller takes each half back), and none.
 
@@ -73,6 +73,35 @@ describe.skipIf(!available)('conv kernels with the helper thread', () => {
       expect(values.every((v) => v !== 12345 && Number.isFinite(v)) && values.some((v) => v !== 0)).toBe(true); // every element written
       expect(kernel('helper')).toEqual(want);
       expect(kernel('steal')).toEqual(want);
+    }
+  });
+});
+
+describe.skipIf(!available)('pooling kernels with the helper thread', () => {
+  const pools: [string, number[], number | [number, number], WindowOptions][] = [
+    ['2x2 windows tiling the image', [9, 8, 8, 20], 2, {}],
+    ['3x3 windows, stride 2, same padding', [7, 9, 7, 6], 3, { strides: 2, padding: 'same' }],
+  ];
+  it.each(pools)('%s: max and average pooling and their gradients give the same bits on one thread, with the helper, and taken back', (_, x, size, options) => {
+    for (const kind of ['maxPool2d', 'avgPool2d'] as const) {
+      const g = new Graph();
+      const y = g.input('x', x)[kind](size, options);
+      const [shape, attrs] = [y.shape as number[], y.node.attrs];
+      const runs =
+        kind === 'maxPool2d'
+          ? [
+              (force: 'helper' | 'steal' | 'none') => runKernel(ops.maxPool2d.name, [x], shape, attrs, force, 4),
+              (force: 'helper' | 'steal' | 'none') => runKernel(ops.maxPool2dGrad.name, [x, shape, shape], x, attrs, force, 5),
+            ]
+          : [
+              (force: 'helper' | 'steal' | 'none') => runKernel(ops.avgPool2d.name, [x], shape, attrs, force, 6),
+              (force: 'helper' | 'steal' | 'none') => runKernel(ops.avgPool2dGrad.name, [shape], x, { ...attrs, inputSize: [x[1], x[2]] }, force, 7),
+            ];
+      for (const run of runs) {
+        const want = run('none');
+        expect(run('helper')).toEqual(want);
+        expect(run('steal')).toEqual(want);
+      }
     }
   });
 });
