@@ -69,6 +69,8 @@ def read_idx(folder, name, count):
 
 def main():
     args = parse_args()
+    if args.steps < 1 or args.runs < 1 or args.warmup < 0:
+        sys.exit(f"pytorch.py: --steps and --runs must be at least 1 and --warmup at least 0, got {args.steps}, {args.runs}, {args.warmup}")
     try:
         import torch
         import torch.nn as nn
@@ -119,7 +121,7 @@ def main():
             loss = F.cross_entropy(model(xb), yb)
             loss.backward()
             optimizer.step()
-        return loss.item()
+        return float("nan") if loss is None else loss.item()
 
     results = []
     for n, names in wanted.items():

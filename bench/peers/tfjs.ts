@@ -307,6 +307,24 @@ export async function checkTfjsLearns(backend: Backend, images = 5000, evalImage
   return { before, after };
 }
 
+/**
+ * Correctness check of conv2dValid: its input and filter gradients against the cpu backend's own
+ * kernels (Conv2DBackpropInput/Filter) on random data; the largest difference relative to the
+ * largest gradient value.
+ */
+export async function checkConv2dValid(): Promise<number> {
+  await useBackend('cpu');
+  return tf.tidy(() => {
+    const x = tf.randomNormal<tf.Rank.R4>([3, 9, 7, 2], 0, 1, 'float32', 1);
+    const f = tf.randomNormal<tf.Rank.R4>([3, 2, 2, 4], 0, 1, 'float32', 2);
+    const w = tf.randomNormal([3, 7, 6, 4], 0, 1, 'float32', 3);
+    const grads = (conv: (x: tf.Tensor4D, f: tf.Tensor4D) => tf.Tensor4D) => tf.grads((x: tf.Tensor, f: tf.Tensor) => tf.sum(tf.mul(conv(x as tf.Tensor4D, f as tf.Tensor4D), w)))([x, f]);
+    const ours = grads(conv2dValid);
+    const theirs = grads((x, f) => tf.conv2d(x, f, 1, 'valid'));
+    return Math.max(...ours.map((g, i) => tf.max(tf.abs(tf.sub(g, theirs[i]))).dataSync()[0] / tf.max(tf.abs(theirs[i])).dataSync()[0]));
+  });
+}
+
 // Run directly: print one line per measurement, then the learning check per backend.
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
@@ -320,6 +338,11 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
         console.log(`TF.js ${version()} ${backend} ${workload}: ${f(r.secondsPerEpoch.median)} s per epoch (min ${f(r.secondsPerEpoch.min)}, max ${f(r.secondsPerEpoch.max)}, ${r.runs.length} runs)`);
         console.log(`  ${r.notes}`);
       }
+    }
+    if (workloads.includes('W3')) {
+      const error = await checkConv2dValid();
+      console.log(`conv2d gradients by tf.customGrad (used on wasm) against the cpu backend's kernels: largest relative difference ${error.toExponential(1)}${error < 1e-5 ? '' : '  (TOO LARGE)'}`);
+      if (!(error < 1e-5)) process.exitCode = 1;
     }
     for (const backend of backends) {
       const { before, after } = await checkTfjsLearns(backend);
