@@ -134,10 +134,12 @@ function makeConvNet(seed: number): Net {
   const w4 = glorot<tf.Rank.R2>([100, 10], seed + 3);
   const b4 = zeros(10);
   const vars: tf.Variable[] = [k1, c1, k2, c2, w3, b3, w4, b4];
-  const conv = tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) ? (x: tf.Tensor4D, f: tf.Tensor4D) => tf.conv2d(x, f, 1, 'valid') : conv2dValid;
+  const builtIn = tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) !== undefined;
+  // The first layer's input is the data: like TF.js's own gradient, skip its input gradient.
+  const [conv1, conv2] = builtIn ? [tf.conv2d, tf.conv2d] : [conv2dValidOfData, conv2dValid];
   const loss = (xb: tf.Tensor, yb: tf.Tensor2D): tf.Scalar => {
-    const layer = (x: tf.Tensor4D, k: tf.Tensor4D, bias: tf.Tensor1D): tf.Tensor4D => tf.maxPool(tf.relu(tf.add(conv(x, k), bias)) as tf.Tensor4D, 2, 2, 'valid');
-    const h = layer(layer(xb as tf.Tensor4D, k1, c1), k2, c2);
+    const pool = (x: tf.Tensor4D, bias: tf.Tensor1D): tf.Tensor4D => tf.maxPool(tf.relu(tf.add(x, bias)) as tf.Tensor4D, 2, 2, 'valid');
+    const h = pool(conv2(pool(conv1(xb as tf.Tensor4D, k1, 1, 'valid'), c1), k2, 1, 'valid'), c2);
     const flat = tf.reshape(h, [xb.shape[0], 4 * 4 * 40]) as tf.Tensor2D;
     const logits = tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(flat, w3), b3)), w4), b4);
     return tf.losses.softmaxCrossEntropy(yb, logits);
@@ -145,24 +147,33 @@ function makeConvNet(seed: number): Net {
   return { vars, loss, dispose: () => tf.dispose(vars) };
 }
 
+type Conv = (x: tf.Tensor4D, f: tf.Tensor4D, strides: 1, pad: 'valid') => tf.Tensor4D;
+
 /**
  * tf.conv2d(x, f, 1, 'valid') with its gradients written out, for backends without a
- * Conv2DBackpropFilter kernel (wasm). dx is the transposed convolution of dy; df[a, b, i, o] =
- * Σ x[n, r + a, c + b, i]·dy[n, r, c, o] is a convolution of x taken as [in, h, w, batch] images
- * with dy taken as a [oh, ow, batch, out] filter, giving [in, kh, kw, out].
+ * Conv2DBackpropFilter kernel (wasm). dx is the transposed convolution of dy (tf.conv2dTranspose:
+ * the Conv2DBackpropInput kernel TF.js's own gradient uses), or zeros if `inputGradient` is false
+ * (x is data: no gradient flows to it, and TF.js's own gradient would not compute one); df[a, b,
+ * i, o] = Σ x[n, r + a, c + b, i]·dy[n, r, c, o] is a convolution of x taken as [in, h, w, batch]
+ * images with dy taken as a [oh, ow, batch, out] filter, giving [in, kh, kw, out].
  */
-export const conv2dValid = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [x, f, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
-  save([x, f]);
-  return {
-    value: tf.conv2d(x, f, 1, 'valid'),
-    gradFunc: (dy: tf.Tensor, [xs, fs]: tf.Tensor[]) => {
-      const dx = tf.conv2dTranspose(dy as tf.Tensor4D, fs as tf.Tensor4D, xs.shape as [number, number, number, number], 1, 'valid');
-      const df = tf.transpose(tf.conv2d(tf.transpose(xs, [3, 1, 2, 0]) as tf.Tensor4D, tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D, 1, 'valid'), [1, 2, 0, 3]);
-      return [dx, df];
-    },
-  };
-}) as (x: tf.Tensor4D, f: tf.Tensor4D) => tf.Tensor4D;
+function conv2dWithGradients(inputGradient: boolean): Conv {
+  const conv = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, f, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
+    save([x, f]);
+    return {
+      value: tf.conv2d(x, f, 1, 'valid'),
+      gradFunc: (dy: tf.Tensor, [xs, fs]: tf.Tensor[]) => {
+        const dx = inputGradient ? tf.conv2dTranspose(dy as tf.Tensor4D, fs as tf.Tensor4D, xs.shape as [number, number, number, number], 1, 'valid') : tf.zerosLike(xs);
+        const df = tf.transpose(tf.conv2d(tf.transpose(xs, [3, 1, 2, 0]) as tf.Tensor4D, tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D, 1, 'valid'), [1, 2, 0, 3]);
+        return [dx, df];
+      },
+    };
+  });
+  return (x, f) => conv(x, f) as tf.Tensor4D; // strides 1, 'valid' only
+}
+export const conv2dValid = conv2dWithGradients(true);
+const conv2dValidOfData = conv2dWithGradients(false);
 
 type Step = (xb: tf.Tensor, yb: tf.Tensor2D, wantLoss: boolean) => tf.Scalar | undefined;
 
@@ -319,7 +330,7 @@ export async function checkConv2dValid(): Promise<number> {
     const f = tf.randomNormal<tf.Rank.R4>([3, 2, 2, 4], 0, 1, 'float32', 2);
     const w = tf.randomNormal([3, 7, 6, 4], 0, 1, 'float32', 3);
     const grads = (conv: (x: tf.Tensor4D, f: tf.Tensor4D) => tf.Tensor4D) => tf.grads((x: tf.Tensor, f: tf.Tensor) => tf.sum(tf.mul(conv(x as tf.Tensor4D, f as tf.Tensor4D), w)))([x, f]);
-    const ours = grads(conv2dValid);
+    const ours = grads((x, f) => conv2dValid(x, f, 1, 'valid'));
     const theirs = grads((x, f) => tf.conv2d(x, f, 1, 'valid'));
     return Math.max(...ours.map((g, i) => tf.max(tf.abs(tf.sub(g, theirs[i]))).dataSync()[0] / tf.max(tf.abs(theirs[i])).dataSync()[0]));
   });
