@@ -1,15 +1,21 @@
 /**
  * npm run bench:training — seconds per epoch of the 50,000 MNIST training images for the two
- * workloads of the speed issue:
+ * workloads of the speed issue and the conv net of the conv-net issue:
  *   W1: [784,30,10] sigmoid, quadratic cost, SGD, batch 10, η = 3
  *   W2: [784,800,10] ReLU, softmax cross-entropy, SGD, batch 128
- * Five epochs in one `fit` (after a warm-up fit); each epoch's time is what `fit` reports in its
- * history: the epoch loop, i.e. gathering every batch, the steps, and the loss and accuracy
+ *   W3: images [28,28,1]: conv 5x5x20 ReLU → max pool 2 → conv 5x5x40 ReLU → max pool 2 → dense 100
+ *       ReLU → dense 10, softmax cross-entropy, SGD with momentum (η = 0.05, μ = 0.9), batch 64
+ * W1, W2: five epochs in one `fit` (after a warm-up fit); each epoch's time is what `fit` reports in
+ * its history: the epoch loop, i.e. gathering every batch, the steps, and the loss and accuracy
  * bookkeeping (not the one-off copy and check of the data at the start of `fit`, about 40 ms for
- * MNIST). The warm-up fit runs at least as many steps as the TF.js peer's. The same workloads run
- * in TensorFlow.js 4.22 (wasm and cpu backends) in the same run, with the ratio; its timed loop
- * is its training steps over batches made beforehand. `--no-peers` skips TF.js.
- * Results: bench/results/training.json.
+ * MNIST). W3 (about 40 s an epoch): three `fit`s of a slice of `--steps` steps (default 100), each
+ * scaled to 50,000 images. The warm-up fit runs at least as many steps as the TF.js peer's. The
+ * same workloads run in TensorFlow.js 4.22 (wasm and cpu backends; W3 on wasm only, the cpu
+ * backend takes about 30 s a step) in the same run, with the ratio; its timed loop is its training
+ * steps over batches made beforehand. W3 also runs in PyTorch (bench/peers/pytorch.py, Debian's
+ * python3-torch, which scripts/ensure-pytorch.mjs installs as root) at 1 thread, as installed and
+ * on all cores. `--no-peers` skips the peers; `--only W3` (or `--only W1,W2`) picks workloads.
+ * Results: bench/results/training.json (training-W3.json etc. with `--only`).
  *
  * `--threads-ab` (npm run bench:threads) compares the helper thread on and off instead: W1 and W2
  * with `threads: true` and `threads: false`, one epoch each in alternating order (ABBA, `--rounds`
@@ -17,76 +23,151 @@
  * beside two CPU-bound processes that it starts and stops itself (the machine's cores taken by
  * others): threads on must then be no slower than off. `--only W1` runs one workload.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Graph, wasmFeatures } from '../src/index.ts';
-import { loadMnist, Model, sgd, type Dataset } from '../src/nn/node/index.ts';
+import { loadMnist, Model, momentum, sgd, type Dataset } from '../src/nn/node/index.ts';
+import { measurePytorch } from './peers/pytorch.ts';
 import { measureTfjs, type Backend } from './peers/tfjs.ts';
 
 interface Workload {
-  id: 'W1' | 'W2';
+  id: 'W1' | 'W2' | 'W3';
   name: string;
-  hidden: number;
-  activation: 'sigmoid' | 'relu';
-  loss: 'quadratic' | 'softmaxCrossEntropy';
   batchSize: number;
-  lr: number;
   /** Steps of the warm-up fit (plans, JIT, tier-up): at least what the TF.js peer gets. */
   warmupSteps: number;
+  /** Timed as fits of this many steps, scaled to an epoch (W3, whose epochs are long); else whole epochs. */
+  sliceSteps?: number;
+  /** TF.js backends it runs on here. */
+  tfjs: Backend[];
+  build(threads?: boolean): Model;
 }
 
-const workloads: Workload[] = [
-  { id: 'W1', name: 'W1 [784,30,10] sigmoid quadratic SGD batch 10', hidden: 30, activation: 'sigmoid', loss: 'quadratic', batchSize: 10, lr: 3, warmupSteps: 100 },
-  { id: 'W2', name: 'W2 [784,800,10] ReLU softmax-CE SGD batch 128', hidden: 800, activation: 'relu', loss: 'softmaxCrossEntropy', batchSize: 128, lr: 0.1, warmupSteps: 20 },
-];
+const arg = (name: string): string | undefined => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
 
-function model(w: Workload, threads = true): Model {
+/** W1 and W2: one hidden layer. */
+function mlp(hidden: number, activation: 'sigmoid' | 'relu', loss: 'quadratic' | 'softmaxCrossEntropy', lr: number) {
+  return (threads = true): Model => {
+    const g = new Graph({ seed: 1 });
+    const x = g.input('x', [null, 784]);
+    const h = g.dense(x, hidden, { activation });
+    const out = g.dense(h, 10, { activation: activation === 'sigmoid' ? 'sigmoid' : 'linear' });
+    return new Model({ inputs: x, outputs: out, threads }).compile({ loss, optimizer: sgd({ learningRate: lr }) });
+  };
+}
+
+/** W3, as bench/conv.ts; `threads` undefined leaves the Model's default. */
+function convNet(threads?: boolean): Model {
   const g = new Graph({ seed: 1 });
-  const x = g.input('x', [null, 784]);
-  const h = g.dense(x, w.hidden, { activation: w.activation });
-  const out = g.dense(h, 10, { activation: w.activation === 'sigmoid' ? 'sigmoid' : 'linear' });
-  return new Model({ inputs: x, outputs: out, threads }).compile({ loss: w.loss, optimizer: sgd({ learningRate: w.lr }) });
+  const x = g.input('x', [null, 28, 28, 1]);
+  let h = g.maxPool2d(g.conv2d(x, 20, { kernelSize: 5, activation: 'relu' }), { poolSize: 2 });
+  h = g.maxPool2d(g.conv2d(h, 40, { kernelSize: 5, activation: 'relu' }), { poolSize: 2 });
+  h = g.dense(g.flatten(h), 100, { activation: 'relu' });
+  return new Model({ inputs: x, outputs: g.dense(h, 10), ...(threads === undefined ? {} : { threads }) }).compile({
+    loss: 'softmaxCrossEntropy',
+    optimizer: momentum({ learningRate: 0.05, momentum: 0.9 }),
+  });
 }
+
+const allWorkloads: Workload[] = [
+  { id: 'W1', name: 'W1 [784,30,10] sigmoid quadratic SGD batch 10', batchSize: 10, warmupSteps: 100, tfjs: ['wasm', 'cpu'], build: mlp(30, 'sigmoid', 'quadratic', 3) },
+  { id: 'W2', name: 'W2 [784,800,10] ReLU softmax-CE SGD batch 128', batchSize: 128, warmupSteps: 20, tfjs: ['wasm', 'cpu'], build: mlp(800, 'relu', 'softmaxCrossEntropy', 0.1) },
+  {
+    id: 'W3',
+    name: 'W3 conv 5x5x20-pool-conv 5x5x40-pool-100-10 ReLU softmax-CE momentum batch 64',
+    batchSize: 64,
+    warmupSteps: 10,
+    sliceSteps: Number(arg('steps') ?? 100),
+    tfjs: ['wasm'],
+    build: convNet,
+  },
+];
+const only = arg('only')?.split(',');
+const unknown = only?.filter((id) => !allWorkloads.some((w) => w.id === id));
+if (unknown?.length) {
+  console.error(`--only ${only!.join(',')}: no workload ${unknown.join(', ')} (there are ${allWorkloads.map((w) => w.id).join(', ')})`);
+  process.exit(1);
+}
+const workloads = allWorkloads.filter((w) => !only || only.includes(w.id));
 
 const slice = (ds: Dataset, n: number): Dataset => ({ ...ds, count: n, x: ds.x.subarray(0, n * ds.features), y: ds.y.subarray(0, n) });
+
+/** One timed epoch, or for a sliced workload one fit of its slice scaled to 50,000 images: seconds. */
+function epochSeconds(m: Model, w: Workload): number {
+  if (w.sliceSteps === undefined) return m.fit(data.train, { epochs: 1, batchSize: w.batchSize }).epochs[0].seconds;
+  const n = w.sliceSteps * w.batchSize;
+  return (m.fit(slice(data.train, n), { epochs: 1, batchSize: w.batchSize }).epochs[0].seconds * data.train.count) / n;
+}
 
 const peers = !process.argv.includes('--no-peers');
 const busy = process.argv.includes('--busy');
 const data = loadMnist();
 if (busy || process.argv.includes('--threads-ab')) {
-  const at = process.argv.indexOf('--rounds');
-  await threadsAb(busy, at > 0 ? Number(process.argv[at + 1]) : 4);
+  await threadsAb(busy, Number(arg('rounds') ?? 4));
   process.exit(0);
 }
+// PyTorch (W3's peer) from apt when missing, as root; else it says what to run and we go on.
+if (peers && workloads.some((w) => w.id === 'W3')) spawnSync(process.execPath, [fileURLToPath(new URL('../scripts/ensure-pytorch.mjs', import.meta.url))], { stdio: 'inherit' });
 const results: Record<string, unknown>[] = [];
 console.log(`deltagraph: float32, WebAssembly ${JSON.stringify(wasmFeatures())}, Node ${process.version}`);
 for (const w of workloads) {
-  const m = model(w);
+  const m = w.build();
   m.fit(slice(data.train, w.batchSize * w.warmupSteps), { epochs: 1, batchSize: w.batchSize }); // warm up: plans, JIT
-  const history = m.fit(data.train, { epochs: 5, batchSize: w.batchSize });
-  const seconds = history.epochs.map((e) => e.seconds).sort((a, b) => a - b);
-  const ours = { median: seconds[2], min: seconds[0], max: seconds[4] };
-  console.log(`${w.name}\n  deltagraph      ${fmt(ours)}`);
+  const seconds = (w.sliceSteps === undefined ? m.fit(data.train, { epochs: 5, batchSize: w.batchSize }).epochs.map((e) => e.seconds) : [0, 1, 2].map(() => epochSeconds(m, w))).sort((a, b) => a - b);
+  m.dispose();
+  const ours = { median: median(seconds), min: seconds[0], max: seconds[seconds.length - 1] };
+  const how = w.sliceSteps === undefined ? '' : `   (3 runs of ${w.sliceSteps} steps, scaled)`;
+  console.log(`${w.name}\n  ${'deltagraph'.padEnd(36)} ${fmt(ours)}${how}`);
   const peerResults: Record<string, unknown>[] = [];
+  const peer = (name: string, id: string, s: { median: number; min: number; max: number }, notes: string): void => {
+    const ratio = s.median / ours.median;
+    console.log(`  ${name.padEnd(36)} ${fmt(s)}   ${compare(ratio)}`);
+    peerResults.push({ peer: id, secondsPerEpoch: s, ratio, notes });
+  };
   if (peers) {
-    for (const backend of ['wasm', 'cpu'] as Backend[]) {
+    for (const backend of w.tfjs) {
       try {
-        const peer = await measureTfjs({ backend, workload: w.id });
-        const ratio = peer.secondsPerEpoch.median / ours.median;
-        console.log(`  TF.js 4.22 ${backend.padEnd(4)} ${fmt(peer.secondsPerEpoch)}   deltagraph is ${ratio.toFixed(1)}x faster`);
-        peerResults.push({ peer: `tfjs-${backend}`, secondsPerEpoch: peer.secondsPerEpoch, ratio, notes: peer.notes });
+        // A sliced workload: TF.js's slice is as long as ours up to 30 steps (its W3 step is ~5x ours).
+        const r = await measureTfjs({ backend, workload: w.id, images: w.sliceSteps && Math.min(w.sliceSteps, 30) * w.batchSize });
+        peer(`TF.js 4.22 ${backend}`, `tfjs-${backend}`, r.secondsPerEpoch, r.notes);
       } catch (e) {
         console.log(`  TF.js 4.22 ${backend}: failed (${(e as Error).message})`);
+      }
+    }
+    if (w.id === 'W3') {
+      try {
+        const r = measurePytorch({ steps: w.sliceSteps });
+        if (!r.installed) console.log(`  ${r.message}`);
+        else {
+          for (const t of r.results) {
+            const also = t.labels.filter((l) => !/^\d+ threads?$/.test(l)).map((l) => l.replace(/ \(\d+\)$/, ''));
+            const name = `PyTorch ${r.torch.split('.').slice(0, 2).join('.')} ${t.threads} thread${t.threads > 1 ? 's' : ''}${also.length ? ` (${also.join(', ')})` : ''}`;
+            peer(name, `pytorch-${t.threads}-threads`, t.secondsPerEpoch, `${r.notes}; ${t.labels.join(' = ')}`);
+          }
+        }
+      } catch (e) {
+        console.log(`  PyTorch: failed (${(e as Error).message})`);
       }
     }
   }
   results.push({ workload: w.name, secondsPerEpoch: ours, runs: seconds, peers: peerResults });
 }
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/training.json', JSON.stringify({ date: new Date().toISOString(), node: process.version, wasm: wasmFeatures(), results }, null, 2) + '\n');
+const file = `bench/results/training${only ? `-${workloads.map((w) => w.id).join('-')}` : ''}.json`;
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, wasm: wasmFeatures(), results }, null, 2) + '\n');
 
 function fmt(s: { median: number; min: number; max: number }): string {
   return `${s.median.toFixed(2).padStart(7)} s/epoch (min ${s.min.toFixed(2)}, max ${s.max.toFixed(2)})`;
+}
+
+/** ratio = peer seconds / deltagraph seconds. */
+function compare(ratio: number): string {
+  const digits = (r: number) => r.toFixed(r < 10 ? 2 : 1);
+  return ratio >= 1 ? `deltagraph is ${digits(ratio)}x faster` : `deltagraph takes ${digits(1 / ratio)}x its time`;
 }
 
 /**
@@ -103,13 +184,13 @@ async function threadsAb(busy: boolean, rounds: number): Promise<void> {
     console.log(`deltagraph: float32, WebAssembly ${JSON.stringify(wasmFeatures())}, Node ${process.version}`);
     console.log(`threads on/off, ${busy ? `beside ${hogs.length} busy processes (pids ${hogs.map((p) => p.pid).join(', ')})` : 'idle'}, ${rounds} rounds of ABBA epochs`);
     const out: Record<string, unknown>[] = [];
-    const only = process.argv.indexOf('--only');
-    for (const w of workloads.filter((w) => only < 0 || process.argv[only + 1].split(',').includes(w.id))) {
-      const models = [model(w, true), model(w, false)];
+    // W3's epochs are long: it runs here only when asked (--only W3), on its slices.
+    for (const w of only ? workloads : workloads.filter((w) => w.sliceSteps === undefined)) {
+      const models = [w.build(true), w.build(false)];
       for (const m of models) m.fit(slice(data.train, w.batchSize * w.warmupSteps), { epochs: 1, batchSize: w.batchSize }); // plans, JIT
       const seconds: number[][] = [[], []];
       for (let r = 0; r < rounds; r++) {
-        for (const i of r % 2 === 0 ? [0, 1, 1, 0] : [1, 0, 0, 1]) seconds[i].push(models[i].fit(data.train, { epochs: 1, batchSize: w.batchSize }).epochs[0].seconds);
+        for (const i of r % 2 === 0 ? [0, 1, 1, 0] : [1, 0, 0, 1]) seconds[i].push(epochSeconds(models[i], w));
       }
       const [on, off] = seconds.map(median);
       const t = models[0].device.threadStats();

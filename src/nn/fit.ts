@@ -188,7 +188,7 @@ function* trainModel(model: Model, train: Dataset, options: FitOptions): Generat
       const yb = run.input(labels);
       for (let b = 0; b < n; b++) yb[b] = train.y[order[start + b]];
       run.input(rate)[0] = learningRate;
-      if (options.augment) options.augment(run.input(x), n, rng);
+      if (options.augment) options.augment(run.input(x), n, rng, model.features);
       let results: FloatArray[];
       try {
         results = run.run();

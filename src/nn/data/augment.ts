@@ -6,25 +6,37 @@
 import type { Rng } from '../../core/rng.ts';
 import { DataError } from './errors.ts';
 
-/** Rewrites the first `count` rows of `x` (one image per row) in place. */
-export type Augment = (x: Float32Array | Float64Array, count: number, rng: Rng) => void;
+/**
+ * Rewrites the first `count` rows of `x` (one image per row) in place. `features` is the length of
+ * a row (fit passes it, so an augmenter can refuse rows of another shape).
+ */
+export type Augment = (x: Float32Array | Float64Array, count: number, rng: Rng, features?: number) => void;
 
 /**
  * Shifts each image by a random whole number of pixels, up to `maxShift` in each direction
- * (the pixels shifted in are `fill`).
+ * (the pixels shifted in are `fill`). Images are rows of height·width·channels values, [h, w, c]
+ * as a Model's image input [null, h, w, c] takes them (channels default 1); all channels of a
+ * pixel move together.
  *
  * @example
  * model.fit(data.train, { epochs: 20, augment: randomShift({ width: 28, height: 28, maxShift: 2 }) });
+ * randomShift({ width: 32, height: 32, channels: 3, maxShift: 4 }); // colour images [32, 32, 3]
  */
-export function randomShift(options: { width: number; height: number; maxShift: number; fill?: number }): Augment {
-  const { width, height, maxShift, fill = 0 } = options;
-  if (![width, height].every((d) => Number.isInteger(d) && d > 0) || !(Number.isInteger(maxShift) && maxShift >= 0)) {
-    throw new DataError(`randomShift: width and height must be positive whole numbers and maxShift a whole number ≥ 0, got ${width}, ${height}, ${maxShift}`);
+export function randomShift(options: { width: number; height: number; channels?: number; maxShift: number; fill?: number }): Augment {
+  const { width, height, channels = 1, maxShift, fill = 0 } = options;
+  if (![width, height, channels].every((d) => Number.isInteger(d) && d > 0) || !(Number.isInteger(maxShift) && maxShift >= 0)) {
+    throw new DataError(
+      `randomShift: width, height and channels must be positive whole numbers and maxShift a whole number ≥ 0, got ${width}, ${height}, ${channels}, ${maxShift}`,
+    );
   }
-  const size = width * height;
+  const size = width * height * channels;
+  const shape = `${width}x${height}${channels > 1 ? `x${channels}` : ''}`;
   const copy = new Float32Array(size);
-  return (x, count, rng) => {
-    if (x.length < count * size) throw new DataError(`randomShift: ${x.length} values cannot hold ${count} images of ${width}x${height}`);
+  return (x, count, rng, features) => {
+    if (features !== undefined && features !== size) {
+      throw new DataError(`randomShift: images of ${shape} are ${size} values, but the rows have ${features} features (set width, height and channels to the model's input)`);
+    }
+    if (x.length < count * size) throw new DataError(`randomShift: ${x.length} values cannot hold ${count} images of ${shape}`);
     for (let n = 0; n < count; n++) {
       const dx = rng.int(2 * maxShift + 1) - maxShift;
       const dy = rng.int(2 * maxShift + 1) - maxShift;
@@ -35,7 +47,10 @@ export function randomShift(options: { width: number; height: number; maxShift: 
         const from = r - dy;
         for (let c = 0; c < width; c++) {
           const fc = c - dx;
-          x[base + r * width + c] = from >= 0 && from < height && fc >= 0 && fc < width ? copy[from * width + fc] : fill;
+          const inside = from >= 0 && from < height && fc >= 0 && fc < width;
+          const to = base + (r * width + c) * channels;
+          const source = (from * width + fc) * channels;
+          for (let k = 0; k < channels; k++) x[to + k] = inside ? copy[source + k] : fill;
         }
       }
     }
