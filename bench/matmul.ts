@@ -3,6 +3,8 @@
  * available), in the three forms training needs, GFLOP/s per shape. Results: bench/results/matmul.json.
  */
 import b from 'benny';
+import { writeReadmeBlock } from '../examples/readme-figures.ts';
+import { gflopsTable } from './readme.ts';
 import { mkdirSync } from 'node:fs';
 import { compile, Device, Graph, wasmFeatures } from '../src/index.ts';
 
@@ -26,6 +28,8 @@ function product(m: number, k: number, n: number, form: Form, threads: boolean) 
 
 mkdirSync('bench/results', { recursive: true });
 const flops = new Map<string, number>();
+/** GFLOP/s per entry, as measured. */
+const measured = new Map<string, number>();
 // One core, then two (products of at least 2¹⁷ multiply-adds are split with a helper thread).
 const entries = [false, true].flatMap((threads) =>
   cases.flatMap(([m, k, n, forms]) =>
@@ -46,7 +50,10 @@ await b.suite(
   ...entries,
   b.cycle((result: { name: string; ops: number; margin: number }) => {
     const gflops = (result.ops * flops.get(result.name)!) / 1e9;
+    measured.set(result.name, gflops);
     return `${result.name.padEnd(32)} ${gflops.toFixed(1).padStart(6)} GFLOP/s  (±${result.margin.toFixed(1)}%)`;
   }),
   b.save({ file: 'matmul', folder: 'bench/results', format: 'json', details: false }),
 );
+
+if (process.argv.includes('--readme')) writeReadmeBlock('bench-matmul', gflopsTable('matMul', measured));

@@ -15,7 +15,8 @@
  * steps over batches made beforehand. W3 also runs in PyTorch (bench/peers/pytorch.py, Debian's
  * python3-torch, which scripts/ensure-pytorch.mjs installs as root) at 1 thread, as installed and
  * on all cores. `--no-peers` skips the peers; `--only W3` (or `--only W1,W2`) picks workloads.
- * Results: bench/results/training.json (training-W3.json etc. with `--only`).
+ * Results: bench/results/training.json (training-W3.json etc. with `--only`); `--readme` also
+ * writes this run's table into README.md (between the bench-training markers).
  *
  * `--threads-ab` (npm run bench:threads) compares the helper thread on and off instead: W1 and W2
  * with `threads: true` and `threads: false`, one epoch each in alternating order (ABBA, `--rounds`
@@ -25,11 +26,14 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Graph, wasmFeatures } from '../src/index.ts';
 import { loadMnist, Model, momentum, sgd, type Dataset } from '../src/nn/node/index.ts';
 import { measurePytorch } from './peers/pytorch.ts';
 import { measureTfjs, type Backend } from './peers/tfjs.ts';
+import { writeReadmeBlock } from '../examples/readme-figures.ts';
+import { command } from './readme.ts';
 
 interface Workload {
   id: 'W1' | 'W2' | 'W3';
@@ -159,6 +163,26 @@ for (const w of workloads) {
 mkdirSync('bench/results', { recursive: true });
 const file = `bench/results/training${only ? `-${workloads.map((w) => w.id).join('-')}` : ''}.json`;
 writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, wasm: wasmFeatures(), results }, null, 2) + '\n');
+if (process.argv.includes('--readme')) {
+  // The README's speed table is this run's: one row per workload and peer.
+  const rows = results.flatMap((r) => {
+    const ours = (r.secondsPerEpoch as { median: number }).median;
+    const peerRows = r.peers as { peer: string; secondsPerEpoch: { median: number }; ratio: number }[];
+    const name = (r.workload as string).split(' ')[0];
+    if (peerRows.length === 0) return [`| ${name} | ${ours.toFixed(2)} s | — | — | — |`];
+    return peerRows.map((p) => `| ${name} | ${ours.toFixed(2)} s | ${p.peer} | ${p.secondsPerEpoch.median.toFixed(2)} s | ${compare(p.ratio)} |`);
+  });
+  writeReadmeBlock(
+    'bench-training',
+    [
+      `Measured by \`${command()}\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, load ${loadavg()[0].toFixed(1)} at the end), medians of seconds per epoch of 50,000 images:`,
+      '',
+      '| workload | deltagraph | peer | peer | |',
+      '|---|---|---|---|---|',
+      ...rows,
+    ].join('\n'),
+  );
+}
 
 function fmt(s: { median: number; min: number; max: number }): string {
   return `${s.median.toFixed(2).padStart(7)} s/epoch (min ${s.min.toFixed(2)}, max ${s.max.toFixed(2)})`;

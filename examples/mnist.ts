@@ -212,6 +212,7 @@ function main(): void {
 
   const test = model.evaluate(data.test);
   console.log(`Test accuracy ${(100 * test.accuracy).toFixed(2)}% (loss ${test.loss.toFixed(4)}) after ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`Peak memory ${Math.round(process.resourceUsage().maxRSS / 1024)} MB (the process's largest resident set)`);
   if (args.save) {
     saveModel(model, args.save);
     console.log(`Saved ${args.save}`);

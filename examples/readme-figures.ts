@@ -1,11 +1,14 @@
 /**
- * npm run readme:figures — runs `npm run mnist` (classic preset) for seeds 1, 2 and 3 and writes
- * what it printed into README.md: the output of seed 1 between the mnist-output markers and the
- * figures of the three runs between the mnist-figures markers. So the README's numbers are
- * always those of a real run of the current code (test/readme.test.ts checks their format).
+ * npm run readme:figures — runs `npm run mnist` for seeds 1, 2 and 3 of a preset and writes what
+ * it printed into README.md: for the classic preset, the output of seed 1 between the
+ * mnist-output markers and the figures of the three runs between the mnist-figures markers; for
+ * another preset, its figures between the mnist-<preset>-figures markers. So the README's
+ * numbers are always those of a real run of the current code (test/readme.test.ts checks their
+ * format).
  *
- *   npm run readme:figures             # seeds 1, 2, 3 (about a minute on two cores)
- *   npm run readme:figures -- --check  # only print what would be written
+ *   npm run readme:figures                      # classic, seeds 1, 2, 3 (about a minute on two cores)
+ *   npm run readme:figures -- --preset conv     # the conv net (several minutes a seed)
+ *   npm run readme:figures -- --check           # only print what would be written
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,16 +25,18 @@ interface Run {
   bestValidation: string;
   bestEpoch: string;
   seconds: number;
+  peakMB: number;
 }
 
-function runMnist(seed: number): Run {
+function runMnist(preset: string, seed: number): Run {
   const out = mkdtempSync(path.join(tmpdir(), 'deltagraph-readme-'));
   try {
-    const output = execFileSync(tsx, ['examples/mnist.ts', '--quiet', '--seed', String(seed), '--out', out], { cwd: root, encoding: 'utf8' });
+    const output = execFileSync(tsx, ['examples/mnist.ts', '--preset', preset, '--quiet', '--seed', String(seed), '--out', out], { cwd: root, encoding: 'utf8' });
     const test = /Test accuracy (\d+\.\d\d)%/.exec(output)![1];
     const best = /Best validation accuracy (\d+\.\d\d)% at epoch (\d+)/.exec(output)!;
     const seconds = Number(/after (\d+\.\d) s/.exec(output)![1]);
-    return { seed, output: output.replaceAll(out, `runs/mnist-classic-seed${seed}`), test, bestValidation: best[1], bestEpoch: best[2], seconds };
+    const peakMB = Number(/Peak memory (\d+) MB/.exec(output)![1]);
+    return { seed, output: output.replaceAll(out, `runs/mnist-${preset}-seed${seed}`), test, bestValidation: best[1], bestEpoch: best[2], seconds, peakMB };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -65,28 +70,45 @@ function replaceBetween(text: string, marker: string, content: string): string {
   return text.replace(pattern, (_, start: string, end: string) => `${start}${content}\n${end}`);
 }
 
+/** Writes `content` between README.md's `marker` markers (the benchmarks write their tables so). */
+export function writeReadmeBlock(marker: string, content: string): void {
+  const file = path.join(root, 'README.md');
+  writeFileSync(file, replaceBetween(readFileSync(file, 'utf8'), marker, content));
+}
+
 function main(): void {
+  const at = process.argv.indexOf('--preset');
+  const preset = at > 0 ? process.argv[at + 1] : 'classic';
   const load = os.loadavg()[0];
-  const runs = [1, 2, 3].map(runMnist);
+  const runs = [1, 2, 3].map((seed) => runMnist(preset, seed));
   const [first] = runs;
   const seconds = runs.map((r) => r.seconds);
+  const peak = Math.max(...runs.map((r) => r.peakMB));
+  const common = [
+    `${runs.map((r) => `${r.bestValidation}% at epoch ${r.bestEpoch}`).join(', ')}`,
+    `${Math.min(...seconds).toFixed(1)}–${Math.max(...seconds).toFixed(1)} s per run, peak memory (resident set) at most ${peak} MB.`,
+  ];
   const figures = [
-    `Measured by \`npm run readme:figures\` (${new Date().toISOString().slice(0, 10)}, on the 2-core development machine at load ${load.toFixed(1)}): the classic`,
+    `Measured by \`npm run readme:figures${preset === 'classic' ? '' : ` -- --preset ${preset}`}\` (${new Date().toISOString().slice(0, 10)}, on the 2-core development machine at load ${load.toFixed(1)}): the ${preset}`,
     `preset over seeds 1, 2, 3 ends at ${runs.map((r) => `${r.test}%`).join(', ')} test accuracy (best validation`,
-    `${runs.map((r) => `${r.bestValidation}% at epoch ${r.bestEpoch}`).join(', ')}; the tutorial reports about 95%),`,
-    `${Math.min(...seconds).toFixed(1)}–${Math.max(...seconds).toFixed(1)} s per run.`,
+    `${common[0]}${preset === 'classic' ? '; the tutorial reports about 95%' : ''}),`,
+    common[1],
   ].join('\n');
   const block = ['```', readmeBlock(first.output), '```'].join('\n');
   if (process.argv.includes('--check')) {
-    console.log(`${block}\n\n${figures}`);
+    console.log(preset === 'classic' ? `${block}\n\n${figures}` : figures);
     return;
   }
   const file = path.join(root, 'README.md');
   let readme = readFileSync(file, 'utf8');
-  readme = replaceBetween(readme, 'mnist-output', block);
-  readme = replaceBetween(readme, 'mnist-figures', figures);
+  if (preset === 'classic') {
+    readme = replaceBetween(readme, 'mnist-output', block);
+    readme = replaceBetween(readme, 'mnist-figures', figures);
+  } else {
+    readme = replaceBetween(readme, `mnist-${preset}-figures`, figures);
+  }
   writeFileSync(file, readme);
-  console.log(`README.md updated: ${runs.map((r) => `seed ${r.seed} ${r.test}%`).join(', ')}`);
+  console.log(`README.md updated: ${runs.map((r) => `seed ${r.seed} ${r.test}% in ${r.seconds} s`).join(', ')}`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) main();
