@@ -88,7 +88,6 @@ await b.suite(
   b.save({ file: 'conv', folder: 'bench/results', format: 'json', details: false }),
 );
 
-if (process.argv.includes('--readme')) writeReadmeBlock('bench-conv', gflopsTable('conv kernel', measured));
 
 const { train } = loadMnist({ limit: batch * steps });
 const part = (n: number): Dataset => ({ ...train, count: n, x: train.x.subarray(0, n * train.features), y: train.y.subarray(0, n) });
@@ -99,8 +98,10 @@ for (let r = 0; r < 4; r++) {
   for (const i of r % 2 === 0 ? [0, 1, 1, 0] : [1, 0, 0, 1]) ms[i].push(models[i].fit(part(batch * steps), { epochs: 1, batchSize: batch }).epochs[0].msPerStep);
 }
 const median = (xs: number[]) => [...xs].sort((a, c) => a - c)[xs.length >> 1];
-for (const [i, label] of ['threads on ', 'threads off'].entries()) {
+const lines = ['threads on ', 'threads off'].map((label, i) => {
   const m = median(ms[i]);
-  console.log(`W3 ${label}: ${m.toFixed(1)} ms per step of ${batch} (${ms[i].map((v) => v.toFixed(0)).join(' ')}), ${((m * 50000) / batch / 1000).toFixed(1)} s per epoch of 50,000 images`);
-}
+  return `W3 ${label}: ${m.toFixed(1)} ms per step of ${batch} (${ms[i].map((v) => v.toFixed(0)).join(' ')}), ${((m * 50000) / batch / 1000).toFixed(1)} s per epoch of 50,000 images`;
+});
+console.log(lines.join('\n'));
 for (const m of models) m.dispose();
+if (process.argv.includes('--readme')) writeReadmeBlock('bench-conv', `${gflopsTable('conv kernel', measured)}\n\nand a training step of W3, median of ${4 * 2} fits of ${steps} steps per setting, the settings alternating (a threads-on fit starts after the other model's fits, with its helper asleep, so these run slower than \`npm run bench:w3\`'s longer fits of one model; compare on with off here):\n\n${lines.map((l) => `    ${l}`).join('\n')}`);
