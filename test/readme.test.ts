@@ -80,12 +80,16 @@ describe('README', () => {
     expect(shown.length).toBeGreaterThan(12);
   }, 60_000);
 
-  it('shows the conv preset figures and the speed tables as their scripts wrote them', () => {
+  it('shows the improved and conv preset figures and the speed tables as their scripts wrote them', () => {
     const readme = readFileSync(new URL('README.md', root), 'utf8');
     const block = (marker: string) => new RegExp(`<!-- ${marker}:start -->\n([\\s\\S]*?)<!-- ${marker}:end -->`).exec(readme)![1];
-    expect(block('mnist-conv-figures')).toMatch(
-      /^Measured by `npm run readme:figures -- --preset conv` \(\d{4}-\d\d-\d\d, on the 2-core development machine at load \d+\.\d\): the conv\npreset over seeds 1, 2, 3 ends at (\d+\.\d\d%, ){2}\d+\.\d\d% test accuracy[\s\S]* s per run, peak memory \(resident set\) at most \d+ MB\.\n$/,
-    );
+    for (const preset of ['improved', 'conv']) {
+      expect(block(`mnist-${preset}-figures`)).toMatch(
+        new RegExp(
+          `^Measured by \`npm run readme:figures -- --preset ${preset}\` \\(\\d{4}-\\d\\d-\\d\\d, on the 2-core development machine at load \\d+\\.\\d\\): the ${preset}\npreset over seeds 1, 2, 3 ends at (\\d+\\.\\d\\d%, ){2}\\d+\\.\\d\\d% test accuracy[\\s\\S]* s per run, peak memory \\(resident set\\) at most \\d+ MB\\.\n$`,
+        ),
+      );
+    }
     const measured = /^Measured by `npx tsx bench\/\S+\.ts[^`]*--readme[^`]*` \(\d{4}-\d\d-\d\d, Node v\d+\.\d+\.\d+, load \d+\.\d at the end\)/;
     for (const marker of ['bench-training', 'bench-conv', 'bench-matmul']) {
       expect(block(marker)).toMatch(measured);
