@@ -2,10 +2,12 @@
  * Prepares a matrix multiply for one shape: picks the kernel, its register tile and the thread
  * split once, when a plan is bound, and returns a call that only passes pointers (and alpha).
  *
- * - Large products (M ≥ 32 rows, N ≥ 16 columns, K ≥ 64) pack B into 8-column panels and A into
- *   4-row slivers (gemm-packed.ts: packB, gemmPacked): every form then reads both operands
- *   contiguously, and a transpose costs only the packing. Two threads split the panels: each
- *   packs and multiplies its own columns, so no barrier and the same sums as one thread.
+ * - Large products (M ≥ 32 rows, N ≥ 16 columns, K ≥ 64) pack B into 8-column panels and an Aᵀ
+ *   into 4-row slivers (gemm-packed.ts: packB, gemmPacked; a row-major A is read in place): every
+ *   form then reads both operands contiguously, and a transpose costs only the packing. Two
+ *   threads split the panels, each packing and multiplying its own columns; or, for a product
+ *   taller than wide (a conv layer over a group of images), the rows, each packing all of B.
+ *   Either way no barrier, and the same sums as one thread.
  * - Smaller ones (and short K, where packing costs more than it saves) use `gemm` straight from A
  *   and B, with the register tile that wastes least on the shape (`gemmTile`), or for A·Bᵀ
  *   `gemmNT` when K is long enough for its dot products (K ≥ 64), else the packed path. Two
