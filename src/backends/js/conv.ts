@@ -176,6 +176,9 @@ function addProductTN(a: FloatArray, b: FloatArray, c: FloatArray, m: number, k:
   }
 }
 
+/** A convolution's output (or its gradient) [n, oh, ow, out] as one [oh·ow, out] matrix per image. */
+const perImage = (t: FloatArray, c: ConvGeometry) => Array.from({ length: c.n }, (_, b) => t.subarray(b * pixels(c) * c.outC, (b + 1) * pixels(c) * c.outC));
+
 // Each kernel works one image at a time, so the windows' scratch stays small (and in cache).
 export const forward = ({ inputShapes: [x, f], attrs }: ShapeContext<WindowAttrs>) => geometry(x, f[0], f[1], f[3], attrs);
 registerKernel(conv2d, 'js', {
@@ -188,7 +191,7 @@ function convolve(ctx: KernelContext<WindowAttrs>, c: ConvGeometry, after?: (y: 
   const [image, filter] = ctx.inputs;
   const cols = ctx.scratch;
   const rows = pixels(c);
-  const outputs = Array.from({ length: c.n }, (_, b) => ctx.output.subarray(b * rows * c.outC, (b + 1) * rows * c.outC));
+  const outputs = perImage(ctx.output, c);
   return () => {
     for (let b = 0; b < c.n; b++) {
       im2col(c, b, image, cols);
@@ -228,7 +231,7 @@ registerKernel(conv2dBackpropInput, 'js', {
     const [dy, filter] = ctx.inputs;
     const cols = ctx.scratch;
     const rows = pixels(c);
-    const dys = Array.from({ length: c.n }, (_, b) => dy.subarray(b * rows * c.outC, (b + 1) * rows * c.outC));
+    const dys = perImage(dy, c);
     return () => {
       ctx.output.fill(0);
       for (let b = 0; b < c.n; b++) {
@@ -248,7 +251,7 @@ registerKernel(conv2dBackpropFilter, 'js', {
     const [image, dy] = ctx.inputs;
     const cols = ctx.scratch;
     const rows = pixels(c);
-    const dys = Array.from({ length: c.n }, (_, b) => dy.subarray(b * rows * c.outC, (b + 1) * rows * c.outC));
+    const dys = perImage(dy, c);
     return () => {
       ctx.output.fill(0);
       for (let b = 0; b < c.n; b++) {
