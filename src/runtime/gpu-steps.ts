@@ -33,6 +33,9 @@ export interface RowCopy {
   readonly bytes: number;
 }
 
+/** Steps whose outputs the GPU keeps before they must be read (fitAsync reads far more often). */
+export const KEPT_STEPS = 256;
+
 export class GpuSteps {
   private readonly pipelines: GPUComputePipeline[] = [];
   private readonly groups: (readonly [number, number, number])[] = [];
@@ -41,6 +44,8 @@ export class GpuSteps {
   private bindGroup: GPUBindGroup | null = null;
   private boundTo: GPUBuffer | null = null;
   last: GpuStepStats = { dispatches: 0, submits: 0, bytesUploaded: 0, bytesRead: 0, allocations: 0 };
+  /** Outputs of steps kept on the GPU (a mappable buffer, `stride` values a step) until `readKept`. */
+  private kept: { buffer: GPUBuffer; steps: number; stride: number } | null = null;
 
   constructor(
     private readonly context: GpuContext,
@@ -72,7 +77,12 @@ export class GpuSteps {
    * (batches from uploaded rows), every dispatch in order, then `reads` (ranges of the memory)
    * copied out. Returns the values read, or null.
    */
-  submit(writes: readonly (readonly [number, Float32Array])[], copies: readonly RowCopy[], reads: readonly (readonly [number, number])[] | null): Promise<Float32Array[]> | null {
+  submit(
+    writes: readonly (readonly [number, Float32Array])[],
+    copies: readonly RowCopy[],
+    reads: readonly (readonly [number, number])[] | null,
+    keep: readonly (readonly [number, number])[] | null = null,
+  ): Promise<Float32Array[]> | null {
     const { context, arena } = this;
     const before = { up: arena.bytesUploaded, read: arena.bytesRead, allocations: arena.allocations };
     for (const [offset, values] of writes) arena.write(offset, values);
@@ -93,6 +103,7 @@ export class GpuSteps {
         pass.dispatchWorkgroups(x, y, z);
       }
       pass.end();
+      if (keep) this.keepInto(encoder, keep);
       if (reads) result = arena.read(reads, encoder);
       else context.device.queue.submit([encoder.finish()]);
     });
@@ -104,6 +115,44 @@ export class GpuSteps {
       allocations: arena.allocations - before.allocations,
     };
     return result;
+  }
+
+  /** Copies ranges of the memory into the next step's place in the kept buffer (made at the first step). */
+  private keepInto(encoder: GPUCommandEncoder, ranges: readonly (readonly [number, number])[]): void {
+    const stride = ranges.reduce((s, [, n]) => s + n, 0);
+    if (!this.kept) {
+      this.arena.allocations++;
+      const buffer = this.context.device.createBuffer({ size: Math.max(4, KEPT_STEPS * stride * 4), usage: 0x01 /* MAP_READ */ | 0x08 /* COPY_DST */ });
+      this.kept = { buffer, steps: 0, stride };
+    }
+    const kept = this.kept;
+    if (kept.steps === KEPT_STEPS) throw new RunError(`the outputs of ${KEPT_STEPS} steps are kept on the GPU unread: read them (readKept) at least every ${KEPT_STEPS} steps`);
+    let at = kept.steps * stride;
+    for (const [offset, size] of ranges) {
+      if (size > 0) encoder.copyBufferToBuffer(this.arena.buffer, offset * 4, kept.buffer, at * 4, size * 4);
+      at += size;
+    }
+    kept.steps++;
+  }
+
+  /** The values kept by the steps since the last call, one array per step (after those steps). */
+  async readKept(): Promise<Float32Array[]> {
+    const kept = this.kept;
+    if (!kept || kept.steps === 0) return [];
+    const bytes = kept.steps * kept.stride * 4;
+    await kept.buffer.mapAsync(0x0001 /* GPUMapMode.READ */, 0, bytes);
+    const all = new Float32Array(kept.buffer.getMappedRange(0, bytes).slice(0));
+    kept.buffer.unmap();
+    this.arena.bytesRead += bytes;
+    const steps = Array.from({ length: kept.steps }, (_, s) => all.subarray(s * kept.stride, (s + 1) * kept.stride));
+    kept.steps = 0;
+    return steps;
+  }
+
+  /** Frees the kept buffer. */
+  destroy(): void {
+    this.kept?.buffer.destroy();
+    this.kept = null;
   }
 
   /** The label of kernel k, for a fault it reported. */

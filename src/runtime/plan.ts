@@ -143,6 +143,7 @@ export class Plan {
     if (this.released) return;
     this.released = true;
     this.device.memory.free(this.block.offset, this.block.size);
+    this.gpu?.destroy();
     if (this.stateBlock.size > 0) this.device.memory.free(this.stateBlock.offset, this.stateBlock.size);
     this.generation = -1;
   }
@@ -404,22 +405,34 @@ export class Plan {
    * `gather` fills are copied on the GPU instead); with `read`, the outputs (and the fault slot)
    * are read back and returned as new arrays.
    */
-  submit(copies: readonly RowCopy[], read: boolean): Promise<Float32Array[]> | null {
+  submit(copies: readonly RowCopy[], read: boolean, keep = false): Promise<Float32Array[]> | null {
     this.bindIfStale();
     const memory = this.device.memory;
     const writes = this.inputs.filter((input) => !this.gathered.has(input.name)).map((input) => [this.offsets.get(input.id)!, input.view as Float32Array] as const);
     this.gathered.clear();
-    const ranges = read ? [...this.outputs.map((id) => [this.outputCopyAt.get(id) ?? this.offsets.get(id)!, this.sizeOf(id)] as const), [this.faultAt, 3] as const] : null;
-    const reading = this.gpu!.submit(writes, copies, ranges);
-    if (!reading) return null;
-    return reading.then((values) => {
-      const fault = values.pop()!;
-      if (fault[0] !== 0) {
-        memory.write(this.faultAt, new Float32Array(3));
-        throw new RunError(`${this.gpu!.labelOf(fault[0] - 1)}: value ${fault[1]} at index ${fault[2]} is not a whole number in range (a class id, or an index into the gathered axis)`);
-      }
-      return values;
+    const ranges = [...this.outputs.map((id) => [this.outputCopyAt.get(id) ?? this.offsets.get(id)!, this.sizeOf(id)] as const), [this.faultAt, 3] as const];
+    const reading = this.gpu!.submit(writes, copies, read ? ranges : null, keep ? ranges : null);
+    return reading && reading.then((values) => this.checkFault(values));
+  }
+
+  /** The outputs of the steps submitted with `keep` since the last call, read back together. */
+  async readKept(): Promise<Float32Array[][]> {
+    const steps = await this.gpu!.readKept();
+    const sizes = this.outputs.map((id) => this.sizeOf(id));
+    return steps.map((all) => {
+      let at = 0;
+      return this.checkFault([...sizes.map((n) => all.subarray(at, (at += n))), all.subarray(at, at + 3)]);
     });
+  }
+
+  /** Throws the fault a kernel reported (the last of `values`), naming its node; else the outputs. */
+  private checkFault(values: Float32Array[]): Float32Array[] {
+    const fault = values.pop()!;
+    if (fault[0] !== 0) {
+      this.device.memory.write(this.faultAt, new Float32Array(3));
+      throw new RunError(`${this.gpu!.labelOf(fault[0] - 1)}: value ${fault[1]} at index ${fault[2]} is not a whole number in range (a class id, or an index into the gathered axis)`);
+    }
+    return values;
   }
 
   /** On a WebGPU device: marks an input as filled on the GPU for the next step. */

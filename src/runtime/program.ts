@@ -29,8 +29,13 @@ export interface PreparedRun {
   gather(name: string, rows: DeviceRows, order: Int32Array, start: number, n: number): void;
   /** Runs the step and returns views on the outputs (CPU devices; on a WebGPU device use `submit` or `runAsync`). */
   run(): FloatArray[];
-  /** Runs the step without reading anything back: on a WebGPU device one submit, nothing waited for. */
-  submit(): void;
+  /**
+   * Runs the step without reading anything back: on a WebGPU device one submit, nothing waited
+   * for. With `keep`, the step's outputs are kept (on the GPU) until `readKept`.
+   */
+  submit(options?: { keep?: boolean }): void;
+  /** The outputs of the steps submitted with `keep` since the last call, one array of outputs per step. */
+  readKept(): Promise<FloatArray[][]>;
   /** Runs the step and resolves to copies of the outputs, read back after it (any device). */
   runAsync(): Promise<FloatArray[]>;
 }
@@ -110,9 +115,9 @@ export class Program {
   }
 
   /** Submits a step of a plan on a WebGPU device; with `read`, resolves to its outputs (errors WebGPU reported included). */
-  private submitted(plan: Plan, read: boolean): Promise<FloatArray[]> | null {
+  private submitted(plan: Plan, read: boolean, keep = false): Promise<FloatArray[]> | null {
     this.current = plan;
-    const reading = plan.submit(this.device.takeRowCopies(), read);
+    const reading = plan.submit(this.device.takeRowCopies(), read, keep);
     if (!reading) return null;
     const gpu = this.device.gpu!;
     return reading.then(async (values) => {
@@ -181,6 +186,7 @@ export class Program {
       return found.view;
     };
     const gpu = this.device.gpu !== null;
+    let kept: FloatArray[][] = [];
     return {
       input,
       gather: (name, rows, order, start, n) => {
@@ -199,10 +205,23 @@ export class Program {
         this.current = plan;
         return this.execute(plan);
       },
-      submit: () => {
+      submit: (options = {}) => {
         this.checkNotRunning();
-        if (gpu) this.submitted(plan, false);
-        else this.execute((this.current = plan));
+        if (gpu) this.submitted(plan, false, options.keep ?? false);
+        else {
+          const outputs = this.execute((this.current = plan));
+          if (options.keep) kept.push(outputs.map((v) => v.slice()));
+        }
+      },
+      readKept: async () => {
+        if (gpu) {
+          const steps = await plan.readKept();
+          await this.device.gpu!.checkErrors();
+          return steps;
+        }
+        const steps = kept;
+        kept = [];
+        return steps;
       },
       runAsync: async () => {
         this.checkNotRunning();

@@ -39,6 +39,10 @@ interface Pending {
 
 export class GpuContext {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** Pipelines compiled so far (each distinct WGSL text once). */
+  get pipelineCount(): number {
+    return this.pipelines.size;
+  }
   private pending: Pending[] = [];
   private lostReason: string | null = null;
   /** Kept referenced for the device's whole life: a collected GPU object ends the process in Node's webgpu package. */
