@@ -515,20 +515,26 @@ function networkRunner(make: (sizes: number[]) => NetworkLike, form: Form, calls
 }
 
 /** Every quantity the learner returned against `expected`, in backprop order: layer L first; δ, ∂C/∂b, ∂C/∂w. */
-function compare(learner: Gradients, expected: Gradients, tolerance: number): QuantityCheck[] {
+function compare(learner: Gradients, expected: Gradients, tolerance: number, floor?: Gradients): QuantityCheck[] {
   const L = learner.weights.length;
   const out: QuantityCheck[] = [];
   for (let i = L - 1; i >= 0; i--) {
     const layer = i + 1;
-    const add = (name: string, equation: Equation, a: ArrayLike<number>, b: ArrayLike<number>) => {
-      const relativeError = relativeDifference(a, b);
+    const add = (name: string, equation: Equation, a: ArrayLike<number>, b: ArrayLike<number>, c?: ArrayLike<number>) => {
+      const relativeError = relativeDifference(a, b, c ? 1e-4 * maxAbs(c) : 0);
       out.push({ layer, name, equation, relativeError, ok: relativeError <= tolerance });
     };
-    if (learner.deltas && expected.deltas) add(`δ${layer}`, i === L - 1 ? 'BP1' : 'BP2', learner.deltas[i].data, expected.deltas[i].data);
-    add(`∂C/∂b${layer}`, 'BP3', learner.biases[i], expected.biases[i]);
-    add(`∂C/∂w${layer}`, 'BP4', learner.weights[i].data, expected.weights[i].data);
+    if (learner.deltas && expected.deltas) add(`δ${layer}`, i === L - 1 ? 'BP1' : 'BP2', learner.deltas[i].data, expected.deltas[i].data, floor?.deltas?.[i].data);
+    add(`∂C/∂b${layer}`, 'BP3', learner.biases[i], expected.biases[i], floor?.biases[i]);
+    add(`∂C/∂w${layer}`, 'BP4', learner.weights[i].data, expected.weights[i].data, floor?.weights[i].data);
   }
   return out;
+}
+
+function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
 }
 
 /**
@@ -552,10 +558,11 @@ function locate(quantities: readonly QuantityCheck[]): { equation: Equation; lay
   return undefined;
 }
 
-function relativeDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+/** max |a − b| over the larger of max |a|, max |b| and `floor`. */
+function relativeDifference(a: ArrayLike<number>, b: ArrayLike<number>, floor = 0): number {
   if (a.length !== b.length) return Infinity;
   let diff = 0;
-  let scale = 0;
+  let scale = floor;
   for (let i = 0; i < a.length; i++) {
     if (!Number.isFinite(a[i])) return Infinity;
     diff = Math.max(diff, Math.abs(a[i] - b[i]));
@@ -579,7 +586,9 @@ function explain(wrong: readonly CallRecord[], list: readonly Hypothesis[], tole
         if (!r.broken) return false;
         continue;
       }
-      if (!r.learner || !compare(r.learner, prediction, tolerance).every((q) => q.ok)) return false;
+      // Held against the size of the right gradient too: a bug that saturates σ leaves values so small
+      // that σ(z)(1 − σ(z)) rounds differently in the learner's code and the reference.
+      if (!r.learner || !compare(r.learner, prediction, tolerance, r.truth).every((q) => q.ok)) return false;
       matched++;
     }
     return matched > 0;
@@ -617,7 +626,7 @@ function formatCheck(result: Omit<BackpropCheck, 'report'>, described: string, o
     for (const q of shown.quantities) lines.push(`  ${`layer ${q.layer}`.padEnd(8)} ${q.equation}  ${q.name.padEnd(7)} ${q.relativeError.toExponential(1).padStart(8)}  ${q.ok ? 'ok' : 'WRONG'}`);
   }
   if (result.bugs.length > 0) {
-    lines.push('Explained by (the reference with this bug planted gives your output on every wrong call):');
+    lines.push(result.bugs[0] === biasNotDelta ? 'Explained by (from which quantities are wrong and which right):' : 'Explained by (the reference with this bug planted gives your output on every wrong call):');
     for (const b of result.bugs) lines.push(`  - ${b.name}`);
   } else if (d && d.where !== 'update' && d.where !== 'forward') {
     lines.push(`No classic bug reproduces your output on its own: compare your ${d.where} at layer ${d.layer} with the equation, quantity by quantity.`);
