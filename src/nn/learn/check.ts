@@ -23,10 +23,6 @@
  */
 import { GraphError } from '../../core/errors.ts';
 import { Rng } from '../../core/rng.ts';
-import { Graph } from '../../graph/graph.ts';
-import type { Tensor } from '../../graph/tensor.ts';
-import { binaryCrossEntropy, quadratic, softmaxCrossEntropy } from '../losses.ts';
-import { applyActivation } from '../layers.ts';
 import { relu, sigmoid, tanh, type Activation, type Cost, type Net } from '../reference/backprop.ts';
 import { matrix, type Matrix } from '../reference/matrix.ts';
 import { biasNotDelta, hypotheses, type BugId, type CallContext, type ClassicBug, type Equation, type Gradients, type Hypothesis, type Sample, type Setup, type Where } from './classic-bugs.ts';
@@ -46,7 +42,7 @@ import {
   type Form,
   type Values2D,
 } from './learner-values.ts';
-import { BackpropTracer } from './trace.ts';
+import { BackpropTracer, denseNetGraph } from './trace.ts';
 
 export type { BugId, ClassicBug, Equation, Form, Values2D, Where };
 
@@ -228,7 +224,7 @@ export function checkBackprop(learner: LearnerBackprop | LearnerBackprop<number[
 
   const records: CallRecord[] = [];
   const runOn = (sizes: readonly number[], probe: boolean) => {
-    const tracer = new BackpropTracer(truthGraph(sizes, hidden, cost === 'softmaxCrossEntropy' ? 'linear' : output, cost));
+    const tracer = new BackpropTracer(denseNetGraph(sizes, hidden, cost === 'softmaxCrossEntropy' ? 'linear' : output, cost));
     try {
       runner.run(sizes, {
         probe,
@@ -292,20 +288,6 @@ export function checkBackprop(learner: LearnerBackprop | LearnerBackprop<number[
 }
 
 const quantityOk = (c: CallCheck, name: string) => c.quantities.find((q) => q.name === name)?.ok === true;
-
-/** The graph autodiff differentiates: the same net in the row form, parameters w1, b1, w2, … */
-function truthGraph(sizes: readonly number[], hidden: HiddenActivation, output: HiddenActivation | 'linear', cost: Cost) {
-  const g = new Graph();
-  const input = g.input('x', [null, sizes[0]]);
-  const targets = g.input('y', [null, sizes[sizes.length - 1]]);
-  let a: Tensor = input;
-  for (let l = 1; l < sizes.length; l++) {
-    const z = a.matMul(g.parameter(`w${l}`, [sizes[l - 1], sizes[l]], 'zeros')).add(g.parameter(`b${l}`, [sizes[l]], 'zeros'));
-    a = applyActivation(z, l < sizes.length - 1 ? hidden : output);
-  }
-  const loss = cost === 'quadratic' ? quadratic(a, targets) : cost === 'crossEntropy' ? binaryCrossEntropy(a, targets) : softmaxCrossEntropy(a, targets);
-  return { loss, output: a, input, targets, cost };
-}
 
 function randomNet(sizes: readonly number[], setup: Setup, rng: Rng): Net {
   const layers = sizes.length - 1;
