@@ -3,7 +3,7 @@
  * backprop, updateMiniBatch), number[][] values, the numpy tutorials' batched row form.
  */
 import { describe, expect, it } from 'vitest';
-import { checkBackprop, matrix, type Matrix, type NetworkLike } from '../../../src/nn/reference/index.ts';
+import { backprop, checkBackprop, forward, matrix, sigmoid, type LearnerBackprop, type Matrix, type Net, type NetworkLike } from '../../../src/nn/reference/index.ts';
 import { expectedBug, Network, networkPyBugs, type Column, type NetworkPyBug } from '../../../examples/network-py.ts';
 
 const shapes = [
@@ -172,6 +172,41 @@ describe('checkBackprop takes the styles learners write', () => {
     const r = checkBackprop(numpyStyle('db-not-delta'), options);
     expect(r.diagnosis).toMatchObject({ where: 'BP3', layer: 2 });
     expect(r.bugs.map((b) => b.id)).toEqual(['bias-not-delta']);
+  });
+
+  it('a network in the row form: w^l is [n_{l−1}, n_l], a sample is a row [1, n_0], biases rows', () => {
+    const T = (a: number[][]) => a[0].map((_, j) => a.map((row) => row[j]));
+    const rowNetwork = (bug?: NetworkPyBug) => (sizes: number[]) => {
+      const inner = new Network(sizes, { bug });
+      return {
+        weights: inner.weights.map(T),
+        biases: inner.biases.map(T),
+        backprop(x: number[][], y: number[][]) {
+          [inner.weights, inner.biases] = [this.weights.map(T), this.biases.map(T)];
+          const [nb, nw] = inner.backprop(T(x), T(y));
+          return [nb.map(T), nw.map(T)];
+        },
+      };
+    };
+    expect(checkBackprop({ network: rowNetwork() }, { form: 'row' }).ok).toBe(true);
+    expect(checkBackprop({ network: rowNetwork() }, { form: 'column' }).ok).toBe(false);
+    const r = checkBackprop({ network: rowNetwork('w-not-transposed') }, { form: 'row' });
+    expect(r.bugs.map((b) => b.id)).toEqual(['w-not-transposed']);
+    expect(r.diagnosis).toMatchObject({ where: 'BP2', layer: 1 });
+  });
+
+  it('a stale forward pass per batch: this batch under the weights before the last update', () => {
+    let previous: Net | null = null;
+    const stale: LearnerBackprop = (net, x, y) => {
+      const now: Net = { weights: net.weights, biases: net.biases, hidden: sigmoid, output: sigmoid, cost: 'quadratic' };
+      const pass = forward(previous && previous.weights[0].rows === now.weights[0].rows && previous.weights.length === now.weights.length ? previous : now, x);
+      previous = now;
+      const g = backprop(now, x, y, {}, pass);
+      return { weights: g.weightGradients, biases: g.biasGradients };
+    };
+    const r = checkBackprop(stale, { form: 'row' });
+    expect(r.bugs.map((b) => b.id)).toEqual(['stale-weights']);
+    expect(r.diagnosis).toMatchObject({ where: 'forward', call: 2 });
   });
 
   it('a bug it does not know: the first wrong quantity, and no bug named anywhere in the report', () => {
