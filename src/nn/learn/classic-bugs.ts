@@ -183,7 +183,7 @@ export function hypotheses(setup: Setup): Hypothesis[] {
     ),
     {
       id: 'wrong-sign',
-      name: 'wrong sign: the step goes uphill (a − y written y − a in BP1, or w + η∇C in the update): the gradient is a − y …, and the step is w − η∇C',
+      name: 'wrong sign: the step goes uphill (y − a written for a − y in BP1, or w + η∇C for w − η∇C in the update): BP1 starts from a − y, and the step subtracts η∇C',
       predict: (c) => mapGradients(c.truth, (v) => -v),
       where: (c) => (c.kind === 'update' ? { where: 'update' } : bpOf(c)),
     },
