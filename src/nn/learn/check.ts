@@ -278,6 +278,9 @@ export function checkBackprop(learner: LearnerBackprop | LearnerBackprop<number[
     } else if (failures.every((r) => !r.broken && r.check.equation === 'BP3' && quantityOk(r.check, `∂C/∂w${r.check.layer}`))) {
       bugs.push(biasNotDelta);
       diagnosis = { where: 'BP3', layer: first.check.layer, call: first.call, bug: biasNotDelta };
+    } else if (first.kind === 'update' && records.some((r) => r.kind === 'backprop' && r.sizes === first.sizes) && records.every((r) => r.kind !== 'backprop' || r.sizes !== first.sizes || r.check.ok)) {
+      // backprop(x, y) was right on every sample of this net: the mistake is in how the update uses it.
+      diagnosis = { where: 'update', call: first.call };
     } else if (structural.where) {
       diagnosis = { where: structural.where, layer: structural.layer, call: first.call };
     }
@@ -401,7 +404,12 @@ function functionRunner(learner: LearnerBackprop, form: Form, arrays: ArrayKind,
 /** network.py's Network: backprop(x, y) sample by sample, and updateMiniBatch(miniBatch, eta). */
 function networkRunner(make: (sizes: number[]) => NetworkLike, form: Form, calls: number, m: number, eta: number): Runner {
   const made = (sizes: readonly number[]) => {
-    const net = make([...sizes]);
+    let net: NetworkLike;
+    try {
+      net = make([...sizes]);
+    } catch (e) {
+      throw new GraphError(`checkBackprop: network([${sizes}]) threw: ${errorText(e)}`);
+    }
     if (!net || typeof net !== 'object' || !Array.isArray(net.weights) || !Array.isArray(net.biases) || net.weights.length !== sizes.length - 1) {
       throw new GraphError(`checkBackprop: network([${sizes}]) must make a net with weights and biases arrays of ${sizes.length - 1} layers (network.py's self.weights, self.biases)`);
     }
@@ -612,6 +620,8 @@ function formatCheck(result: Omit<BackpropCheck, 'report'>, described: string, o
     for (const b of result.bugs) lines.push(`  - ${b.name}`);
   } else if (d && d.where !== 'update' && d.where !== 'forward') {
     lines.push(`No classic bug reproduces your output on its own: compare your ${d.where} at layer ${d.layer} with the equation, quantity by quantity.`);
+  } else if (d?.where === 'update') {
+    lines.push('No classic bug reproduces your output on its own: backprop(x, y) was right on every sample, so compare how updateMiniBatch sums the gradients and steps with w ← w − (η/m) Σ_x ∂C_x/∂w.');
   } else {
     lines.push('No classic bug reproduces your output on its own.');
   }

@@ -224,7 +224,22 @@ describe('checkBackprop takes the styles learners write', () => {
     expect(r.report.split('\n').slice(1).join('\n')).not.toMatch(/1\/m|transposed|stale|sign|σ′|reset|η/); // the first line says what ran
   });
 
+  it('an update bug it does not know: sent to the update, not to an equation backprop gets right', () => {
+    class Clipped extends Network {
+      override updateMiniBatch(miniBatch: [Column, Column][], eta: number): void {
+        super.updateMiniBatch(miniBatch, eta);
+        this.weights = this.weights.map((w) => w.map((row) => row.map((v) => Math.max(-0.5, Math.min(0.5, v))))); // clips every weight
+      }
+    }
+    const r = checkBackprop({ network: (s) => new Clipped(s) }, { form: 'column' });
+    expect(r.bugs).toEqual([]);
+    expect(r.diagnosis).toMatchObject({ where: 'update', call: 13 });
+    expect(r.report).toMatch(/backprop\(x, y\) was right on every sample, so compare how updateMiniBatch sums the gradients and steps/);
+    expect(r.report).not.toMatch(/First wrong: BP/);
+  });
+
   it('refuses a network it cannot use, saying what it needs', () => {
+    expect(() => checkBackprop({ network: () => { throw new Error('sizes is undefined'); } }, { form: 'column' })).toThrow(/network\(\[4,5,3\]\) threw: sizes is undefined/);
     expect(() => checkBackprop({ network: () => ({ weights: [], biases: [] }) }, { form: 'column' })).toThrow(/network\(\[4,5,3\]\) must make a net with weights and biases arrays of 2 layers/);
     expect(() => checkBackprop({ network: (s) => ({ weights: new Network(s).weights, biases: new Network(s).biases }) }, { form: 'column' })).toThrow(/needs a backprop\(x, y\) or an updateMiniBatch\(miniBatch, eta\) method/);
     expect(() => checkBackprop({ network: (s) => new Network(s) }, { form: 'column', eta: 0 })).toThrow(/eta must be > 0/);
