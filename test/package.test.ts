@@ -95,7 +95,7 @@ export const history = (h: History): number => h.epochs.length;
     );
     // A fail here prints tsc's errors.
     expect(() => run(process.execPath, [tsc, '-p', dir], app)).not.toThrow();
-  });
+  }, 60_000); // tsc takes 2–7 s here on a busy 2-core machine; the default 5 s made it flaky
 
   it('bundles for the browser with esbuild, with no Node module, small enough', async () => {
     const result = await build({
