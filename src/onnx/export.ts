@@ -155,8 +155,11 @@ class Exporter {
         const values = this.spec.weights?.get(node.name!) ?? this.ir.data.get(node.id)!;
         return this.initializer(node.name!, node.shape as number[], DataType.FLOAT, values);
       }
-      case 'constant':
-        return this.initializer(`const_${node.id}`, node.shape as number[], out === DataType.INT64 ? DataType.INT64 : DataType.FLOAT, this.ir.data.get(node.id)!);
+      case 'constant': {
+        // A Constant node, not an initializer: importers take initializers for parameters.
+        const tensor: TensorOut = { name: '', dims: node.shape as number[], dataType: out === DataType.INT64 ? DataType.INT64 : DataType.FLOAT, values: this.ir.data.get(node.id)! };
+        return final('Constant', [], [{ name: 'value', tensor }]);
+      }
       case 'inTrainPhase':
         return this.value(node.inputs[1]); // the inference branch
       case 'square': {
