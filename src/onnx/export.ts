@@ -128,8 +128,13 @@ class Exporter {
     return name;
   }
 
+  /** A Constant node: initializers are kept for parameters, which importers make trainable. */
+  private constant(node: Node, what: string, dims: readonly number[], dataType: typeof DataType.FLOAT | typeof DataType.INT64, values: ArrayLike<number>): string {
+    return this.emit('Constant', [], { node, name: this.fresh(node, what), attributes: [{ name: 'value', tensor: { name: '', dims, dataType, values } }], type: dataType });
+  }
+
   private ints(node: Node, values: readonly number[], what: string): string {
-    return this.initializer(this.fresh(node, what), [values.length], DataType.INT64, values);
+    return this.constant(node, what, [values.length], DataType.INT64, values);
   }
 
   /** `value` as type `to`, a Cast inserted when it is not. */
@@ -168,9 +173,9 @@ class Exporter {
       }
       case 'step': {
         const x = input(0, DataType.FLOAT);
-        const positive = this.emit('Greater', [x, this.initializer(this.fresh(node, 'zero'), [], DataType.FLOAT, [0])], { node, name: this.fresh(node, 'positive'), type: DataType.BOOL });
-        const one = this.initializer(this.fresh(node, 'one'), [], out === DataType.INT64 ? DataType.INT64 : DataType.FLOAT, [1]);
-        const alpha = this.initializer(this.fresh(node, 'alpha'), [], out === DataType.INT64 ? DataType.INT64 : DataType.FLOAT, [(attrs.alpha as number | undefined) ?? 0]);
+        const positive = this.emit('Greater', [x, this.constant(node, 'zero', [], DataType.FLOAT, [0])], { node, name: this.fresh(node, 'positive'), type: DataType.BOOL });
+        const one = this.constant(node, 'one', [], out === DataType.INT64 ? DataType.INT64 : DataType.FLOAT, [1]);
+        const alpha = this.constant(node, 'alpha', [], out === DataType.INT64 ? DataType.INT64 : DataType.FLOAT, [(attrs.alpha as number | undefined) ?? 0]);
         return final('Where', [positive, one, alpha]);
       }
       case 'mul': {
@@ -198,7 +203,7 @@ class Exporter {
         const x = this.ir.nodes[node.inputs[0]];
         const axes = this.axes(node);
         const dims = axes.map((a) => x.shape[a]);
-        if (dims.every((d) => d !== null)) return this.initializer(this.fresh(node, 'count'), [], DataType.FLOAT, [dims.reduce<number>((p, d) => p * d!, 1)]);
+        if (dims.every((d) => d !== null)) return this.constant(node, 'count', [], DataType.FLOAT, [dims.reduce<number>((p, d) => p * d!, 1)]);
         // An unknown dimension (the batch): counted at run time from the shape.
         const shape = this.emit('Shape', [this.value(x.id)], { node, name: this.fresh(node, 'shape'), type: DataType.INT64 });
         const picked = this.emit('Gather', [shape, this.ints(node, axes, 'axes')], { node, name: this.fresh(node, 'dims'), type: DataType.INT64 });
@@ -234,7 +239,7 @@ class Exporter {
       }
       case 'pad': {
         const paddings = attrs.paddings as [number, number][];
-        const value = this.initializer(this.fresh(node, 'value'), [], out === DataType.INT64 ? DataType.INT64 : DataType.FLOAT, [attrs.constantValue as number]);
+        const value = this.constant(node, 'value', [], out === DataType.INT64 ? DataType.INT64 : DataType.FLOAT, [attrs.constantValue as number]);
         return final('Pad', [input(0), this.ints(node, [...paddings.map((p) => p[0]), ...paddings.map((p) => p[1])], 'pads'), value], [{ name: 'mode', string: 'constant' }]);
       }
       case 'gather':

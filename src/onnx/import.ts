@@ -28,6 +28,10 @@ export interface ImportOptions {
   trainable?: boolean | ((name: string) => boolean);
   /** Seed of the new graph (default 1). */
   seed?: number;
+  /** Build into this graph instead of a new one (parameter names must be free in it). */
+  graph?: Graph;
+  /** Tensors of `graph` to use for ONNX inputs, by input name, instead of new inputs (to compose or gradCheck a model). */
+  inputs?: Readonly<Record<string, Tensor>>;
 }
 
 export interface ImportedModel {
@@ -99,7 +103,7 @@ class Importer {
     private readonly producer: string,
     private readonly options: ImportOptions,
   ) {
-    this.graph = new Graph({ seed: options.seed ?? 1 });
+    this.graph = options.graph ?? new Graph({ seed: options.seed ?? 1 });
   }
 
   run(): ImportedModel {
@@ -121,7 +125,11 @@ class Importer {
       if (!info.shape) throw new OnnxError(`${where} has no shape; importOnnx needs every input's rank`, { offset: info.offset });
       const shape = info.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : null));
       if (this.values.has(info.name)) throw new OnnxError(`two graph inputs are named '${info.name}'`, { offset: info.offset });
-      const t = this.graph.input(info.name, shape, dtype);
+      const bound = this.options.inputs?.[info.name];
+      if (bound && (bound.graph !== this.graph || bound.dtype !== dtype || bound.rank !== shape.length || bound.shape.some((d, i) => shape[i] !== null && d !== shape[i]))) {
+        throw new OnnxError(`importOnnx: the tensor given for input '${info.name}' (${String(bound)}) must be a ${dtype} tensor of the target graph with a shape fitting ${JSON.stringify(shape)}`);
+      }
+      const t = bound ?? this.graph.input(info.name, shape, dtype);
       this.values.set(info.name, { kind: 'tensor', t });
       inputs.push(t);
     }
