@@ -206,9 +206,12 @@ class Importer {
   tensor(v: Value, where: string, trainable?: boolean): Tensor {
     if (v.kind === 'tensor') return v.t;
     if (v.kind === 'initializer') {
-      const known = decodeTensor(v.proto, `initializer '${v.proto.name}'`);
-      if (known.int) return this.constant(known, where);
       const name = v.proto.name;
+      // Also reached through Identity under another name (exporters share equal initializers so).
+      const made = this.values.get(name);
+      if (made?.kind === 'tensor') return made.t;
+      const known = decodeTensor(v.proto, `initializer '${name}'`);
+      if (known.int) return this.constant(known, where);
       const picked = this.options.trainable ?? true;
       const isTrainable = trainable ?? (typeof picked === 'function' ? picked(name) : picked);
       const p = this.graph.parameter(name, known.dims, known.values, { trainable: isTrainable });
