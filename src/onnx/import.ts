@@ -139,7 +139,7 @@ class Importer {
       const rule = rules[node.opType];
       if (!rule) throw new OnnxError(`${where}: the operator ${node.opType} is not supported by importOnnx (see docs/interop.md for the list)`, { op: node.opType, node: node.name });
       const ctx = new NodeContext(this, node, where);
-      for (const a of node.attributes) if (!rule.attributes.includes(a.name)) ctx.fail(`attribute '${a.name}' is not supported`, a.name);
+      for (const a of node.attributes) if (!rule.attributes.includes(a.name)) ctx.fail(`not supported (importOnnx reads ${rule.attributes.length > 0 ? rule.attributes.join(', ') : 'no attributes'} of ${node.opType})`, a.name);
       if (rule.inputs !== undefined && node.inputs.length > rule.inputs) ctx.fail(`${node.inputs.length} inputs; importOnnx translates ${node.opType} with at most ${rule.inputs}`);
       const outputs = rule.build(ctx);
       node.outputs.forEach((name, i) => {

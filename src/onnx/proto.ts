@@ -227,7 +227,11 @@ function readTensor(r: Reader): TensorProto {
       }
       case 10: return r.repeated(list('doubleData'), wire, WIRE_I64, () => r.fixed(8), 'double_data', at), true;
       case 13: return r.expect(wire, WIRE_LEN, 'external_data', at), r.span(), (t.external = true), true;
-      case 14: return r.expect(wire, WIRE_VARINT, 'data_location', at), (t.external ||= r.varint() === 1), true;
+      case 14: {
+        r.expect(wire, WIRE_VARINT, 'data_location', at);
+        if (r.varint() === 1) t.external = true; // the number is read whatever external already was
+        return true;
+      }
       default: return false;
     }
   });
