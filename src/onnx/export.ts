@@ -53,7 +53,7 @@ const elemOf = (d: DType): Elem => (d === 'int' ? DataType.INT64 : DataType.FLOA
 const unaryOps: Record<string, string> = {
   neg: 'Neg', exp: 'Exp', log: 'Log', sqrt: 'Sqrt', abs: 'Abs', sign: 'Sign', sigmoid: 'Sigmoid', tanh: 'Tanh', relu: 'Relu', softplus: 'Softplus', softsign: 'Softsign', stopGradient: 'Identity',
 };
-const binaryOps: Record<string, string> = { add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div', pow: 'Pow', maximum: 'Max' };
+const binaryOps: Record<string, string> = { add: 'Add', sub: 'Sub', mul: 'Mul', pow: 'Pow', maximum: 'Max' };
 
 /**
  * ONNX model bytes of a Model's inference graph (its input to its output, named 'output', with
@@ -184,6 +184,14 @@ class Exporter {
         if (b.op === 'dropoutMask') return this.value(a.id);
         if (a.op === 'dropoutMask') return this.value(b.id);
         return final('Mul', [input(0), input(1)]);
+      }
+      case 'div': {
+        // sum(x, axes) / count(x, axes), which is how mean is built: ReduceMean, batch or not.
+        const [a, b] = node.inputs.map((i) => this.ir.nodes[i]);
+        if (a.op === 'sum' && b.op === 'count' && a.inputs[0] === b.inputs[0] && JSON.stringify(this.axes(a)) === JSON.stringify(this.axes(b)) && a.dtype === 'float') {
+          return final('ReduceMean', [this.value(a.inputs[0])], [{ name: 'axes', ints: this.axes(a) }, { name: 'keepdims', int: a.attrs.keepDims ? 1 : 0 }]);
+        }
+        return final('Div', [input(0), input(1)]);
       }
       case 'where':
         return final('Where', [input(0, DataType.BOOL), input(1), input(2)]);

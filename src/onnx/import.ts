@@ -563,6 +563,20 @@ const rules: Record<string, Rule> = {
   Max: binary((a, b) => a.maximum(b)),
   Min: binary((a, b) => a.minimum(b)),
   Equal: binary((a, b) => a.equal(b), (a, b) => (a === b ? 1 : 0)),
+  // Booleans are 1/0 floats in deltagraph; a NaN operand gives NaN here, false in ONNX.
+  Greater: binary((a, b) => a.sub(b).step(), (a, b) => (a > b ? 1 : 0)),
+  Less: binary((a, b) => b.sub(a).step(), (a, b) => (a < b ? 1 : 0)),
+  Not: unary((t) => t.equal(0)),
+  ReduceProd: {
+    attributes: ['axes', 'keepdims'],
+    build: (ctx) => {
+      // Only as exporters use it on shapes (an element count): a product of known values.
+      const k = ctx.known(0) ?? ctx.fail('only the product of a known 1-d value (an element count from a shape) is supported');
+      if (k.dims.length !== 1 || ctx.has(1) || ctx.intList('axes')) ctx.fail('only the product of a known 1-d value (an element count from a shape) is supported');
+      const product = k.values.reduce((a, b) => a * b, 1);
+      return [known(ctx.int('keepdims', 1) === 1 ? [1] : [], [product], k.int)];
+    },
+  },
   Where: {
     attributes: [],
     build: (ctx) => [tensorValue(ctx.x(0).where(ctx.x(1), ctx.x(2)))],
@@ -589,7 +603,7 @@ const rules: Record<string, Rule> = {
         const rows = reshapeTo(ctx, a, [null, a.shape[a.rank - 1]]);
         return [tensorValue(reshapeTo(ctx, rows.matMul(b), [...lead, m, n]))];
       }
-      if (a.rank !== b.rank || lead.some((d, i) => d !== b.shape[i])) ctx.fail(`inputs ${JSON.stringify(a.shape)} and ${JSON.stringify(b.shape)}: importOnnx multiplies batches of equal leading dimensions (no broadcasting of them)`);
+      if (a.rank !== b.rank || lead.some((d, i) => d !== null && b.shape[i] !== null && d !== b.shape[i])) ctx.fail(`inputs ${JSON.stringify(a.shape)} and ${JSON.stringify(b.shape)}: importOnnx multiplies batches of equal leading dimensions (no broadcasting of them)`);
       const flat = (t: Tensor) => reshapeTo(ctx, t, [null, t.shape[t.rank - 2], t.shape[t.rank - 1]]);
       return [tensorValue(reshapeTo(ctx, flat(a).matMul(flat(b)), [...lead, m, n]))];
     },

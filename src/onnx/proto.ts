@@ -491,7 +491,8 @@ export interface NodeOut {
 export interface ValueInfoOut {
   name: string;
   elemType: number;
-  shape: readonly DimProto[];
+  /** Undefined: the shape is not stated. */
+  shape?: readonly DimProto[];
 }
 export interface ModelOut {
   irVersion: number;
@@ -530,9 +531,11 @@ function writeAttribute(w: Writer, a: AttributeOut): void {
 function writeValueInfo(w: Writer, v: ValueInfoOut): void {
   w.string(1, v.name).message(2, (type) =>
     type.message(1, (tensor) =>
-      tensor.varint(1, v.elemType).message(2, (shape) => {
-        for (const d of v.shape) shape.message(1, (dim) => (typeof d === 'number' ? dim.varint(1, d) : typeof d === 'string' ? dim.string(2, d) : undefined));
-      }),
+      v.shape === undefined
+        ? tensor.varint(1, v.elemType)
+        : tensor.varint(1, v.elemType).message(2, (shape) => {
+            for (const d of v.shape!) shape.message(1, (dim) => (typeof d === 'number' ? dim.varint(1, d) : typeof d === 'string' ? dim.string(2, d) : undefined));
+          }),
     ),
   );
 }

@@ -93,7 +93,8 @@ export async function runOrt(bytes: Uint8Array, feeds: Record<string, ort.Tensor
   const session = await ort.InferenceSession.create(bytes);
   try {
     const result = await session.run(feeds);
-    return result[output].data as Float32Array;
+    const data = result[output].data as ArrayLike<number | bigint | boolean>;
+    return Float32Array.from(data as ArrayLike<number>, Number); // bool and int64 outputs as numbers
   } finally {
     await session.release();
   }
