@@ -61,7 +61,7 @@ export function batchNormNet(seed = 2): Model {
   const a = g.batchNorm(g.conv2d(x, 8, { kernelSize: 3, padding: 'same', useBias: false })).relu();
   const b = g.batchNorm(g.conv2d(a, 8, { kernelSize: 3, padding: 'same', useBias: false }));
   const pooled = g.avgPool2d(a.add(b).relu(), { poolSize: 2 });
-  const features = g.globalAveragePooling2d(g.conv2d(pooled, 16, { kernelSize: 3, strides: 2, activation: 'relu' }));
+  const features = g.globalAveragePooling2d(g.conv2d(pooled, 16, { kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }));
   return new Model({ inputs: x, outputs: g.dense(g.batchNorm(features), 10).logSoftmax() });
 }
 
