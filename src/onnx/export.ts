@@ -21,6 +21,9 @@ import { Tensor } from '../graph/tensor.ts';
 import { OnnxError } from './errors.ts';
 import { DataType, encodeModel, type AttributeOut, type DimProto, type NodeOut, type TensorOut, type ValueInfoOut } from './proto.ts';
 
+/** The model metadata key listing the initializers that are not trainable (a JSON array of names). */
+export const FROZEN_KEY = 'deltagraph.nonTrainable';
+
 /** The opset and IR version written. */
 export const ONNX_OPSET = 17;
 export const ONNX_IR_VERSION = 8;
@@ -97,7 +100,10 @@ class Exporter {
       return { name, elemType: this.types.get(value)!, shape: dims(t.node) };
     });
     const inputs: ValueInfoOut[] = this.spec.inputs.map((t) => ({ name: t.name!, elemType: elemOf(t.dtype), shape: dims(t.node) }));
-    return encodeModel({ irVersion: ONNX_IR_VERSION, opset: ONNX_OPSET, producerName: 'deltagraph', producerVersion: '0.1', graphName, nodes: this.nodes, initializers: this.initializers, inputs, outputs });
+    // Which initializers are not trainable (batchNorm's moving statistics): importOnnx keeps them so.
+    const frozen = this.initializers.filter((t) => this.graph.has(t.name) && this.graph.get(t.name).node.attrs.trainable === false).map((t) => t.name);
+    const metadata = new Map(frozen.length > 0 ? [[FROZEN_KEY, JSON.stringify(frozen)]] : []);
+    return encodeModel({ irVersion: ONNX_IR_VERSION, opset: ONNX_OPSET, producerName: 'deltagraph', producerVersion: '0.1', graphName, nodes: this.nodes, initializers: this.initializers, inputs, outputs, metadata });
   }
 
   /** The ONNX value holding node `id`, emitting what it needs first. */

@@ -18,6 +18,7 @@ import { MAX_ELEMENTS, formatBytes } from '../core/limits.ts';
 import { Graph } from '../graph/graph.ts';
 import type { Tensor } from '../graph/tensor.ts';
 import { OnnxError } from './errors.ts';
+import { FROZEN_KEY } from './export.ts';
 import { DataType, dataTypeNames, decodeModel, type AttributeProto, type NodeProto, type TensorProto } from './proto.ts';
 
 /** Opsets of the default domain the importer reads: 13 (PyTorch's default) to 21. */
@@ -85,7 +86,15 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
     throw new OnnxError(`the model is at opset ${opset.version}; importOnnx reads opsets ${IMPORT_OPSETS[0]} to ${IMPORT_OPSETS[1]} (re-export it at one of those)`);
   }
   if (model.graph.sparseInitializers > 0) throw new OnnxError('the model has sparse initializers, which importOnnx does not read');
-  return new Importer(model.graph, opset.version, model.producerName, options).run();
+  // Parameters a deltagraph export marked as not trainable (batchNorm's moving statistics) stay so.
+  let frozen: string[] = [];
+  try {
+    const listed: unknown = JSON.parse(model.metadata.get(FROZEN_KEY) ?? '[]');
+    if (Array.isArray(listed)) frozen = listed.filter((n): n is string => typeof n === 'string');
+  } catch {
+    throw new OnnxError(`the model's metadata '${FROZEN_KEY}' is not a JSON list of names`);
+  }
+  return new Importer(model.graph, opset.version, model.producerName, options, new Set(frozen)).run();
 }
 
 /** Names a node in messages: `Conv node 'conv1'` (or its position when unnamed). */
@@ -102,6 +111,7 @@ class Importer {
     readonly opset: number,
     private readonly producer: string,
     private readonly options: ImportOptions,
+    private readonly frozen: ReadonlySet<string>,
   ) {
     this.graph = options.graph ?? new Graph({ seed: options.seed ?? 1 });
   }
@@ -213,7 +223,7 @@ class Importer {
       const known = decodeTensor(v.proto, `initializer '${name}'`);
       if (known.int) return this.constant(known, where);
       const picked = this.options.trainable ?? true;
-      const isTrainable = trainable ?? (typeof picked === 'function' ? picked(name) : picked);
+      const isTrainable = trainable ?? (this.frozen.has(name) ? false : typeof picked === 'function' ? picked(name) : picked);
       const p = this.graph.parameter(name, known.dims, known.values, { trainable: isTrainable });
       this.parameters.push(p);
       this.values.set(name, { kind: 'tensor', t: p });

@@ -95,6 +95,8 @@ export interface ModelProto {
   docString: string;
   /** Local functions (ModelProto.functions): never imported. */
   functions: number;
+  /** ModelProto.metadata_props, key → value. */
+  metadata: Map<string, string>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -342,7 +344,7 @@ function readGraph(r: Reader): GraphProto {
 /** Parses ONNX model bytes (a ModelProto); throws OnnxError with the byte offset on malformed input. */
 export function decodeModel(bytes: Uint8Array): ModelProto {
   const r = new Reader(bytes, 0, bytes.length, 'ModelProto');
-  const m: ModelProto = { irVersion: 0, producerName: '', producerVersion: '', opsets: [], docString: '', functions: 0 };
+  const m: ModelProto = { irVersion: 0, producerName: '', producerVersion: '', opsets: [], docString: '', functions: 0, metadata: new Map() };
   r.each((num, wire, at) => {
     switch (num) {
       case 1: return r.expect(wire, WIRE_VARINT, 'ir_version', at), (m.irVersion = r.varint()), true;
@@ -365,6 +367,18 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
           return false;
         });
         m.opsets.push(opset);
+        return true;
+      }
+      case 14: {
+        r.expect(wire, WIRE_LEN, 'metadata_props', at);
+        const e = r.sub('metadata_props');
+        let [key, value] = ['', ''];
+        e.each((k, w, a) => {
+          if (k === 1) return e.expect(w, WIRE_LEN, 'key', a), (key = e.string()), true;
+          if (k === 2) return e.expect(w, WIRE_LEN, 'value', a), (value = e.string()), true;
+          return false;
+        });
+        m.metadata.set(key, value);
         return true;
       }
       case 25: return r.expect(wire, WIRE_LEN, 'functions', at), r.span(), m.functions++, true;
@@ -504,6 +518,7 @@ export interface ModelOut {
   initializers: readonly TensorOut[];
   inputs: readonly ValueInfoOut[];
   outputs: readonly ValueInfoOut[];
+  metadata?: ReadonlyMap<string, string>;
 }
 
 function writeTensor(w: Writer, t: TensorOut): void {
@@ -560,5 +575,6 @@ export function encodeModel(m: ModelOut): Uint8Array {
     for (const v of m.outputs) g.message(12, (info) => writeValueInfo(info, v));
   });
   w.message(8, (o) => o.string(1, '').varint(2, m.opset));
+  for (const [key, value] of m.metadata ?? []) w.message(14, (e) => e.string(1, key).string(2, value));
   return w.finish();
 }

@@ -112,6 +112,9 @@ describe('round trip: deltagraph → ONNX → deltagraph', () => {
     const after = back.getWeights();
     expect(parameters.map((p) => p.name).sort()).toEqual([...before.keys()].sort());
     for (const [name, values] of before) expect(Array.from(after.get(name)!), name).toEqual(Array.from(Float32Array.from(values)));
+    // Trainable or not as before (batchNorm's moving statistics are not).
+    const trainability = (m: Model) => m.graph.parameters.map((p) => `${p.name} ${p.node.attrs.trainable !== false}`).sort();
+    expect(trainability(back)).toEqual(trainability(model));
     model.dispose();
     back.dispose();
   });
