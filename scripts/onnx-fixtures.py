@@ -14,8 +14,13 @@ import math
 import os
 import sys
 
-import torch
-from torch import nn
+try:
+    import torch
+    from torch import nn
+except ImportError:
+    sys.exit(f'PyTorch is missing for {sys.executable}: the fixtures are made with torch.onnx.export. Install it '
+             '(Debian/Ubuntu: sudo apt-get install -y python3-torch, then run /usr/bin/python3 scripts/onnx-fixtures.py). '
+             'The tests do not need it: they read the committed fixtures.')
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'onnx', 'fixtures')
 
