@@ -76,6 +76,7 @@ model.dispose();
       `
 import { Graph, grad, type Tensor } from 'deltagraph';
 import { Model, sgd, modelToBytes, type History } from 'deltagraph/nn';
+import { exportOnnx, importOnnx, type ImportedModel } from 'deltagraph/onnx';
 ${nodeOnly ? "import { loadMnist } from 'deltagraph/nn';\nexport const mnist: typeof loadMnist = loadMnist;" : ''}
 const g = new Graph({ seed: 1 });
 const x: Tensor = g.input('x', [null, 4]);
@@ -84,6 +85,8 @@ export const grads: Tensor[] = grad(loss, g.parameters);
 const model = new Model({ inputs: x, outputs: g.dense(x, 2) }).compile({ loss: 'quadratic', optimizer: sgd({ learningRate: 0.1 }) });
 export const bytes: Uint8Array = modelToBytes(model);
 export const history = (h: History): number => h.epochs.length;
+export const onnx: Uint8Array = exportOnnx(model);
+export const imported: ImportedModel = importOnnx(onnx, { trainable: (name: string) => name.endsWith('bias') });
 `,
     );
     writeFileSync(
@@ -95,7 +98,7 @@ export const history = (h: History): number => h.epochs.length;
     );
     // A fail here prints tsc's errors.
     expect(() => run(process.execPath, [tsc, '-p', dir], app)).not.toThrow();
-  });
+  }, 60_000); // tsc takes 3–4 s alone, more on a busy machine
 
   it('bundles for the browser with esbuild, with no Node module, small enough', async () => {
     const result = await build({
