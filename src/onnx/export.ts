@@ -93,6 +93,9 @@ class Exporter {
   }
 
   run(graphName: string): Uint8Array {
+    // Translated in id order (inputs first), so that `value` never recurses deeply: a chain of
+    // thousands of ops exports without exhausting the stack.
+    for (const id of this.needed()) this.value(id);
     const outputs: ValueInfoOut[] = this.spec.outputs.map((t, i) => {
       const name = this.spec.outputNames?.[i] ?? t.name ?? `output_${i}`;
       const value = this.value(t.id);
@@ -104,6 +107,42 @@ class Exporter {
     const frozen = this.initializers.filter((t) => this.graph.has(t.name) && this.graph.get(t.name).node.attrs.trainable === false).map((t) => t.name);
     const metadata = new Map(frozen.length > 0 ? [[FROZEN_KEY, JSON.stringify(frozen)]] : []);
     return encodeModel({ irVersion: ONNX_IR_VERSION, opset: ONNX_OPSET, producerName: 'deltagraph', producerVersion: '0.1', graphName, nodes: this.nodes, initializers: this.initializers, inputs, outputs, metadata });
+  }
+
+  /** The nodes `translate` reads for `node`: what the inference graph needs of it. */
+  private reads(node: Node): readonly number[] {
+    const [a, b] = node.inputs.map((i) => this.ir.nodes[i]);
+    switch (node.op) {
+      case 'inTrainPhase':
+        return [node.inputs[1]];
+      case 'mul':
+        return b.op === 'dropoutMask' ? [a.id] : a.op === 'dropoutMask' ? [b.id] : node.inputs;
+      case 'div':
+        return this.isMean(node) ? [a.inputs[0]] : node.inputs;
+      case 'count':
+        return this.axes(node).every((k) => a.shape[k] !== null) ? [] : node.inputs;
+      default:
+        return node.inputs;
+    }
+  }
+
+  /** Whether div(sum(x, axes), count(x, axes)) (how mean is built): exported as ReduceMean. */
+  private isMean(node: Node): boolean {
+    const [a, b] = node.inputs.map((i) => this.ir.nodes[i]);
+    return a.op === 'sum' && b.op === 'count' && a.inputs[0] === b.inputs[0] && a.dtype === 'float' && JSON.stringify(this.axes(a)) === JSON.stringify(this.axes(b)) && a.attrs.keepDims === b.attrs.keepDims;
+  }
+
+  /** Ids of the nodes the outputs need, ascending. */
+  private needed(): number[] {
+    const seen = new Set<number>();
+    const stack = this.spec.outputs.map((t) => t.id);
+    while (stack.length > 0) {
+      const id = stack.pop()!;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      stack.push(...this.reads(this.ir.nodes[id]));
+    }
+    return [...seen].sort((x, y) => x - y);
   }
 
   /** The ONNX value holding node `id`, emitting what it needs first. */
@@ -193,10 +232,8 @@ class Exporter {
       }
       case 'div': {
         // sum(x, axes) / count(x, axes), which is how mean is built: ReduceMean, batch or not.
-        const [a, b] = node.inputs.map((i) => this.ir.nodes[i]);
-        if (a.op === 'sum' && b.op === 'count' && a.inputs[0] === b.inputs[0] && JSON.stringify(this.axes(a)) === JSON.stringify(this.axes(b)) && a.dtype === 'float') {
-          return final('ReduceMean', [this.value(a.inputs[0])], [{ name: 'axes', ints: this.axes(a) }, { name: 'keepdims', int: a.attrs.keepDims ? 1 : 0 }]);
-        }
+        const a = this.ir.nodes[node.inputs[0]];
+        if (this.isMean(node)) return final('ReduceMean', [this.value(a.inputs[0])], [{ name: 'axes', ints: this.axes(a) }, { name: 'keepdims', int: a.attrs.keepDims ? 1 : 0 }]);
         return final('Div', [input(0), input(1)]);
       }
       case 'where':

@@ -85,6 +85,21 @@ describe('exportOnnx → ONNX Runtime', () => {
     expect((error as OnnxError).site).toMatch(/export\.test\.ts:\d+/);
   });
 
+  it('exports a chain of 5,000 ops (no deep recursion), writing only the nodes the outputs need', async () => {
+    const g = new Graph();
+    const x = g.input('x', [null, 2]);
+    let h = x;
+    for (let i = 0; i < 5_000; i++) h = h.mul(1.0001);
+    const unused = x.exp(); // not an output: not exported
+    void unused;
+    const bytes = exportOnnx({ inputs: [x], outputs: [h], outputNames: ['output'] });
+    const m = decodeModel(bytes);
+    expect(m.graph!.nodes.filter((n) => n.opType === 'Mul')).toHaveLength(5_000);
+    expect(m.graph!.nodes.map((n) => n.opType)).not.toContain('Exp');
+    const [y] = await runOrt(bytes, { x: new ort.Tensor('float32', Float32Array.of(1, 2), [1, 2]) });
+    expect(y).toBeCloseTo(1.0001 ** 5_000, 2);
+  }, 30_000);
+
   it('refuses outputs that read an input not exported', () => {
     const g = new Graph();
     const [a, b] = [g.input('a', [null, 2]), g.input('b', [null, 2])];
