@@ -653,7 +653,7 @@ const rules: Record<string, Rule> = {
     build: (ctx) => [tensorValue(image(ctx).mean([2, 3], true))],
   },
   BatchNormalization: {
-    attributes: ['epsilon', 'momentum', 'training_mode', 'spatial'],
+    attributes: ['epsilon', 'momentum', 'training_mode'],
     build: (ctx) => {
       ctx.only('training_mode', ctx.int('training_mode', 0) === 0, 'training_mode 1 is not supported: importOnnx imports the inference graph (its Model.fit keeps the statistics fixed)');
       const x = ctx.x(0);
