@@ -46,6 +46,18 @@ describe('examples run as documented', () => {
     expect(run('examples/mnist.ts', ['--load', model])).toContain(`Test accuracy ${accuracy}%`);
   }, 120_000);
 
+  it('mnist --export-onnx and example:onnx: the conv preset as ONNX, run by ONNX Runtime with the same digits', () => {
+    const file = path.join(dir, 'classic.onnx');
+    const out = run('examples/mnist.ts', ['--epochs', '1', '--limit', '500', '--quiet', '--out', path.join(dir, 'onnx'), '--export-onnx', file]);
+    expect(out).toMatch(/Exported .*classic\.onnx \(ONNX opset 17, \d+ KB\): input 'x' \[null,784\], output 'output' \[batch, 10\]/);
+    expect(readFileSync(file).length).toBeGreaterThan(90_000); // 23,860 float32 weights
+    const example = run('examples/onnx-export.ts', ['--limit', '640', '--out', path.join(dir, 'conv.onnx')]);
+    expect(example).toMatch(/ONNX Runtime 1\.30\.0: the same digit for 1000 of 1000 test images; largest difference in a probability \d\.\d\de-[5-9]/);
+    const [, ours] = /deltagraph: test accuracy (\d+\.\d\d)%/.exec(example)!;
+    expect(example).toContain(`Imported back: 8 parameters`);
+    expect(example).toMatch(new RegExp(`test accuracy ${ours.replace('.', '\\.')}%$`, 'm'));
+  }, 120_000);
+
   it('mnist: refuses bad flags with the usage', () => {
     expect(() => run('examples/mnist.ts', ['--preset', 'nope'])).toThrow(/unknown preset 'nope'; choose classic, improved or conv/);
     expect(run('examples/mnist.ts', ['--help'])).toMatch(/^Usage: npm run mnist -- \[options\]/);
