@@ -9,6 +9,7 @@ import { GraphError } from '../core/errors.ts';
 import type { Attrs } from '../core/ir.ts';
 import type { OpDef } from '../ops/registry.ts';
 import type { WasmKernels } from './wasm/module.ts';
+import type { Expr } from './webgpu/expr.ts';
 
 export type FloatArray = Float32Array | Float64Array;
 
@@ -92,6 +93,23 @@ export interface GpuKernel<A extends Attrs = Attrs> {
   readonly scratch?: (ctx: ShapeContext<A>) => number;
   /** Elements of memory the kernel keeps between steps (a random stream's counter). */
   readonly state?: (ctx: ShapeContext<A>) => number;
+}
+
+/** What the runtime asks of the WebGPU kernels beyond ops: the kernel of a fused elementwise chain. */
+export interface GpuCodegen {
+  elementwise(expr: Expr, outShape: readonly number[], offsets: readonly number[], output: number): GpuDispatch;
+}
+
+let codegen: GpuCodegen | null = null;
+
+/** Registered by the WebGPU kernels (the entry deltagraph/webgpu). */
+export function registerGpuCodegen(c: GpuCodegen): void {
+  codegen = c;
+}
+
+/** The WebGPU code generator, or null when the kernels are not loaded. */
+export function gpuCodegen(): GpuCodegen | null {
+  return codegen;
 }
 
 export type Backend = 'js' | 'wasm' | 'webgpu';

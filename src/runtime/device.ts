@@ -17,6 +17,7 @@ import {
   GpuArena,
   GpuContext,
   GpuRows,
+  gpuCodegen,
   threadsWanted,
   wasmKernels,
   webgpuUnavailable,
@@ -136,6 +137,9 @@ export class Device {
       if (!(await GpuContext.hasHardwareAdapter(gpu as GPU))) return new Device({ ...options, backend: 'wasm' }).noted('wasm (WebGPU has no hardware GPU adapter here, only an emulator or none)');
     } else if (missing) {
       throw new RunError(`WebGPU is not available here: ${missing}; use backend 'wasm'`);
+    }
+    if (!gpuCodegen()) {
+      throw new RunError("WebGPU kernels are not loaded: add import 'deltagraph/webgpu' once before Device.create (they are an entry of their own, so that pages without a GPU do not download them)");
     }
     const context = await GpuContext.create(gpu as GPU);
     const { vendor, architecture, fallback } = context.info;
