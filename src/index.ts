@@ -1,6 +1,8 @@
 /**
  * deltagraph: networks as graphs of tensor ops, gradients by reverse-mode autodiff as more graph,
  * and a compiler that runs forward pass, backward pass and update as one program.
+ *
+ * @module deltagraph
  */
 import './backends/index.ts';
 import './nn/layers.ts';
