@@ -14,6 +14,7 @@ export { formatShape, type Dim, type Shape } from './core/shape.ts';
 export type { Padding } from './ops/conv.ts';
 export { getOp, hasTrait, isOp, listOps, ops, type OpDef, type Trait, type VjpContext, type VjpRule } from './ops/index.ts';
 export * from './graph/index.ts';
-export { registerKernel, wasmFeatures, type FloatArray, type Kernel, type KernelContext, type KernelFactory, type ShapeContext, type WasmFeatures } from './backends/index.ts';
+export type { HelperStats } from './backends/wasm/threads.ts';
+export { registerKernel, wasmFeatures, type WasmKernelContext, type FloatArray, type Kernel, type KernelContext, type KernelFactory, type ShapeContext, type WasmFeatures } from './backends/index.ts';
 export * from './runtime/index.ts';
 export { applyActivation, avgPool2d, batchNorm, conv2d, dense, dropout, embedding, flatten, globalAveragePooling2d, layerNorm, maxPool2d, type Activation, type BatchNormOptions, type Conv2dOptions, type DenseOptions, type EmbeddingOptions, type LayerNormOptions, type LayerRecord, type Pool2dOptions } from './nn/layers.ts';

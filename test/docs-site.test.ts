@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -29,18 +29,20 @@ describe('the docs site (npm run docs)', () => {
     const site = pathToFileURL(out + '/').href;
     const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
     try {
-      const page = await browser.newPage();
       const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
       const ids = new Map<string, Set<string>>(); // page → ids and names of its elements
       const links: { from: string; to: string }[] = [];
       const queue = [site + 'index.html'];
       const seen = new Set(queue);
-      while (queue.length > 0) {
-        const url = queue.shift()!;
+      // Every page carries the same side navigation, drawn by the site's script from
+      // assets/navigation.js: the index page and the guides are read with their scripts run (the
+      // navigation waited for, any script error caught); the reference pages, with scripts off,
+      // as their HTML is served, which is quicker and holds every link of their own.
+      const visit = async (tabs: { scripted: Page; plain: Page }, url: string) => {
+        const scripted = url === site + 'index.html' || url.includes('/documents/');
+        const page = scripted ? tabs.scripted : tabs.plain;
         await page.goto(url, { waitUntil: 'load' });
-        // The side navigation is drawn by the site's script from assets/navigation.js: wait for it.
-        await page.waitForFunction(() => document.querySelector('.tsd-navigation a') !== null, undefined, { timeout: 10_000 });
+        if (scripted) await page.waitForFunction(() => document.querySelector('.tsd-navigation a') !== null, undefined, { timeout: 10_000 });
         const found = await page.evaluate(() => ({
           hrefs: Array.from(document.querySelectorAll('a[href]'), (a) => (a as HTMLAnchorElement).href),
           ids: Array.from(document.querySelectorAll('[id], a[name]'), (e) => e.id || e.getAttribute('name')!),
@@ -55,7 +57,21 @@ describe('the docs site (npm run docs)', () => {
             queue.push(target);
           }
         }
-      }
+      };
+      const plain = await browser.newContext({ javaScriptEnabled: false });
+      const workers = await Promise.all(
+        [1, 2, 3].map(async () => {
+          const tabs = { scripted: await browser.newPage(), plain: await plain.newPage() };
+          tabs.scripted.on('pageerror', (e) => errors.push(`${tabs.scripted.url()}: ${e.message}`));
+          return tabs;
+        }),
+      );
+      await visit(workers[0], queue.shift()!);
+      await Promise.all(
+        workers.map(async (tabs) => {
+          for (let url = queue.shift(); url !== undefined; url = queue.shift()) await visit(tabs, url);
+        }),
+      );
       const broken = links.filter(({ to }) => {
         const [target, fragment] = to.split('#');
         if (!existsSync(new URL(target))) return true;

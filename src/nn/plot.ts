@@ -4,13 +4,21 @@
  */
 import type { History } from './fit.ts';
 
+/** One line of a chart: a name for the legend and a value per epoch. */
 export interface Series {
+  /** The legend's name. */
   name: string;
+  /** One value per epoch (NaN: no point). */
   values: readonly number[];
 }
 
 /** The standard curves of a history: losses, and accuracies (in %). */
-export function historySeries(history: History): { loss: Series[]; accuracy: Series[] } {
+export function historySeries(history: History): {
+  /** Training and validation loss per epoch. */
+  loss: Series[];
+  /** Training and validation accuracy per epoch, in %. */
+  accuracy: Series[];
+} {
   const col = (k: 'loss' | 'valLoss' | 'accuracy' | 'valAccuracy', scale = 1) =>
     history.epochs.map((e) => (e[k] ?? NaN) * scale).filter((v) => !Number.isNaN(v));
   const keep = (s: Series[]) => s.filter((x) => x.values.length > 0);
@@ -35,7 +43,12 @@ export function historyToCsv(history: History): string {
 
 const marks = ['●', '○', '◆', '◇'];
 
-/** A line chart drawn with characters, `height` rows tall; each series gets its own mark. */
+/**
+ * A line chart drawn with characters, `height` rows tall; each series gets its own mark.
+ *
+ * @param options.height - Rows of the plot (default 12).
+ * @param options.title - A title line above it.
+ */
 export function terminalChart(series: readonly Series[], options: { height?: number; title?: string } = {}): string {
   const height = options.height ?? 12;
   const all = series.flatMap((s) => s.values);
@@ -65,7 +78,14 @@ export function terminalChart(series: readonly Series[], options: { height?: num
 
 const colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728'];
 
-/** An SVG line chart with axes, ticks and a legend. */
+/**
+ * An SVG line chart with axes, ticks and a legend.
+ *
+ * @param options.title - A title above the plot.
+ * @param options.width - Width in pixels (default 640).
+ * @param options.height - Height in pixels (default 360).
+ * @param options.yLabel - The label of the y axis.
+ */
 export function svgChart(series: readonly Series[], options: { title?: string; width?: number; height?: number; yLabel?: string } = {}): string {
   const width = options.width ?? 640;
   const height = options.height ?? 360;

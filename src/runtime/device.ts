@@ -9,6 +9,7 @@ import { GraphError } from '../core/errors.ts';
 import { createWasmMemory, threadsWanted, wasmKernels, type FloatArray, type HelperStats, type WasmKernels } from '../backends/index.ts';
 import { Memory, pagesFor, type Precision } from './memory.ts';
 
+/** Options of a new {@link Device}. */
 export interface DeviceOptions {
   /** Precision of every float value (default 'float32'; 'float64' for gradient checks). */
   dtype?: Precision;
@@ -24,8 +25,20 @@ export interface DeviceOptions {
 /** Ends the helper thread of a device that was dropped without `dispose()`. */
 const unreleased = new FinalizationRegistry<{ kernels: WasmKernels | null }>((held) => held.kernels?.dispose());
 
+/**
+ * Where programs run: the memory holding the parameters and buffers of its programs, the kernels bound
+ * to it, and the helper thread. Programs compiled for one device share its parameters (train with one,
+ * predict with another). `dispose()` ends the helper thread and lets the memory go.
+ *
+ * @example
+ * const device = new Device({ threads: false });
+ * const step = compile(g, { outputs: [loss], updates, device });
+ * const predict = compile(g, { outputs: [out], device });
+ */
 export class Device {
+  /** The precision of every float value. */
   readonly dtype: Precision;
+  /** Whether large products may be split with a helper thread. */
   readonly threads: boolean;
   /** @internal The memory; plans place their buffers in it. */
   readonly memory: Memory;
@@ -96,10 +109,12 @@ export class Device {
     return this.memory.parameterNames();
   }
 
+  /** Whether the device holds a parameter called `name`. */
   hasParameter(name: string): boolean {
     return this.memory.slot(name) !== undefined;
   }
 
+  /** The shape of parameter `name`. */
   parameterShape(name: string): readonly number[] {
     return this.slot(name).shape;
   }
@@ -224,12 +239,15 @@ export class Device {
 
 /** Rows of a dataset in a device's memory (see `Device.uploadRows`). */
 export interface DeviceRows {
+  /** The device holding them. */
   readonly device: Device;
   /** @internal Which upload of the device these rows are (a later one replaces them). */
   readonly upload: number;
   /** @internal Where the rows start in the memory. */
   readonly offset: number;
+  /** The number of rows. */
   readonly count: number;
+  /** The values per row. */
   readonly rowLength: number;
   /** The index of the first NaN or ±∞ value, or −1. */
   readonly firstNonFinite: number;

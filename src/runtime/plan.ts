@@ -21,16 +21,24 @@ export interface PlanInput {
   view: FloatArray;
 }
 
+/** What a program's plan for one set of input shapes does ({@link Program.stats}). */
 export interface PlanStats {
   /** Kernel calls per run. */
   readonly steps: number;
   /** Elements of working memory with reuse, and what it would take without. */
   readonly workspace: number;
+  /** Elements of working memory it would take without buffer reuse. */
   readonly unshared: number;
   /** Parameter updates written straight over their parameter (no copy). */
   readonly updatesInPlace: number;
   /** Kernel calls per run on each backend. */
-  readonly backends: { readonly js: number; readonly wasm: number };
+  /** Kernel calls per run on each backend. */
+  readonly backends: {
+    /** On the JS kernels. */
+    readonly js: number;
+    /** On the WebAssembly kernels. */
+    readonly wasm: number;
+  };
 }
 
 /** The kernel a node runs, on the backend chosen for it. */

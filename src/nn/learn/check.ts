@@ -27,10 +27,15 @@ import { backprop, equations, forward, relu, sigmoid, tanh, type Activation, typ
 import { hadamard, map, matMul, matrix, scale, type Matrix } from '../reference/matrix.ts';
 import { BackpropTracer } from './trace.ts';
 
+/**
+ * How a learner's matrices are laid out: `'column'` as Nielsen (one sample per column, w^l is [n_l,
+ * n_{l−1}]) or `'row'` as deltagraph (one sample per row, w^l is [n_{l−1}, n_l]).
+ */
 export type Form = 'column' | 'row';
 
 /** What the learner's function is given: copies, so it cannot spoil the check by writing into them. */
 export interface LearnerNet {
+  /** Layer sizes, input first. */
   readonly sizes: readonly number[];
   /** weights[l−1] is w^l, in the learner's form. */
   readonly weights: Matrix[];
@@ -48,11 +53,18 @@ export interface LearnerGradients {
   deltas?: readonly Matrix[];
 }
 
+/**
+ * A learner's backpropagation: given the net, a batch x and its targets y (in the chosen form), the
+ * gradient of the batch-mean cost.
+ */
 export type LearnerBackprop = (net: LearnerNet, x: Matrix, y: Matrix) => LearnerGradients;
 
+/** The activations a learner's net may use. */
 export type HiddenActivation = 'sigmoid' | 'relu' | 'tanh';
 
+/** Options of {@link checkBackprop}. */
 export interface CheckOptions {
+  /** The learner's layout: `'column'` (Nielsen's) or `'row'`. */
   form: Form;
   /** Activation of the hidden layers (default sigmoid). */
   hidden?: HiddenActivation;
@@ -66,15 +78,18 @@ export interface CheckOptions {
   calls?: number;
   /** Samples per batch (default 4). */
   batchSize?: number;
+  /** Seed of the random nets and batches (default 1). */
   seed?: number;
   /** Largest relative difference taken as equal (default 1e-6). */
   tolerance?: number;
 }
 
+/** The four equations of backpropagation. */
 export type Equation = 'BP1' | 'BP2' | 'BP3' | 'BP4';
 
 /** One quantity of one layer on one call: the learner's against autodiff. */
 export interface QuantityCheck {
+  /** The layer l (1-based). */
   readonly layer: number;
   /** `δ2`, `∂C/∂b2`, `∂C/∂w2`. */
   readonly name: string;
@@ -82,26 +97,35 @@ export interface QuantityCheck {
   readonly equation: Equation;
   /** ‖learner − autodiff‖∞ / max(‖learner‖∞, ‖autodiff‖∞). */
   readonly relativeError: number;
+  /** Whether it is within the tolerance. */
   readonly ok: boolean;
 }
 
+/** One call of the learner's function and what the check found. */
 export interface CallCheck {
   /** 1-based over all calls. */
   readonly call: number;
+  /** The net's layer sizes on this call. */
   readonly sizes: readonly number[];
+  /** The batch size. */
   readonly m: number;
   /** Set when the function threw, or returned the wrong number or shape of arrays. */
   readonly problem?: string;
   /** Where it broke first, in backprop order (layer L first; δ, then ∂C/∂b, then ∂C/∂w). */
   readonly equation?: Equation;
+  /** The layer where it broke first. */
   readonly layer?: number;
   /** Every quantity checked, in backprop order (empty when `problem` is set). */
   readonly quantities: readonly QuantityCheck[];
+  /** Whether every quantity was right. */
   readonly ok: boolean;
 }
 
+/** What {@link checkBackprop} found. */
 export interface BackpropCheck {
+  /** Whether every call was right. */
   readonly ok: boolean;
+  /** Every call, in order. */
   readonly calls: readonly CallCheck[];
   /** The first call that went wrong. */
   readonly firstFailure?: CallCheck;
@@ -141,6 +165,14 @@ interface Hypothesis {
   predict(call: CallRecord): Gradients | null;
 }
 
+/**
+ * Checks a learner's own backpropagation against autodiff on random nets and batches, and names the
+ * first equation and layer that break and the classic bugs that explain the wrong values.
+ *
+ * @example
+ * const verdict = checkBackprop(myBackprop, { form: 'column' });
+ * console.log(verdict.report);
+ */
 export function checkBackprop(learner: LearnerBackprop, options: CheckOptions): BackpropCheck {
   if (typeof learner !== 'function') throw new GraphError('checkBackprop: pass your gradient function (net, x, y) => { weights, biases, deltas? }');
   const form = options?.form;
