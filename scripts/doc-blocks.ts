@@ -62,8 +62,9 @@ export function headline(performance: string, training: string): string {
     `  faster than TensorFlow.js's wasm backend (${w1.theirs}); the conv net of \`--preset conv\` in ${w3.ours},`,
     `  ${w3.ratio} faster than PyTorch on one thread (${w3.theirs}) and ${w3two.ratio} faster on two (${w3two.theirs}).`,
     `  Measured by \`npm run bench\` on ${date[1]}, Node ${date[2]}, a shared 2-core machine: [performance](docs/performance.md).`,
-    `- Test accuracy over seeds 1, 2, 3: ${accuracy('mnist-figures')} for the classic preset, ${accuracy('mnist-improved-figures')} for`,
-    `  the improved one, ${accuracy('mnist-conv-figures')} for the conv net (\`npm run readme:figures\`: [training](docs/training.md)).`,
+    `- Test accuracy over seeds 1, 2, 3: ${accuracy('mnist-figures')} for the classic preset (why one seed`,
+    `  stalls: [getting started](docs/getting-started.md)), ${accuracy('mnist-improved-figures')} for the improved one,`,
+    `  ${accuracy('mnist-conv-figures')} for the conv net (\`npm run readme:figures\`: [training](docs/training.md)).`,
   ].join('\n');
 }
 
