@@ -8,6 +8,10 @@ import type { Rng } from '../core/rng.ts';
 /** Fills a tensor of `shape`; fan-in is shape[0] for a [nIn, nOut] kernel. */
 export type InitializerFn = (shape: readonly number[], rng: Rng) => Float64Array;
 
+/**
+ * The names of the built-in initializers: `randomNormal` N(0, 1), `lecunNormal` N(0, 1/fanIn),
+ * `glorotUniform`, `glorotNormal`, `heNormal`, `heUniform`, `zeros`, `ones`.
+ */
 export type InitializerName =
   | 'zeros'
   | 'ones'
@@ -18,6 +22,10 @@ export type InitializerName =
   | 'heNormal'
   | 'heUniform';
 
+/**
+ * How a parameter gets its first values: a built-in's name or a function of the shape and the graph's
+ * random numbers.
+ */
 export type Initializer = InitializerName | InitializerFn;
 
 function fans(shape: readonly number[]): [number, number] {
@@ -38,10 +46,12 @@ export function randomNormal(stddev = 1, mean = 0): InitializerFn {
   return (shape, rng) => fill(shape, () => mean + stddev * rng.normal());
 }
 
+/** An initializer drawing uniformly from [low, high). */
 export function randomUniform(low: number, high: number): InitializerFn {
   return (shape, rng) => fill(shape, () => rng.uniform(low, high));
 }
 
+/** An initializer that fills every value with `value`. */
 export function constantInit(value: number): InitializerFn {
   return (shape) => fill(shape, () => value);
 }
@@ -68,8 +78,10 @@ const named: Record<InitializerName, InitializerFn> = {
   },
 };
 
+/** The names of the built-in initializers, for validation and help texts. */
 export const initializerNames = Object.keys(named) as InitializerName[];
 
+/** The function an initializer stands for; an unknown name is a `GraphError` listing the known ones. */
 export function resolveInitializer(init: Initializer): InitializerFn {
   if (typeof init === 'function') return init;
   const fn = named[init];

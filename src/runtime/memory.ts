@@ -10,6 +10,7 @@ import { formatBytes, MAX_ELEMENTS } from '../core/limits.ts';
 import { FreeList } from './free-list.ts';
 import type { FloatArray, GpuArena } from '../backends/index.ts';
 
+/** The precision of a program's float values. */
 export type Precision = 'float32' | 'float64';
 
 const PAGE = 65536;

@@ -25,16 +25,25 @@ export interface PlanInput {
   view: FloatArray;
 }
 
+/** What a program's plan for one set of input shapes does ({@link Program.stats}). */
 export interface PlanStats {
   /** Kernel calls per run. */
   readonly steps: number;
   /** Elements of working memory with reuse, and what it would take without. */
   readonly workspace: number;
+  /** Elements of working memory it would take without buffer reuse. */
   readonly unshared: number;
   /** Parameter updates written straight over their parameter (no copy). */
   readonly updatesInPlace: number;
   /** Kernel calls per run on each backend (on a WebGPU device, fused kernels: every op runs there). */
-  readonly backends: { readonly js: number; readonly wasm: number; readonly webgpu: number };
+  readonly backends: {
+    /** On the JS kernels. */
+    readonly js: number;
+    /** On the WebAssembly kernels. */
+    readonly wasm: number;
+    /** On the WebGPU kernels. */
+    readonly webgpu: number;
+  };
   /** On a WebGPU device: elementwise ops folded into another op's kernel (no kernel of their own). */
   readonly fused: number;
 }
