@@ -6,8 +6,7 @@
  * page) are not run. docs/backprop.md has its own, longer test (test/docs.test.ts).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -24,6 +23,15 @@ const expected: Record<string, (string | RegExp)[]> = {
   'conv-nets.md': [/conv2d_2 \(conv2d 5x5 relu\) +\[null,8,8,16\] +3216\n/, /conv net \{ loss: \d\.\d+, accuracy: 0\.[89]\d+ \}/, /\nbatchNorm_1 \(batchNorm relu\) +\[null,24,24,8\] +32\n/, /\nNon-trainable parameters: 16\n/, 'Float64Array(8)'],
   'model-files.md': ['same predictions: true', /bytes: \d+ layers: 2/, /true small\.dgm: byte \d+: tensor 'dense_2\/bias' is corrupt: the CRC-32 of its bytes is [0-9a-f]{8} but the file recorded [0-9a-f]{8}/, 'true checkNumerics: log (%3 log) produced -Infinity at index 1 of its [2,1] output'],
   'custom-ops.md': ['cube 1 8 27 gradient 3 12 27', /second order through tanh: ok \d\.\de-\d+/, 'cube: ok', 'stopGradient 3 4'],
+  'webgpu.md': [
+    /device: webgpu webgpu \(/,
+    /ops with a WGSL kernel: \d\d/,
+    'y [ 7, 6, 1, 5 ] dw [ 2, 0, 4, 4, 6, 8 ]',
+    /kernels \d+, ops fused into them [1-9]\d*, dispatches \d+, submits 1/,
+    'w [ 0.5, -1, 2, 0.25, -0.5, 1 ]',
+    /epoch 5: loss 0\.\d+, accuracy (9\d|100)\.\d%/,
+    'the CPU copy predicts the same: true',
+  ],
   'op-semantics.md': ['grad: cannot differentiate with respect to int tensor', 'int float float', 'max tie 0.5 0 0.5 0', 'dw 7 2 7/2 2/2 3.5 1', 'sign(log v) 1 0 1 NaN', 'sign: −1, 0 or 1; NaN → NaN'],
 };
 
@@ -46,7 +54,10 @@ describe.concurrent('the guides in docs/ run as written', () => {
         if (!paths[name]) throw new Error(`${guide} imports '${name}', which tsconfig.json's paths do not map`);
         return `from '${new URL(paths[name][0], root).pathname}'`;
       });
-      const file = path.join(mkdtempSync(path.join(tmpdir(), 'deltagraph-guide-')), guide.replace(/\.md$/, '.mts'));
+      // Inside the project, so that packages a guide imports (webgpu in Node) resolve from its node_modules.
+      const cache = new URL('node_modules/.cache/', root).pathname;
+      mkdirSync(cache, { recursive: true });
+      const file = path.join(mkdtempSync(path.join(cache, 'deltagraph-guide-')), guide.replace(/\.md$/, '.mts'));
       writeFileSync(file, script);
       const { stdout } = await promisify(execFile)(tsx, [file], { cwd: root.pathname, encoding: 'utf8', maxBuffer: 1 << 26 });
       for (const want of expected[guide] ?? []) {
