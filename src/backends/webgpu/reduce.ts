@@ -92,7 +92,7 @@ registerKernel(logSumExp, 'webgpu', {
   for (var r = 0u; r < ${length}u; r++) { top = maximum_(top, ${at('r')}); }
   var total = 0.0;
   for (var r = 0u; r < ${length}u; r++) { total += exp_(${at('r')} - top); }
-  m[${ctx.output}u + i] = select(top + log(total), top, isInf(top));`,
+  m[${ctx.output}u + i] = select(top + log_(total), top, isInf(top));`,
       ),
     ];
   },

@@ -65,7 +65,7 @@ registerKernel(logSoftmax, 'webgpu', {
         n,
         `  let base = ${start};
 ${shiftedSum(length, x)}
-  let lse = select(select(top + log(total), top, isInf(top) && top < 0.0), NAN, isInf(top) && top > 0.0);
+  let lse = select(select(top + log_(total), top, isInf(top) && top < 0.0), NAN, isInf(top) && top > 0.0);
   for (var l = 0u; l < ${length}u; l++) { m[${ctx.output}u + base + l * ${stride}u] = ${x('l')} - lse; }`,
       ),
     ];
@@ -80,7 +80,7 @@ registerKernel(softmaxCrossEntropy, 'webgpu', {
     const sparse = labelShape.length === shape.length - 1;
     const z = (j: string) => `m[${ctx.inputs[0]}u + i * ${classes}u + ${j}]`;
     const lse = `${shiftedSum(classes, z)}
-  let lse = select(select(top + log(total), top, isInf(top) && top < 0.0), NAN, isInf(top) && top > 0.0);`;
+  let lse = select(select(top + log_(total), top, isInf(top) && top < 0.0), NAN, isInf(top) && top > 0.0);`;
     const loss = sparse
       ? `${checkLabel(ctx, `m[${ctx.inputs[1]}u + i]`, 'i', classes)}
     m[${ctx.output}u + i] = NAN; return;

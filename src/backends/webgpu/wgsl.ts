@@ -31,7 +31,7 @@ fn isNan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
 fn isInf(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }
 fn relu_(x: f32) -> f32 { return select(select(x, 0.0, x <= 0.0), x, isNan(x)); }
 fn step_(x: f32, alpha: f32) -> f32 { return select(select(alpha, 1.0, x > 0.0), x, isNan(x)); }
-fn sigmoid_(x: f32) -> f32 { return select(1.0 / (1.0 + exp(-x)), select(0.0, 1.0, x > 0.0), abs(x) > 80.0); }
+fn sigmoid_(x: f32) -> f32 { return select(1.0 / (1.0 + exp_(-x)), select(0.0, 1.0, x > 0.0), abs(x) > 80.0); }
 fn tanh_(x: f32) -> f32 {
   if (isNan(x)) { return x; }
   let a = abs(x);
@@ -39,22 +39,43 @@ fn tanh_(x: f32) -> f32 {
   // A series near 0, where 1 − e^(−2|x|) would lose digits.
   let x2 = x * x;
   if (a < 0.1) { return x * (1.0 + x2 * (-1.0 / 3.0 + x2 * (2.0 / 15.0 + x2 * (-17.0 / 315.0)))); }
-  let e = exp(-2.0 * a);
+  let e = exp_(-2.0 * a);
   return sign(x) * (1.0 - e) / (1.0 + e);
 }
-fn exp_(x: f32) -> f32 { return select(select(exp(x), 0.0, x < -104.0), select(INF, x, isNan(x)), x > 88.8 || isNan(x)); }
+// exp and log to within about an ulp, as the CPU's are: WGSL allows exp 3 + 2|x| ulps and log an
+// absolute 2^-21, so 1 − e^x and log x near 1 (Adam's bias corrections, a cross-entropy near 0)
+// would be off by 1e-4 relative. Range reduction by ln 2 in two parts (Cody and Waite), then a
+// series on the remainder.
+fn exp_(x: f32) -> f32 {
+  if (isNan(x)) { return x; }
+  if (x > 88.72283) { return INF; }
+  if (x < -103.97) { return 0.0; }
+  let k = round(x * 1.4426950408889634);
+  let r = (x - k * 0.693145751953125) - k * 1.4286068203094173e-6;
+  let p = 1.0 + r * (1.0 + r * (0.5 + r * (0.16666667 + r * (0.041666668 + r * (0.008333334 + r * (0.0013888889 + r * 0.0001984127))))));
+  let e = i32(k);
+  return ldexp(ldexp(p, e / 2), e - e / 2);
+}
 fn log_(x: f32) -> f32 {
   if (isNan(x)) { return x; }
   if (x < 0.0) { return NAN; }
   if (x == 0.0) { return -INF; }
   if (isInf(x)) { return INF; }
-  return log(x);
+  // x = m · 2^e with m in [√½, √2): log m = 2 atanh s, s = (m − 1)/(m + 1), |s| ≤ 0.172.
+  let parts = frexp(x);
+  var m = parts.fract;
+  var e = f32(parts.exp);
+  if (m < 0.70710678) { m = m * 2.0; e = e - 1.0; }
+  let s = (m - 1.0) / (m + 1.0);
+  let s2 = s * s;
+  let series = 2.0 * s * (1.0 + s2 * (0.33333334 + s2 * (0.2 + s2 * (0.14285715 + s2 * (0.11111111 + s2 * 0.09090909)))));
+  return e * 1.4286068203094173e-6 + series + e * 0.693145751953125;
 }
 fn sqrt_(x: f32) -> f32 { return select(select(sqrt(x), NAN, x < 0.0), x, isNan(x) || (isInf(x) && x > 0.0)); }
 fn sign_(x: f32) -> f32 { return select(sign(x), x, isNan(x)); }
 fn softplus_(x: f32) -> f32 {
   if (isNan(x) || isInf(x)) { return select(x, 0.0, isInf(x) && x < 0.0); }
-  return max(x, 0.0) + log(1.0 + exp(-abs(x)));
+  return max(x, 0.0) + log_(1.0 + exp_(-abs(x)));
 }
 fn softsign_(x: f32) -> f32 { return select(x / (1.0 + abs(x)), sign(x), isInf(x)); }
 fn div_(a: f32, b: f32) -> f32 {
@@ -87,7 +108,7 @@ fn powAbs(a: f32, b: f32) -> f32 {
   if (b == 1.0) { return a; }
   if (b == 0.5) { return sqrt(a); }
   if (b == -1.0) { return 1.0 / a; }
-  return exp2(b * log2(a));
+  return exp_(b * log_(a));
 }
 `;
 

@@ -1,0 +1,16 @@
+import { create } from 'webgpu';
+import { compile, Device, Graph } from './src/index.ts';
+import './src/webgpu.ts';
+const dev = await Device.create({ backend: 'webgpu', gpu: create([]) });
+const g = new Graph();
+const t = g.input('t', []);
+const c2 = t.mul(Math.log(0.999)).exp().neg().add(1);
+const vv = g.input('v', [3]);
+const ratio = vv.div(c2);
+const s = ratio.sqrt();
+const outs = [t.mul(Math.log(0.999)), t.mul(Math.log(0.999)).exp(), c2, ratio, s, s.add(1e-3)];
+const feeds = { t: [1], v: [1.5807691961908187e-7, 2.792825845404918e-8, 1e-12] };
+const gpu = await compile(g, { outputs: outs, device: dev }).runAsync(feeds);
+const cpu = compile(g, { outputs: outs }).run(feeds);
+gpu.forEach((a, k) => console.log(k, Array.from(a), Array.from(cpu[k])));
+process.exit(0);
