@@ -88,15 +88,20 @@ async function run(name: string) {
   const gpuDevice = await Device.create({ backend: 'webgpu' });
   const wasmDevice = new Device();
   const info = { adapter: gpuDevice.backendNote };
-  if (name === 'attention') {
-    const gpu = await attention(gpuDevice, true);
-    const wasm = await attention(wasmDevice, false);
-    return { ...info, gpu: gpu.losses, wasm: wasm.losses, gpuMs: gpu.msPerStep, wasmMs: wasm.msPerStep, submits: gpu.stats.gpu?.submits };
+  try {
+    if (name === 'attention') {
+      const gpu = await attention(gpuDevice, true);
+      const wasm = await attention(wasmDevice, false);
+      return { ...info, gpu: gpu.losses, wasm: wasm.losses, gpuMs: gpu.msPerStep, wasmMs: wasm.msPerStep, submits: gpu.stats.gpu?.submits };
+    }
+    const { build, batchSize } = models[name as keyof typeof models];
+    const gpu = await fitLosses(build(gpuDevice), batchSize, true);
+    const wasm = await fitLosses(build(wasmDevice), batchSize, false);
+    return { ...info, gpu: gpu.losses, wasm: wasm.losses, gpuMs: gpu.msPerStep, wasmMs: wasm.msPerStep, batchSize };
+  } finally {
+    gpuDevice.dispose();
+    wasmDevice.dispose();
   }
-  const { build, batchSize } = models[name as keyof typeof models];
-  const gpu = await fitLosses(build(gpuDevice), batchSize, true);
-  const wasm = await fitLosses(build(wasmDevice), batchSize, false);
-  return { ...info, gpu: gpu.losses, wasm: wasm.losses, gpuMs: gpu.msPerStep, wasmMs: wasm.msPerStep, batchSize };
 }
 
 (globalThis as unknown as { webgpuWorkloads: typeof run }).webgpuWorkloads = run;
