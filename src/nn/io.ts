@@ -27,6 +27,7 @@ import { DeltaGraphError, formatValue } from '../core/errors.ts';
 import { ancestors, type Attrs, type DType } from '../core/ir.ts';
 import { formatShape, type Shape } from '../core/shape.ts';
 import type { Precision } from '../runtime/memory.ts';
+import { initialValues } from '../graph/initializers.ts';
 import type { Tensor } from '../graph/tensor.ts';
 import { lossNames, type LossName } from './losses.ts';
 import { Model } from './model.ts';
@@ -126,7 +127,7 @@ export function modelToBytes(model: Model): Uint8Array {
   };
   for (const p of g.parameters) {
     if (model.device.hasParameter(p.name!)) add(p.name!, p.shape as number[], model.device.read(p.name!), model.device.dtype === 'float64');
-    else add(p.name!, p.shape as number[], g.ir().data.get(p.id)!, true);
+    else add(p.name!, p.shape as number[], initialValues(g.ir().init.get(p.id)!), true);
   }
   for (const id of ids) if (isOp(nodes[id], ops.constant)) add(`constant:${index.get(id)}`, nodes[id].shape as number[], g.ir().data.get(id)!, true);
   // F64 first: each F64 tensor is a multiple of 8 bytes, so every tensor starts aligned to its width.

@@ -29,6 +29,8 @@ export interface Optimizer {
   readonly learningRate: LearningRate;
   /** Everything needed to make the same optimizer again (saved with a model). */
   readonly config: OptimizerConfig;
+  /** The state kept beside each trainable parameter, one tensor of its shape per name (`optimizer/<parameter>/<name>`). */
+  readonly slots: readonly string[];
   /** The update of every parameter, given its gradient and the learning-rate tensor. */
   updates(params: readonly Tensor[], grads: readonly Tensor[], lr: Tensor): [Tensor, Tensor][];
 }
@@ -66,6 +68,7 @@ export function sgd(options: { learningRate: LearningRate }): Optimizer {
   return {
     name: 'sgd',
     learningRate,
+    slots: [],
     config: { name: 'sgd', learningRate: rateConfig(learningRate) },
     updates: (params, grads, lr) => params.map((p, i) => [p, p.sub(grads[i].mul(lr))]),
   };
@@ -82,6 +85,7 @@ export function momentum(options: { learningRate: LearningRate; momentum?: numbe
   return {
     name: 'momentum',
     learningRate,
+    slots: ['velocity'],
     config: { name: 'momentum', learningRate: rateConfig(learningRate), momentum: mu, nesterov },
     updates: (params, grads, lr) =>
       params.flatMap((p, i) => {
@@ -108,6 +112,7 @@ export function adam(options: { learningRate?: LearningRate; beta1?: number; bet
   return {
     name: 'adam',
     learningRate,
+    slots: ['m', 'v'],
     config: { name: 'adam', learningRate: rateConfig(learningRate), beta1, beta2, epsilon },
     updates: (params, grads, lr) => {
       if (params.length === 0) return [];

@@ -8,6 +8,7 @@ import { GraphError, RunError } from '../core/errors.ts';
 import { formatBytes, MAX_ELEMENTS } from '../core/limits.ts';
 import { FreeList } from './free-list.ts';
 import type { FloatArray } from '../backends/index.ts';
+import { fillInitial, type ParameterInit } from '../graph/initializers.ts';
 
 export type Precision = 'float32' | 'float64';
 
@@ -84,8 +85,8 @@ export class Memory {
     return this.blocks.end;
   }
 
-  /** The storage of a parameter, allocated and set to `initial` the first time it is asked for. */
-  parameter(name: string, shape: readonly number[], initial: ArrayLike<number>): ParameterSlot {
+  /** The storage of a parameter, allocated and filled from `initial` the first time it is asked for. */
+  parameter(name: string, shape: readonly number[], initial: ParameterInit): ParameterSlot {
     const slot = this.slots.get(name);
     if (slot) {
       if (slot.shape.length !== shape.length || slot.shape.some((d, i) => d !== shape[i])) {
@@ -95,7 +96,7 @@ export class Memory {
     }
     const size = shape.reduce((a, b) => a * b, 1);
     const created = { offset: this.alloc(size), shape: [...shape], size };
-    this.data.set(initial, created.offset);
+    fillInitial(this.view(created.offset, size), initial);
     this.slots.set(name, created);
     return created;
   }

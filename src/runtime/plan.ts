@@ -235,7 +235,7 @@ export class Plan {
 
   /** Turns the allocation into offsets: parameters in their slots, the rest in one block of this plan. */
   private place(): void {
-    const { nodes, data } = this.ir;
+    const { nodes, data, init } = this.ir;
     const { places, fixed, workspace } = this.allocation;
     const memory = this.device.memory;
     this.block = { offset: memory.alloc(fixed + workspace, () => this.describeBlock()), size: fixed + workspace };
@@ -244,7 +244,7 @@ export class Plan {
       const place = places.get(id)!;
       if (place.kind === 'parameter') {
         const param = nodes[place.parameter];
-        this.offsets.set(id, memory.parameter(param.name!, param.shape as number[], data.get(param.id)!).offset);
+        this.offsets.set(id, memory.parameter(param.name!, param.shape as number[], init.get(param.id)!).offset);
       } else if (place.kind === 'alias') {
         this.offsets.set(id, this.offsets.get(place.of)!);
       } else {

@@ -95,7 +95,7 @@ describe('checkNumerics from fit and from the environment', () => {
     const start = model.getWeights(); // the weights at the start of epoch 2
     let calls = 0;
     // A buggy augmentation puts a NaN in the third batch of epoch 2; the replay leaves augmentation out, so it runs clean.
-    const augment = (x: Float32Array) => {
+    const augment = (x: Float32Array | Float64Array) => {
       if (++calls === 3) x[0] = NaN;
     };
     let error: unknown;
