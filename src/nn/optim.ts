@@ -64,7 +64,7 @@ export function cosineDecay(options: { initial: number; epochs: number; final?: 
 /** Plain mini-batch SGD: W ← W − η·dW. */
 export function sgd(options: { learningRate: LearningRate }): Optimizer {
   checkOptionNames('sgd', options, ['learningRate']);
-  const learningRate = checkRate('sgd', options.learningRate);
+  const learningRate = checkRate('sgd', options?.learningRate); // sgd() from JavaScript: said, not a TypeError
   return {
     name: 'sgd',
     learningRate,
@@ -77,9 +77,9 @@ export function sgd(options: { learningRate: LearningRate }): Optimizer {
 /** SGD with momentum: v ← μv − η·dW, W ← W + v (Nesterov: W ← W + μv − η·dW with the new v). */
 export function momentum(options: { learningRate: LearningRate; momentum?: number; nesterov?: boolean }): Optimizer {
   checkOptionNames('momentum', options, ['learningRate', 'momentum', 'nesterov']);
-  const learningRate = checkRate('momentum', options.learningRate);
-  const mu = options.momentum ?? 0.9;
-  const nesterov = options.nesterov ?? false;
+  const learningRate = checkRate('momentum', options?.learningRate);
+  const mu = options?.momentum ?? 0.9;
+  const nesterov = options?.nesterov ?? false;
   checkRange('momentum', 'momentum', mu, 0, 1);
   if (typeof nesterov !== 'boolean') throw new GraphError(`momentum: nesterov must be true or false, got ${formatValue(nesterov)}`);
   return {
