@@ -95,7 +95,7 @@ export const history = (h: History): number => h.epochs.length;
     );
     // A fail here prints tsc's errors.
     expect(() => run(process.execPath, [tsc, '-p', dir], app)).not.toThrow();
-  });
+  }, 60_000); // tsc over the shipped types: over 5 s on a loaded machine
 
   it('bundles for the browser with esbuild, with no Node module, small enough', async () => {
     const result = await build({
