@@ -19,12 +19,16 @@ try {
   const x = g.input('x', [null, 784]);
   const out = g.dense(x, units);
   console.log(`built g.dense(x, ${units}): ${at()}, ${peak()}`);
-  const model = new Model({ inputs: x, outputs: out, threads: false }).compile({
-    loss: 'softmaxCrossEntropy',
-    optimizer: optimizer === 'adam' ? adam() : sgd({ learningRate: 0.01 }),
-  });
+  const model = new Model({ inputs: x, outputs: out, threads: false });
+  console.log(`new Model (parameters placed and filled on the device): ${at()}, ${peak()}`);
+  const compiling = performance.now();
+  try {
+    model.compile({ loss: 'softmaxCrossEntropy', optimizer: optimizer === 'adam' ? adam() : sgd({ learningRate: 0.01 }) });
+  } finally {
+    console.log(`model.compile took ${(performance.now() - compiling).toFixed(1)} ms`);
+  }
   model.trainingStep(32);
-  console.log(`compiled with ${optimizer} (parameters filled on the device): ${at()}, ${peak()}`);
+  console.log(`training step compiled with ${optimizer}: ${at()}, ${peak()}`);
 } catch (e) {
   console.log(`${String(e)}\n(after ${at()}, ${peak()})`);
 }
