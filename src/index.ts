@@ -12,6 +12,6 @@ export { formatShape, type Dim, type Shape } from './core/shape.ts';
 export type { Padding } from './ops/conv.ts';
 export { getOp, hasTrait, isOp, listOps, ops, type OpDef, type Trait, type VjpContext, type VjpRule } from './ops/index.ts';
 export * from './graph/index.ts';
-export { registerKernel, wasmFeatures, type FloatArray, type Kernel, type KernelContext, type KernelFactory, type ShapeContext, type WasmFeatures } from './backends/index.ts';
+export { GpuError, kernelOf, registerKernel, wasmFeatures, type FloatArray, type GpuDispatch, type GpuInfo, type GpuKernel, type GpuKernelContext, type Kernel, type KernelContext, type KernelFactory, type ShapeContext, type WasmFeatures } from './backends/index.ts';
 export * from './runtime/index.ts';
 export { applyActivation, avgPool2d, batchNorm, conv2d, dense, dropout, embedding, flatten, globalAveragePooling2d, layerNorm, maxPool2d, type Activation, type BatchNormOptions, type Conv2dOptions, type DenseOptions, type EmbeddingOptions, type LayerNormOptions, type LayerRecord, type Pool2dOptions } from './nn/layers.ts';

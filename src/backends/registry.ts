@@ -1,6 +1,7 @@
 /**
  * How ops run: kernels registered per op and backend. 'js' kernels run any dtype and every op has
- * one; 'wasm' kernels run float32 over a WebAssembly memory where they pay. A kernel gets
+ * one; 'wasm' kernels run float32 over a WebAssembly memory where they pay; 'webgpu' kernels
+ * generate WGSL compute shaders over a GPU buffer (the Device's memory). A kernel gets
  * buffers, shapes, attributes, scratch and `fail` — never graph nodes — so kernels know nothing
  * of graphs, and the runtime picks the backend per node in one place.
  */
@@ -58,28 +59,67 @@ export interface Kernel<A extends Attrs = Attrs, C extends KernelContext<A> = Ke
   readonly parallel?: (ctx: ShapeContext<A>) => boolean;
 }
 
-export type Backend = 'js' | 'wasm';
+/**
+ * What a WebGPU kernel is given when a plan binds: where its buffers are in the device memory
+ * (element offsets into one storage buffer, bound as `m: array<f32>`), not the values.
+ */
+export interface GpuKernelContext<A extends Attrs = Attrs> extends ShapeContext<A> {
+  readonly inputs: readonly number[];
+  readonly output: number;
+  /** Working memory the kernel asked for with `scratch` (free again after the call). */
+  readonly scratch: number;
+  /** Elements the kernel asked for with `state`: kept from step to step, zero at first. */
+  readonly state: number;
+  readonly training: boolean;
+  /**
+   * Where a kernel that finds a bad value (a label out of range) writes [code, value, index]:
+   * the code is `faultCode`; the runtime reads it with the outputs and throws a RunError naming
+   * the node.
+   */
+  readonly fault: number;
+  readonly faultCode: number;
+}
+
+/** One compute dispatch: a complete WGSL module (entry point `main`) and its workgroup grid. */
+export interface GpuDispatch {
+  readonly code: string;
+  readonly workgroups: readonly [number, number, number];
+}
+
+export interface GpuKernel<A extends Attrs = Attrs> {
+  /** The dispatches that compute the node, in order (later ones see what earlier ones wrote). */
+  readonly dispatches: (ctx: GpuKernelContext<A>) => readonly GpuDispatch[];
+  readonly scratch?: (ctx: ShapeContext<A>) => number;
+  /** Elements of memory the kernel keeps between steps (a random stream's counter). */
+  readonly state?: (ctx: ShapeContext<A>) => number;
+}
+
+export type Backend = 'js' | 'wasm' | 'webgpu';
 
 interface Entry {
   js?: Kernel;
   wasm?: Kernel<Attrs, WasmKernelContext>;
+  webgpu?: GpuKernel;
 }
 
 const kernels = new Map<string, Entry>();
 
 export function registerKernel<A extends Attrs>(op: OpDef<A>, backend: 'js', kernel: Kernel<A> | KernelFactory<A>): void;
 export function registerKernel<A extends Attrs>(op: OpDef<A>, backend: 'wasm', kernel: Kernel<A, WasmKernelContext<A>> | KernelFactory<A, WasmKernelContext<A>>): void;
-export function registerKernel(op: OpDef, backend: Backend, kernel: Kernel<Attrs, never> | KernelFactory<Attrs, never>): void {
-  if (backend !== 'js' && backend !== 'wasm') throw new GraphError(`registerKernel: unknown backend '${String(backend)}' (js or wasm)`);
+export function registerKernel<A extends Attrs>(op: OpDef<A>, backend: 'webgpu', kernel: GpuKernel<A>): void;
+export function registerKernel(op: OpDef, backend: Backend, kernel: Kernel<Attrs, never> | KernelFactory<Attrs, never> | GpuKernel<never>): void {
+  if (backend !== 'js' && backend !== 'wasm' && backend !== 'webgpu') throw new GraphError(`registerKernel: unknown backend '${String(backend)}' (js, wasm or webgpu)`);
   const entry = kernels.get(op.name) ?? {};
   if (entry[backend]) throw new GraphError(`registerKernel: op '${op.name}' has a ${backend} kernel already`);
-  entry[backend] = (typeof kernel === 'function' ? { run: kernel } : kernel) as Kernel;
+  if (backend === 'webgpu') entry.webgpu = kernel as GpuKernel;
+  else entry[backend] = (typeof kernel === 'function' ? { run: kernel } : kernel) as Kernel;
   kernels.set(op.name, entry);
 }
 
 /** The kernel of an op on a backend, if registered. */
 export function kernelOf(op: string, backend: 'js'): Kernel | undefined;
 export function kernelOf(op: string, backend: 'wasm'): Kernel<Attrs, WasmKernelContext> | undefined;
-export function kernelOf(op: string, backend: Backend): Kernel | Kernel<Attrs, WasmKernelContext> | undefined {
+export function kernelOf(op: string, backend: 'webgpu'): GpuKernel | undefined;
+export function kernelOf(op: string, backend: Backend): Kernel | Kernel<Attrs, WasmKernelContext> | GpuKernel | undefined {
   return kernels.get(op)?.[backend];
 }

@@ -16,7 +16,8 @@ import type { Tensor } from '../graph/tensor.ts';
 import { checkNumericsByDefault, compile } from '../runtime/compile.ts';
 import { Device } from '../runtime/device.ts';
 import type { Precision } from '../runtime/memory.ts';
-import type { Program } from '../runtime/program.ts';
+import type { Feeds, Program } from '../runtime/program.ts';
+import type { FloatArray } from '../backends/registry.ts';
 import { argmax, countCorrect } from './batches.ts';
 import { DataError } from './data/errors.ts';
 import { validateDataset, type Dataset } from './data/dataset.ts';
@@ -36,6 +37,12 @@ export interface ModelOptions {
   dtype?: Precision;
   /** Split large matrix multiplies with a helper thread (default true where the runtime allows; see Device). */
   threads?: boolean;
+  /**
+   * The device to run on (default: a new wasm device). For the GPU, make one first:
+   * `device: await Device.create({ backend: 'webgpu' })`; the model then trains with `fitAsync`
+   * and answers with `predictAsync`, `evaluateAsync` and `getWeightsAsync`.
+   */
+  device?: Device;
 }
 
 export interface CompileConfig {
@@ -89,7 +96,9 @@ export class Model {
     this.input = inputs;
     this.output = outputs;
     this.labels = options.labels ?? g.input(g.has('labels') ? g.uniqueName('labels') : 'labels', [null], 'int');
-    this.device = new Device({ dtype: options.dtype ?? 'float32', threads: options.threads });
+    if (options.device && options.dtype && options.device.dtype !== options.dtype) throw new GraphError(`Model: dtype '${options.dtype}' differs from the device's '${options.device.dtype}'`);
+    if (options.device?.isDisposed) throw new GraphError('Model: the device was disposed');
+    this.device = options.device ?? new Device({ dtype: options.dtype ?? 'float32', threads: options.threads });
     // Place the parameters now, so that weights can be read and set before any run.
     this.predictor();
   }
@@ -148,6 +157,23 @@ export class Model {
 
   /** Mean loss and accuracy over a dataset, as an inference program: dropout off, batchNorm on its moving statistics. */
   evaluate(data: Dataset, options: { batchSize?: number } = {}): Evaluation {
+    this.refuseOnGpu('evaluate', 'evaluateAsync(data)');
+    const batches = this.evaluationBatches(data, options);
+    let next = batches.next();
+    while (!next.done) next = batches.next(next.value.program.run(next.value.feeds));
+    return next.value;
+  }
+
+  /** `evaluate` on any device (the only way on a WebGPU device): one read back per batch. */
+  async evaluateAsync(data: Dataset, options: { batchSize?: number } = {}): Promise<Evaluation> {
+    const batches = this.evaluationBatches(data, options);
+    let next = batches.next();
+    while (!next.done) next = batches.next(await next.value.program.runAsync(next.value.feeds));
+    return next.value;
+  }
+
+  /** The batches of an evaluation: yields each batch's program and feeds, takes back its outputs. */
+  private *evaluationBatches(data: Dataset, options: { batchSize?: number }): Generator<{ program: Program; feeds: Feeds }, Evaluation, FloatArray[]> {
     const { loss } = this.requireCompiled('evaluate');
     this.checkData(data, 'evaluation data');
     if (data.count === 0) throw new DataError('no samples to evaluate', { file: 'evaluation data' });
@@ -160,7 +186,7 @@ export class Model {
     for (let start = 0; start < data.count; start += batch) {
       const n = Math.min(batch, data.count - start);
       const y = data.y.subarray(start, start + n);
-      const [value, out] = program.run({ [this.input.name!]: data.x.subarray(start * k, (start + n) * k), [this.labels.name!]: y });
+      const [value, out] = yield { program, feeds: { [this.input.name!]: data.x.subarray(start * k, (start + n) * k), [this.labels.name!]: y } };
       lossSum += value[0] * n;
       correct += countCorrect(out, y, n, this.classes);
     }
@@ -169,6 +195,22 @@ export class Model {
 
   /** The outputs for rows of inputs (count × features) as one array (count × classes), as evaluate computes them. */
   predict(x: Float32Array | Float64Array, options: { batchSize?: number } = {}): Float32Array {
+    this.refuseOnGpu('predict', 'predictAsync(x)');
+    const batches = this.predictionBatches(x, options);
+    let next = batches.next();
+    while (!next.done) next = batches.next(next.value.program.run(next.value.feeds));
+    return next.value;
+  }
+
+  /** `predict` on any device (the only way on a WebGPU device). */
+  async predictAsync(x: Float32Array | Float64Array, options: { batchSize?: number } = {}): Promise<Float32Array> {
+    const batches = this.predictionBatches(x, options);
+    let next = batches.next();
+    while (!next.done) next = batches.next(await next.value.program.runAsync(next.value.feeds));
+    return next.value;
+  }
+
+  private *predictionBatches(x: Float32Array | Float64Array, options: { batchSize?: number }): Generator<{ program: Program; feeds: Feeds }, Float32Array, FloatArray[]> {
     const f = this.features;
     if (x.length % f !== 0) throw new DataError(`predict: ${x.length} values is not a whole number of rows of ${f} features`);
     const count = x.length / f;
@@ -177,24 +219,45 @@ export class Model {
     const batch = options.batchSize ?? 1000;
     for (let start = 0; start < count; start += batch) {
       const n = Math.min(batch, count - start);
-      const [y] = program.run({ [this.input.name!]: x.subarray(start * f, (start + n) * f) });
+      const [y] = yield { program, feeds: { [this.input.name!]: x.subarray(start * f, (start + n) * f) } };
       out.set(y, start * this.classes);
     }
     return out;
   }
 
+  /** On a WebGPU device values arrive asynchronously: the sync method says which to call instead. */
+  private refuseOnGpu(what: string, instead: string): void {
+    if (this.device.gpu) throw new GraphError(`Model.${what}: this model runs on a webgpu device, whose results arrive asynchronously: use await model.${instead}`);
+  }
+
   /** Predicted class of each row of inputs. */
   predictClasses(x: Float32Array | Float64Array): Int32Array {
-    const p = this.predict(x);
+    return this.classesOf(this.predict(x));
+  }
+
+  /** `predictClasses` on any device (the only way on a WebGPU device). */
+  async predictClassesAsync(x: Float32Array | Float64Array): Promise<Int32Array> {
+    return this.classesOf(await this.predictAsync(x));
+  }
+
+  private classesOf(p: Float32Array): Int32Array {
     const k = this.classes;
     return Int32Array.from({ length: p.length / k }, (_, r) => argmax(p, r * k, k));
   }
 
   /** A copy of every parameter of the graph (optimizer state included), by name. */
   getWeights(): Map<string, Float64Array> {
+    this.refuseOnGpu('getWeights', 'getWeightsAsync()');
     const init = this.graph.ir().init;
     // A parameter no program has used yet (optimizer state before the first fit) has its initial value.
     return new Map(this.graph.parameters.map((p) => [p.name!, this.device.hasParameter(p.name!) ? this.device.read(p.name!) : initialValues(init.get(p.id)!)]));
+  }
+
+  /** `getWeights` on any device (the only way on a WebGPU device). */
+  async getWeightsAsync(): Promise<Map<string, Float64Array>> {
+    const init = this.graph.ir().init;
+    const entries = await Promise.all(this.graph.parameters.map(async (p) => [p.name!, this.device.hasParameter(p.name!) ? await this.device.readAsync(p.name!) : initialValues(init.get(p.id)!)] as const));
+    return new Map(entries);
   }
 
   /** Sets parameters by name; every name must exist and every length fit. */

@@ -1,15 +1,49 @@
 /**
- * A Device owns what programs run on: the memory (parameters and buffers), the wasm kernels bound
- * to it and their helper thread. Programs compiled for one device share its parameters: the
- * training step updates the weights the prediction program reads. Whether the memory is shared
- * with a helper thread is settled before a plan binds (`prepare`), so nothing moves under a bound
- * plan's kernels; `dispose()` ends the helper.
+ * A Device owns what programs run on: the memory (parameters and buffers), the kernels bound to
+ * it — wasm and its helper thread, or a WebGPU device — and the backend they come from. Programs
+ * compiled for one device share its parameters: the training step updates the weights the
+ * prediction program reads. Whether the memory is shared with a helper thread is settled before
+ * a plan binds (`prepare`), so nothing moves under a bound plan's kernels; `dispose()` ends the
+ * helper, or destroys the GPU buffers.
+ *
+ * CPU devices are made with `new Device()`. A WebGPU device is made with
+ * `await Device.create({ backend: 'webgpu' })`, because WebGPU finds its adapter and device
+ * asynchronously; its values live on the GPU, so programs on it run with `runAsync` and
+ * parameters are read with `readAsync`.
  */
-import { GraphError } from '../core/errors.ts';
-import { createWasmMemory, threadsWanted, wasmKernels, type FloatArray, type HelperStats, type WasmKernels } from '../backends/index.ts';
+import { formatValue, GraphError, RunError } from '../core/errors.ts';
+import {
+  createWasmMemory,
+  GpuArena,
+  GpuContext,
+  GpuRows,
+  threadsWanted,
+  wasmKernels,
+  webgpuUnavailable,
+  type FloatArray,
+  type GpuInfo,
+  type HelperStats,
+  type WasmKernels,
+} from '../backends/index.ts';
+import type { RowCopy } from './gpu-steps.ts';
 import { Memory, pagesFor, type Precision } from './memory.ts';
 
+/** Where kernels run: plain JS (any precision), WebAssembly SIMD (float32, the default), or a GPU through WebGPU (float32). */
+export type BackendName = 'js' | 'wasm' | 'webgpu';
+
 export interface DeviceOptions {
+  /**
+   * 'wasm' (default): WebAssembly kernels for float32 where they pay, JS for the rest and for
+   * float64. 'js': JS kernels only. 'webgpu' and 'auto' need `await Device.create(…)`: 'auto'
+   * takes WebGPU when a hardware GPU adapter is here, else wasm, and says which in
+   * `device.backendNote`.
+   */
+  backend?: BackendName | 'auto';
+  /**
+   * The WebGPU entry point: default `navigator.gpu`. In Node, pass the GPU object of a WebGPU
+   * binding, e.g. `create([])` from the npm package webgpu.
+   */
+  gpu?: object;
   /** Precision of every float value (default 'float32'; 'float64' for gradient checks). */
   dtype?: Precision;
   /**
@@ -27,6 +61,18 @@ const unreleased = new FinalizationRegistry<{ kernels: WasmKernels | null }>((he
 export class Device {
   readonly dtype: Precision;
   readonly threads: boolean;
+  readonly backend: BackendName;
+  /** Why this backend: what 'auto' found, or that it was asked for. */
+  readonly backendNote: string;
+  /** @internal The WebGPU device of a 'webgpu' Device, else null. */
+  readonly gpu: GpuContext | null;
+  /** The adapter of a 'webgpu' Device (vendor, architecture, whether it is an emulator), else null. */
+  get gpuInfo(): GpuInfo | null {
+    return this.gpu?.info ?? null;
+  }
+  private gpuRows: GpuRows | null = null;
+  /** Batches to copy from uploaded rows at the next submit (a WebGPU device). */
+  private rowCopies: RowCopy[] = [];
   /** @internal The memory; plans place their buffers in it. */
   readonly memory: Memory;
   /** Held apart from the device, so the finalizer can end the helper of a device that is gone. */
@@ -42,17 +88,65 @@ export class Device {
    */
   running = false;
 
-  constructor(options: DeviceOptions = {}) {
-    const { dtype = 'float32', threads = true, capacity = 1 << 16 } = options;
+  constructor(options: DeviceOptions = {}, gpu?: { context: GpuContext; note: string }) {
+    const { dtype = 'float32', threads = true, capacity = 1 << 16, backend = 'wasm' } = options;
     if (dtype !== 'float32' && dtype !== 'float64') throw new GraphError(`Device: dtype must be 'float32' or 'float64', got '${String(dtype)}'`);
+    if (!['js', 'wasm', 'webgpu', 'auto'].includes(backend)) throw new GraphError(`Device: backend must be 'wasm', 'js', 'webgpu' or 'auto', got ${formatValue(backend)}`);
+    if ((backend === 'webgpu' || backend === 'auto') && !gpu) {
+      throw new GraphError(`Device: a '${backend}' device is made asynchronously (WebGPU finds its adapter with a promise): use await Device.create({ backend: '${backend}' })`);
+    }
     this.dtype = dtype;
     this.threads = threads;
-    // Unshared at first: copies into a shared buffer take a slower path in V8, so the memory
-    // moves to a shared one only when a plan has a product large enough for the helper.
-    const wasm = dtype === 'float32' && typeof WebAssembly === 'object' ? createWasmMemory(pagesFor(capacity)) : null;
-    this.held.kernels = wasm ? wasmKernels(wasm) : null;
-    this.memory = new Memory(dtype, this.held.kernels ? wasm : null, capacity);
+    this.gpu = gpu?.context ?? null;
+    this.backend = gpu ? 'webgpu' : dtype === 'float32' && backend === 'wasm' && typeof WebAssembly === 'object' ? 'wasm' : 'js';
+    this.backendNote = gpu?.note ?? (this.backend === 'js' && backend === 'wasm' ? `js (${dtype === 'float64' ? 'float64 runs on the JS kernels' : 'no WebAssembly here'})` : `${this.backend} (asked for)`);
+    if (this.gpu) {
+      this.memory = new Memory('float32', null, capacity, new GpuArena(this.gpu, capacity));
+    } else {
+      // Unshared at first: copies into a shared buffer take a slower path in V8, so the memory
+      // moves to a shared one only when a plan has a product large enough for the helper.
+      const wasm = this.backend === 'wasm' ? createWasmMemory(pagesFor(capacity)) : null;
+      this.held.kernels = wasm ? wasmKernels(wasm) : null;
+      this.memory = new Memory(dtype, this.held.kernels ? wasm : null, capacity);
+    }
     unreleased.register(this, this.held, this);
+  }
+
+  /**
+   * Makes a device for any backend; the only way to make a 'webgpu' or 'auto' one. WebGPU is
+   * float32. Where it is missing, 'webgpu' throws (never a silent fallback to the CPU); 'auto'
+   * takes wasm and says why in `backendNote`.
+   *
+   * @example
+   * const device = await Device.create({ backend: 'webgpu' });
+   * const step = compile(g, { outputs: [loss], updates, device });
+   * const [value] = await step.runAsync({ x, y });
+   */
+  static async create(options: DeviceOptions = {}): Promise<Device> {
+    const { backend = 'wasm', gpu: given } = options;
+    if (backend !== 'webgpu' && backend !== 'auto') return new Device(options);
+    if (options.dtype === 'float64') {
+      if (backend === 'auto') return new Device({ ...options, backend: 'js' }, undefined);
+      throw new GraphError("Device.create: WebGPU runs float32 only; float64 (the reference for gradient checks) runs on backend 'js' or 'wasm'");
+    }
+    const gpu = given ?? (globalThis as { navigator?: { gpu?: object } }).navigator?.gpu;
+    const missing = webgpuUnavailable(gpu);
+    if (backend === 'auto') {
+      if (missing) return new Device({ ...options, backend: 'wasm' }, undefined).noted(`wasm (WebGPU is not available here: ${missing})`);
+      if (!(await GpuContext.hasHardwareAdapter(gpu as GPU))) return new Device({ ...options, backend: 'wasm' }).noted('wasm (WebGPU has no hardware GPU adapter here, only an emulator or none)');
+    } else if (missing) {
+      throw new RunError(`WebGPU is not available here: ${missing}; use backend 'wasm'`);
+    }
+    const context = await GpuContext.create(gpu as GPU);
+    const { vendor, architecture, fallback } = context.info;
+    const what = `webgpu (${[vendor, architecture].filter(Boolean).join(' ') || 'adapter'}${fallback ? ', a software emulator' : ''})`;
+    return new Device({ ...options, dtype: 'float32' }, { context, note: backend === 'auto' ? `${what}: a hardware GPU adapter was found` : what });
+  }
+
+  /** The same device with its backend note replaced (what 'auto' found). */
+  private noted(note: string): Device {
+    (this as { backendNote: string }).backendNote = note;
+    return this;
   }
 
   /** @internal The wasm kernels over the memory (null: float64, or no WebAssembly SIMD here). */
@@ -104,10 +198,21 @@ export class Device {
     return this.slot(name).shape;
   }
 
-  /** A copy of a parameter's current values. */
+  /** A copy of a parameter's current values (on a WebGPU device: use `readAsync`). */
   read(name: string): Float64Array {
     const { offset, size } = this.slot(name);
+    if (this.gpu) throw new RunError(`Device.read('${name}'): the values of a webgpu device live on the GPU; use await device.readAsync('${name}')`);
     return Float64Array.from(this.memory.view(offset, size));
+  }
+
+  /** A copy of a parameter's current values, after the work submitted so far (any backend). */
+  async readAsync(name: string): Promise<Float64Array> {
+    this.check();
+    const { offset, size } = this.slot(name);
+    if (!this.gpu) return Float64Array.from(this.memory.view(offset, size));
+    const [values] = await this.memory.gpu!.read([[offset, size]]);
+    await this.gpu.checkErrors();
+    return Float64Array.from(values);
   }
 
   /** Overwrites a parameter's values (same number of elements, all finite). */
@@ -117,7 +222,7 @@ export class Device {
     for (let i = 0; i < size; i++) {
       if (!Number.isFinite(values[i])) throw new GraphError(`Device.write('${name}'): value ${values[i]} at index ${i} is not finite`);
     }
-    this.memory.view(offset, size).set(values);
+    this.memory.write(offset, values);
   }
 
   /** Elements of memory in use (parameters, every plan's buffers, uploaded rows). */
@@ -134,6 +239,15 @@ export class Device {
     this.check();
     if (!(Number.isInteger(rowLength) && rowLength > 0) || values.length % rowLength !== 0) {
       throw new GraphError(`Device.uploadRows: ${values.length} values are not whole rows of ${rowLength}`);
+    }
+    if (this.gpu) {
+      // A buffer of their own (larger than one binding may be), copied from batch by batch.
+      this.gpuRows?.destroy();
+      const rows = values instanceof Float32Array ? values : Float32Array.from(values);
+      this.gpuRows = new GpuRows(this.gpu, rows);
+      let bad = -1;
+      for (let i = 0; i < rows.length; i++) if (rows[i] - rows[i] !== 0) { bad = i; break; }
+      return { device: this, upload: ++this.uploads, offset: 0, count: values.length / rowLength, rowLength, firstNonFinite: bad };
     }
     // One region: reused when the data fits, else given back for the larger one.
     if (!this.upload || this.upload.size < values.length) {
@@ -152,6 +266,7 @@ export class Device {
    */
   gatherRows(rows: DeviceRows, order: Int32Array, start: number, n: number, target: () => FloatArray): void {
     if (rows.upload !== this.uploads) throw new GraphError('Device: these rows were replaced by a later uploadRows (one upload region per device)');
+    if (this.gpu) throw new GraphError('Device.gatherRows: on a webgpu device rows are copied by the plan (gatherRowsOnGpu)');
     const wasm = this.held.kernels;
     if (wasm) {
       const indices = this.indexBuffer(n);
@@ -169,14 +284,45 @@ export class Device {
     }
   }
 
-  /** Ends the helper thread; the device and its programs cannot run afterwards. */
+  /**
+   * @internal On a WebGPU device: queues copies of rows order[start + b] into the input at
+   * element offset `target`, done on the GPU before the next step's kernels.
+   */
+  gatherRowsOnGpu(rows: DeviceRows, order: Int32Array, start: number, n: number, target: number): void {
+    if (rows.upload !== this.uploads) throw new GraphError('Device: these rows were replaced by a later uploadRows (one upload region per device)');
+    const bytes = rows.rowLength * 4;
+    const source = this.gpuRows!.buffer;
+    const copies = this.rowCopies;
+    for (let b = 0; b < n; b++) {
+      const row = order[start + b];
+      // Rows next to each other in the order and in the data are one copy.
+      const last = copies[copies.length - 1];
+      if (last && last.sourceOffset + last.bytes === row * bytes && last.targetOffset + last.bytes / 4 === target + b * rows.rowLength) {
+        copies[copies.length - 1] = { ...last, bytes: last.bytes + bytes };
+      } else {
+        copies.push({ source, sourceOffset: row * bytes, targetOffset: target + b * rows.rowLength, bytes });
+      }
+    }
+  }
+
+  /** @internal The row copies queued for the next submit, taken (the queue is left empty). */
+  takeRowCopies(): readonly RowCopy[] {
+    const copies = this.rowCopies;
+    this.rowCopies = [];
+    return copies;
+  }
+
+  /** Ends the helper thread, or destroys the GPU buffers and device; the device and its programs cannot run afterwards. */
   dispose(): void {
     if (this.disposed) return;
+    this.gpuRows?.destroy();
+    this.gpuRows = null;
     this.held.kernels?.dispose();
     this.held.kernels = null;
     this.disposed = true;
     this.upload = this.indices = null;
     this.memory.release(); // bound plans bind again before their next run, and find the device gone
+    this.gpu?.destroy();
     unreleased.unregister(this);
   }
 

@@ -1,13 +1,14 @@
 /**
  * The flat memory of a Device: parameters and every plan's buffers in one typed array, so kernels
  * get views made once per plan and a run allocates nothing. float32 memory lives in a
- * WebAssembly.Memory, so wasm kernels work on it in place; only `view`, `grow` and `moveTo` know
- * how the buffer is held.
+ * WebAssembly.Memory, so wasm kernels work on it in place; a WebGPU device's memory is one GPU
+ * storage buffer (`GpuArena`), with the same offsets. Only `view`, `write`, `grow` and `moveTo`
+ * know how the buffer is held.
  */
 import { GraphError, RunError } from '../core/errors.ts';
 import { formatBytes, MAX_ELEMENTS } from '../core/limits.ts';
 import { FreeList } from './free-list.ts';
-import type { FloatArray } from '../backends/index.ts';
+import type { FloatArray, GpuArena } from '../backends/index.ts';
 import { fillInitial, type ParameterInit } from '../graph/initializers.ts';
 
 export type Precision = 'float32' | 'float64';
@@ -38,8 +39,10 @@ export class Memory {
     readonly dtype: Precision,
     private wasm: WebAssembly.Memory | null,
     capacity: number,
+    /** The GPU buffer holding the values of a WebGPU device (then `view` refuses: values are read back asynchronously). */
+    readonly gpu: GpuArena | null = null,
   ) {
-    this.data = wasm ? new Float32Array(wasm.buffer) : this.make(capacity);
+    this.data = wasm ? new Float32Array(wasm.buffer) : this.make(gpu ? 0 : capacity);
   }
 
   /** The WebAssembly.Memory holding a float32 memory, else null. */
@@ -54,7 +57,7 @@ export class Memory {
   alloc(size: number, what: () => string = () => 'a buffer'): number {
     const rounded = Math.ceil(size / ALIGN) * ALIGN;
     const offset = this.blocks.alloc(rounded);
-    if (offset + size + SLACK > this.data.length) {
+    if (offset + size + SLACK > this.length) {
       try {
         this.grow(offset + size + SLACK, size, what);
       } catch (e) {
@@ -71,7 +74,19 @@ export class Memory {
   }
 
   view(offset: number, size: number): FloatArray {
+    if (this.gpu) throw new RunError('device memory: the values of a webgpu device live on the GPU; read them with readAsync');
     return this.data.subarray(offset, offset + size);
+  }
+
+  /** Sets elements from `offset` (on a GPU: ordered before the next submitted work). */
+  write(offset: number, values: ArrayLike<number>): void {
+    if (this.gpu) this.gpu.write(offset, values);
+    else this.data.set(values, offset);
+  }
+
+  /** Elements the memory holds now. */
+  private get length(): number {
+    return this.gpu ? this.gpu.length : this.data.length;
   }
 
   /** The same elements as 32-bit integers (float32 memory only): indices for kernels. */
@@ -96,7 +111,12 @@ export class Memory {
     }
     const size = shape.reduce((a, b) => a * b, 1);
     const created = { offset: this.alloc(size), shape: [...shape], size };
-    fillInitial(this.view(created.offset, size), initial);
+    if (this.gpu) {
+      // Drawn into a staging array in the device's precision, then uploaded.
+      const staging = this.make(size);
+      fillInitial(staging, initial);
+      this.write(created.offset, staging);
+    } else fillInitial(this.view(created.offset, size), initial);
     this.slots.set(name, created);
     return created;
   }
@@ -120,6 +140,7 @@ export class Memory {
 
   /** Drops the buffer (the device is disposed): what it held can be collected. */
   release(): void {
+    this.gpu?.destroy();
     this.wasm = null;
     this.data = this.make(0);
     this.generation++;
@@ -131,9 +152,13 @@ export class Memory {
     const refuse = (why: string) =>
       new RunError(`device memory: ${what()} needs ${bytes(size)}, ${bytes(needed)} in all, ${why} (${bytes(this.blocks.end)} in use: parameters, plans, uploaded data)`);
     if (needed > MAX_ELEMENTS) throw refuse(`beyond the ${bytes(MAX_ELEMENTS)} a device holds`);
-    const length = Math.min(MAX_ELEMENTS, Math.max(needed + (needed >> 3), this.data.length + 16384));
+    const limit = this.gpu ? this.gpu.maxElements : MAX_ELEMENTS;
+    if (needed > limit) throw refuse(`beyond the ${bytes(limit)} one GPU storage binding holds on this adapter`);
+    const length = Math.min(limit, Math.max(needed + (needed >> 3), this.length + 16384));
     try {
-      if (this.wasm) {
+      if (this.gpu) {
+        this.gpu.grow(length, this.blocks.end);
+      } else if (this.wasm) {
         // Growing a WebAssembly.Memory keeps its contents and detaches the old buffer.
         this.wasm.grow(pagesFor(length) - this.wasm.buffer.byteLength / PAGE);
         this.data = new Float32Array(this.wasm.buffer);

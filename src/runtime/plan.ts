@@ -1,16 +1,20 @@
 /**
  * A plan is a program specialised to one set of input shapes (one batch size), made in steps:
  * shapes (every node's concrete shape, checked) → kernels (the backend of every node, chosen
- * here and only here) → allocate (a place for every buffer) → bind (views and kernel closures).
- * Binding is repeated, and only that, when the device memory has grown or moved since.
+ * here and only here; on a WebGPU device, chains of elementwise ops fused into one kernel) →
+ * allocate (a place for every buffer) → bind (views and kernel closures; on a GPU, pipelines
+ * and one bind group, see gpu-steps.ts). Binding is repeated, and only that, when the device
+ * memory has grown or moved since.
  */
 import { NumericsError, RuleError, RunError } from '../core/errors.ts';
 import { describeNode, type Attrs, type IR, type Node } from '../core/ir.ts';
 import { formatShape } from '../core/shape.ts';
 import { getOp, hasTrait, isOp, ops } from '../ops/index.ts';
-import { kernelOf, type FloatArray, type Kernel, type ShapeContext, type WasmKernelContext } from '../backends/index.ts';
+import { elementwiseDispatch, kernelOf, type FloatArray, type GpuKernel, type GpuKernelContext, type Kernel, type ShapeContext, type WasmKernelContext } from '../backends/index.ts';
 import { allocate, type Allocation } from './allocate.ts';
 import type { Device } from './device.ts';
+import { fuseElementwise, type FusedGroup } from './gpu-fusion.ts';
+import { GpuSteps, type GpuStepKernel, type RowCopy } from './gpu-steps.ts';
 
 export interface PlanInput {
   readonly id: number;
@@ -29,16 +33,18 @@ export interface PlanStats {
   readonly unshared: number;
   /** Parameter updates written straight over their parameter (no copy). */
   readonly updatesInPlace: number;
-  /** Kernel calls per run on each backend. */
-  readonly backends: { readonly js: number; readonly wasm: number };
+  /** Kernel calls per run on each backend (on a WebGPU device, fused kernels: every op runs there). */
+  readonly backends: { readonly js: number; readonly wasm: number; readonly webgpu: number };
+  /** On a WebGPU device: elementwise ops folded into another op's kernel (no kernel of their own). */
+  readonly fused: number;
 }
 
 /** The kernel a node runs, on the backend chosen for it. */
 interface Step {
   readonly id: number;
   readonly context: ShapeContext;
-  readonly kernel: Kernel | Kernel<Attrs, WasmKernelContext>;
-  readonly wasm: boolean;
+  readonly kernel: Kernel | Kernel<Attrs, WasmKernelContext> | GpuKernel;
+  readonly backend: 'js' | 'wasm' | 'webgpu';
   /** The kernel's own state from step to step (a random stream), kept when the plan binds again. */
   readonly state: Record<string, unknown>;
 }
@@ -64,6 +70,16 @@ export class Plan {
   private outputCopyAt = new Map<number, number>();
   /** With checkNumerics: the output and input views of every step, scanned after it runs. */
   private checks: { output: FloatArray; inputs: FloatArray[] }[] | null = null;
+  /** On a WebGPU device: the fused chains by their root node, and the nodes folded into them. */
+  private readonly fusion: { groups: Map<number, FusedGroup>; inlined: Set<number> } | null = null;
+  /** On a WebGPU device: the bound kernels, and where kernels report bad values ([code, value, index]). */
+  private gpu: GpuSteps | null = null;
+  private faultAt = 0;
+  /** On a WebGPU device: the kernels' state between steps (zero at first), kept until the plan is released. */
+  private stateBlock = { offset: 0, size: 0 };
+  private stateAt = new Map<number, number>();
+  /** On a WebGPU device: inputs whose rows `gather` copies on the GPU in the next step (not written from the host). */
+  private readonly gathered = new Set<string>();
 
   constructor(
     private readonly ir: IR,
@@ -76,12 +92,16 @@ export class Plan {
     private readonly checkNumerics = false,
   ) {
     this.inferShapes(inputShapes);
+    if (device.gpu) this.fusion = fuseElementwise(ir.nodes, schedule, this.shapes, new Set([...outputs, ...updates.flat()]));
     this.kernels = this.chooseKernels();
     const byId = new Map(this.kernels.map((s) => [s.id, s]));
-    const { nodes } = ir;
+    // A fused kernel reads its chain's leaves: the allocation sees those as its inputs.
+    const groups = this.fusion?.groups;
+    const nodes = groups ? ir.nodes.map((n) => (groups.has(n.id) ? { ...n, inputs: groups.get(n.id)!.leaves } : n)) : ir.nodes;
+    const kept = this.fusion ? schedule.filter((id) => !this.fusion!.inlined.has(id)) : schedule;
     this.allocation = allocate({
       nodes,
-      schedule,
+      schedule: kept,
       outputs,
       updates,
       sizeOf: (id) => this.sizeOf(id),
@@ -96,11 +116,23 @@ export class Plan {
       },
     });
     this.place();
-    const wasm = this.kernels.filter((s) => s.wasm).length;
+    const count = (b: Step['backend']) => this.kernels.filter((s) => s.backend === b).length;
     const { workspace, unshared, updatesInPlace } = this.allocation;
-    this.stats = { steps: this.kernels.length, workspace, unshared, updatesInPlace, backends: { js: this.kernels.length - wasm, wasm } };
-    device.prepare(this.kernels.some((s) => s.wasm && s.kernel.parallel?.(s.context as never)));
+    const backends = { js: count('js'), wasm: count('wasm'), webgpu: count('webgpu') };
+    this.stats = { steps: this.kernels.length, workspace, unshared, updatesInPlace, backends, fused: this.fusion?.inlined.size ?? 0 };
+    device.prepare(this.kernels.some((s) => s.backend === 'wasm' && (s.kernel as Kernel).parallel?.(s.context as never)));
     this.bind();
+  }
+
+  /** On a WebGPU device: waits until every kernel compiled (throws naming the node WebGPU refused). */
+  async ready(): Promise<void> {
+    this.bindIfStale();
+    await this.gpu?.ready();
+  }
+
+  /** What the most recent step did on the GPU (null on a CPU device). */
+  get gpuStats() {
+    return this.gpu?.last ?? null;
   }
 
   /**
@@ -111,11 +143,14 @@ export class Plan {
     if (this.released) return;
     this.released = true;
     this.device.memory.free(this.block.offset, this.block.size);
+    this.gpu?.destroy();
+    if (this.stateBlock.size > 0) this.device.memory.free(this.stateBlock.offset, this.stateBlock.size);
     this.generation = -1;
   }
 
   /** Runs every kernel, then applies the updates (all computed before any is written). */
   execute(): FloatArray[] {
+    if (this.gpu) throw new RunError('run: this program runs on a webgpu device, whose results arrive asynchronously: use await program.runAsync(feeds)');
     this.bindIfStale();
     const closures = this.closures;
     if (this.checks === null) for (let i = 0; i < closures.length; i++) closures[i]();
@@ -221,14 +256,22 @@ export class Plan {
       const node = this.ir.nodes[id];
       if (node.inputs.length === 0 || hasTrait(node, 'alias')) continue;
       const context: ShapeContext = { inputShapes: node.inputs.map((i) => this.shapes.get(i)!), outputShape: this.shapes.get(id)!, attrs: node.attrs };
+      if (this.fusion) {
+        if (this.fusion.inlined.has(id)) continue;
+        const group = this.fusion.groups.get(id);
+        const kernel = group ? fusedKernel(group) : kernelOf(node.op, 'webgpu');
+        if (!kernel) throw new RunError(`${describeNode(node)}: op '${node.op}' has no WebGPU kernel; run this program on a 'wasm' device`, `%${id}`, node.site);
+        steps.push({ id, context: group ? { ...context, inputShapes: group.leaves.map((i) => this.shapes.get(i)!) } : context, kernel, backend: 'webgpu', state: {} });
+        continue;
+      }
       const wasm = wasmHere ? kernelOf(node.op, 'wasm') : undefined;
       if (wasm && (wasm.supports?.(context) ?? true)) {
-        steps.push({ id, context, kernel: wasm, wasm: true, state: {} });
+        steps.push({ id, context, kernel: wasm, backend: 'wasm', state: {} });
         continue;
       }
       const js = kernelOf(node.op, 'js');
       if (!js) throw new RunError(`${describeNode(node)}: op '${node.op}' has no kernel (register one with registerKernel(op, 'js', …) or define it with defineOp)`, `%${id}`, node.site);
-      steps.push({ id, context, kernel: js, wasm: false, state: {} });
+      steps.push({ id, context, kernel: js, backend: 'js', state: {} });
     }
     return steps;
   }
@@ -238,10 +281,15 @@ export class Plan {
     const { nodes, data, init } = this.ir;
     const { places, fixed, workspace } = this.allocation;
     const memory = this.device.memory;
-    this.block = { offset: memory.alloc(fixed + workspace, () => this.describeBlock()), size: fixed + workspace };
+    // On a GPU, 16 elements past the workspace hold the fault slot kernels report bad values in.
+    const faults = this.device.gpu ? 16 : 0;
+    this.block = { offset: memory.alloc(fixed + workspace + faults, () => this.describeBlock()), size: fixed + workspace + faults };
     const base = this.block.offset;
+    this.faultAt = base + fixed + workspace;
+    if (faults) memory.write(this.faultAt, new Float32Array(faults));
     for (const id of this.schedule) {
-      const place = places.get(id)!;
+      const place = places.get(id);
+      if (!place) continue; // folded into a fused kernel: no buffer
       if (place.kind === 'parameter') {
         const param = nodes[place.parameter];
         this.offsets.set(id, memory.parameter(param.name!, param.shape as number[], init.get(param.id)!).offset);
@@ -254,17 +302,37 @@ export class Plan {
     this.scratchAt = new Map([...this.allocation.scratch].map(([id, at]) => [id, base + fixed + at]));
     this.outputCopyAt = new Map([...this.allocation.outputCopies].map(([id, at]) => [id, base + at]));
     for (const id of this.schedule) {
-      if (isOp(nodes[id], ops.constant)) memory.view(this.offsets.get(id)!, this.sizeOf(id)).set(data.get(id)!);
+      if (isOp(nodes[id], ops.constant)) memory.write(this.offsets.get(id)!, data.get(id)!);
     }
+    this.placeState();
+  }
+
+  /** Memory kept from step to step for the GPU kernels that ask for it (zeroed), in a block of its own. */
+  private placeState(): void {
+    let size = 0;
+    for (const step of this.kernels) {
+      const n = (step.kernel as GpuKernel).state?.(step.context as never) ?? 0;
+      if (n > 0) {
+        this.stateAt.set(step.id, size);
+        size += Math.ceil(n / 16) * 16;
+      }
+    }
+    if (size === 0) return;
+    const memory = this.device.memory;
+    this.stateBlock = { offset: memory.alloc(size, () => 'kernel state'), size };
+    for (const [id, at] of this.stateAt) this.stateAt.set(id, this.stateBlock.offset + at);
+    memory.write(this.stateBlock.offset, new Float32Array(size));
   }
 
   /** Makes the views and kernel closures (again after the memory has grown or moved). */
   private bind(): void {
+    if (this.device.gpu) return this.bindGpu();
     const { nodes } = this.ir;
     const memory = this.device.memory;
     const wasm = this.device.wasm;
     const view = (id: number) => memory.view(this.offsets.get(id)!, this.sizeOf(id));
-    this.closures = this.kernels.map(({ id, context, kernel, wasm: onWasm, state }) => {
+    this.closures = this.kernels.map(({ id, context, kernel, backend, state }) => {
+      const onWasm = backend === 'wasm';
       const node = nodes[id];
       const scratchSize = kernel.scratch?.(context as never) ?? 0;
       const ctx = {
@@ -279,7 +347,7 @@ export class Plan {
         },
         ...(onWasm ? { wasm: wasm! } : {}),
       };
-      return (kernel.run as (c: typeof ctx) => () => void)(ctx);
+      return ((kernel as Kernel).run as (c: typeof ctx) => () => void)(ctx);
     });
     for (const input of this.inputs) input.view = view(input.id);
     this.copies = [];
@@ -295,10 +363,89 @@ export class Plan {
     this.generation = memory.generation;
   }
 
+  /**
+   * On a WebGPU device: each kernel's dispatches over the offsets of its buffers, then copy
+   * kernels for outputs that updates overwrite and for updates not written in place (WebGPU
+   * copies never have one buffer as source and target). Inputs get host arrays, written to the
+   * GPU when a step is submitted.
+   */
+  private bindGpu(): void {
+    const { nodes } = this.ir;
+    const memory = this.device.memory;
+    const offset = (id: number) => this.offsets.get(id)!;
+    const kernels: GpuStepKernel[] = this.kernels.map(({ id, context, kernel }, k) => {
+      const node = nodes[id];
+      const group = this.fusion!.groups.get(id);
+      const ctx: GpuKernelContext = {
+        ...context,
+        inputs: (group ? group.leaves : node.inputs).map(offset),
+        output: offset(id),
+        scratch: this.scratchAt.get(id) ?? 0,
+        state: this.stateAt.get(id) ?? 0,
+        training: this.training,
+        fault: this.faultAt,
+        faultCode: k + 1,
+      };
+      const label = `${node.op} (${describeNode(node)}${node.site ? `, built at ${node.site}` : ''})`;
+      return { label, dispatches: (kernel as GpuKernel).dispatches(ctx) };
+    });
+    const copy = (to: number, from: number, size: number, what: string) => {
+      const load = { kind: 'load', input: 0, strides: [1] } as const;
+      kernels.push({ label: what, dispatches: [elementwiseDispatch(load, [size], [from], to)] });
+    };
+    for (const [id, at] of this.outputCopyAt) copy(at, offset(id), this.sizeOf(id), `a copy of output ${describeNode(nodes[id])} before the updates`);
+    for (const [p, v] of this.updates) if (offset(p) !== offset(v)) copy(offset(p), offset(v), this.sizeOf(p), `the update of ${describeNode(nodes[p])}`);
+    this.gpu = new GpuSteps(this.device.gpu!, memory.gpu!, kernels);
+    for (const input of this.inputs) if (input.view.length !== input.size) input.view = new Float32Array(input.size);
+    this.generation = memory.generation;
+  }
+
+  /**
+   * On a WebGPU device: submits one step. Fed inputs are written from their host arrays (those
+   * `gather` fills are copied on the GPU instead); with `read`, the outputs (and the fault slot)
+   * are read back and returned as new arrays.
+   */
+  submit(copies: readonly RowCopy[], read: boolean, keep = false): Promise<Float32Array[]> | null {
+    this.bindIfStale();
+    const memory = this.device.memory;
+    const writes = this.inputs.filter((input) => !this.gathered.has(input.name)).map((input) => [this.offsets.get(input.id)!, input.view as Float32Array] as const);
+    this.gathered.clear();
+    const ranges = [...this.outputs.map((id) => [this.outputCopyAt.get(id) ?? this.offsets.get(id)!, this.sizeOf(id)] as const), [this.faultAt, 3] as const];
+    const reading = this.gpu!.submit(writes, copies, read ? ranges : null, keep ? ranges : null);
+    return reading && reading.then((values) => this.checkFault(values));
+  }
+
+  /** The outputs of the steps submitted with `keep` since the last call, read back together. */
+  async readKept(): Promise<Float32Array[][]> {
+    const steps = await this.gpu!.readKept();
+    const sizes = this.outputs.map((id) => this.sizeOf(id));
+    return steps.map((all) => {
+      let at = 0;
+      return this.checkFault([...sizes.map((n) => all.subarray(at, (at += n))), all.subarray(at, at + 3)]);
+    });
+  }
+
+  /** Throws the fault a kernel reported (the last of `values`), naming its node; else the outputs. */
+  private checkFault(values: Float32Array[]): Float32Array[] {
+    const fault = values.pop()!;
+    if (fault[0] !== 0) {
+      this.device.memory.write(this.faultAt, new Float32Array(3));
+      throw new RunError(`${this.gpu!.labelOf(fault[0] - 1)}: value ${fault[1]} at index ${fault[2]} is not a whole number in range (a class id, or an index into the gathered axis)`);
+    }
+    return values;
+  }
+
+  /** On a WebGPU device: marks an input as filled on the GPU for the next step. */
+  gatheredOnGpu(name: string): number {
+    const input = this.inputs.find((i) => i.name === name)!;
+    this.gathered.add(name);
+    return this.offsets.get(input.id)!;
+  }
+
   /** What the plan's block is for, named by its largest buffer: for the error when memory runs out. */
   private describeBlock(): string {
     let largest = -1;
-    for (const id of this.schedule) if (this.allocation.places.get(id)!.kind === 'workspace' && (largest < 0 || this.sizeOf(id) > this.sizeOf(largest))) largest = id;
+    for (const id of this.schedule) if (this.allocation.places.get(id)?.kind === 'workspace' && (largest < 0 || this.sizeOf(id) > this.sizeOf(largest))) largest = id;
     const shapes = [...this.inputs].map((i) => `${i.name} ${formatShape(i.shape)}`).join(', ');
     const node = largest >= 0 ? this.ir.nodes[largest] : null;
     return `the plan for ${shapes || 'no inputs'}${node ? ` (its largest buffer ${describeNode(node)} ${formatShape(this.shapes.get(largest)!)}${node.site ? ` at ${node.site}` : ''})` : ''}`;
@@ -333,4 +480,9 @@ function rangeOf(values: FloatArray): string {
   }
   const range = bad === values.length ? 'all non-finite' : `in [${min}, ${max}]`;
   return bad > 0 && bad < values.length ? `${range}, ${bad} non-finite` : range;
+}
+
+/** The kernel of a fused chain: its expression over the leaves the plan gives as inputs. */
+function fusedKernel(group: FusedGroup): GpuKernel {
+  return { dispatches: ({ inputs, outputShape, output }) => [elementwiseDispatch(group.expr, outputShape, inputs, output)] };
 }

@@ -4,11 +4,14 @@
  * outputs as views on its device's memory. After the first run for a batch size nothing is allocated.
  */
 import { formatValue, RunError } from '../core/errors.ts';
-import { isOp, ops } from '../ops/index.ts';
+import { describeNode } from '../core/ir.ts';
+import { hasTrait, isOp, ops } from '../ops/index.ts';
+import { kernelOf } from '../backends/index.ts';
 import type { IR } from '../core/ir.ts';
 import { formatShape } from '../core/shape.ts';
 import type { FloatArray } from '../backends/index.ts';
 import type { Device, DeviceRows } from './device.ts';
+import type { GpuStepStats } from './gpu-steps.ts';
 import { Plan, type PlanInput, type PlanStats } from './plan.ts';
 
 /** A fed value: flat data (its shape inferred from the declared one) or data with a shape. */
@@ -24,7 +27,17 @@ export interface PreparedRun {
    * device (`device.uploadRows`), without a copy in JS per row: how `fit` feeds batches.
    */
   gather(name: string, rows: DeviceRows, order: Int32Array, start: number, n: number): void;
+  /** Runs the step and returns views on the outputs (CPU devices; on a WebGPU device use `submit` or `runAsync`). */
   run(): FloatArray[];
+  /**
+   * Runs the step without reading anything back: on a WebGPU device one submit, nothing waited
+   * for. With `keep`, the step's outputs are kept (on the GPU) until `readKept`.
+   */
+  submit(options?: { keep?: boolean }): void;
+  /** The outputs of the steps submitted with `keep` since the last call, one array of outputs per step. */
+  readKept(): Promise<FloatArray[][]>;
+  /** Runs the step and resolves to copies of the outputs, read back after it (any device). */
+  runAsync(): Promise<FloatArray[]>;
 }
 
 /**
@@ -55,6 +68,7 @@ export class Program {
   ) {
     this.inputNames = schedule.filter((id) => isOp(ir.nodes[id], ops.input)).map((id) => ir.nodes[id].name!);
     this.graphInputs = new Set(ir.nodes.filter((n) => isOp(n, ops.input)).map((n) => n.name!));
+    if (device.gpu) this.checkGpuKernels();
     // Parameters get their place in the memory now, so they can be read and written before a run.
     for (const id of schedule) {
       const node = ir.nodes[id];
@@ -64,9 +78,29 @@ export class Program {
 
   /**
    * Runs the program. Returns one array per output, in order: views on the program's memory that
-   * the next run overwrites (copy with `.slice()` to keep one).
+   * the next run overwrites (copy with `.slice()` to keep one). On a WebGPU device use `runAsync`.
    */
   run(feeds: Feeds = {}): FloatArray[] {
+    return this.execute(this.fed(feeds));
+  }
+
+  /**
+   * Runs the program and resolves to copies of its outputs, on any device. On a WebGPU device
+   * this is how a program runs: the step is one submit, and the outputs are read back after it.
+   *
+   * @example
+   * const device = await Device.create({ backend: 'webgpu' });
+   * const [loss] = await compile(g, { outputs: [loss], device }).runAsync({ x, y });
+   */
+  async runAsync(feeds: Feeds = {}): Promise<FloatArray[]> {
+    const plan = this.fed(feeds);
+    if (!this.device.gpu) return this.execute(plan).map((v) => v.slice());
+    await plan.ready();
+    return this.submitted(plan, true)!;
+  }
+
+  /** The plan for these feeds, with the feeds copied into its inputs. */
+  private fed(feeds: Feeds): Plan {
     if (this.disposed) throw new RunError('run: the program was disposed');
     this.checkNotRunning();
     checkFeedsObject(feeds);
@@ -77,7 +111,36 @@ export class Program {
     plan.bindIfStale(); // the input views must be current before the feeds go in
     const inputs = plan.inputs;
     for (let k = 0; k < inputs.length; k++) copyFeed(inputs[k], feeds[inputs[k].name], this.device.dtype);
-    return this.execute(plan);
+    return plan;
+  }
+
+  /** Submits a step of a plan on a WebGPU device; with `read`, resolves to its outputs (errors WebGPU reported included). */
+  private submitted(plan: Plan, read: boolean, keep = false): Promise<FloatArray[]> | null {
+    this.current = plan;
+    const reading = plan.submit(this.device.takeRowCopies(), read, keep);
+    if (!reading) return null;
+    const gpu = this.device.gpu!;
+    return reading.then(async (values) => {
+      await gpu.checkErrors();
+      return values;
+    });
+  }
+
+  /**
+   * On a WebGPU device every op must have a WGSL kernel: one that has none is refused here, when
+   * the program is compiled, naming the op and the line that built it (never moved to the CPU
+   * behind the user's back).
+   */
+  private checkGpuKernels(): void {
+    const missing = this.schedule.map((id) => this.ir.nodes[id]).filter((n) => n.inputs.length > 0 && !hasTrait(n, 'alias') && !kernelOf(n.op, 'webgpu'));
+    if (missing.length === 0) return;
+    const names = [...new Set(missing.map((n) => n.op))];
+    const first = missing[0];
+    throw new RunError(
+      `compile: ${names.length === 1 ? 'op' : 'ops'} ${names.map((n) => `'${n}'`).join(', ')} ${names.length === 1 ? 'has' : 'have'} no WebGPU kernel (first: ${describeNode(first)}); compile this program for a 'wasm' device, or register a kernel with registerKernel(op, 'webgpu', …)`,
+      `%${first.id}`,
+      first.site,
+    );
   }
 
   /** Runs a plan, marking the device busy so that a run from inside a kernel is refused. */
@@ -122,6 +185,8 @@ export class Program {
       if (!found) throw new RunError(`prepare: '${name}' is not an input this program reads (${this.inputNames.join(', ')})`);
       return found.view;
     };
+    const gpu = this.device.gpu !== null;
+    let kept: FloatArray[][] = [];
     return {
       input,
       gather: (name, rows, order, start, n) => {
@@ -132,12 +197,37 @@ export class Program {
         if (!target || target.shape.length < 2 || rowLength !== rows.rowLength || n > target.shape[0]) {
           throw new RunError(`prepare: cannot gather ${n} rows of ${rows.rowLength} into '${name}' ${target ? formatShape(target.shape) : '(not an input of this program)'}`);
         }
-        this.device.gatherRows(rows, order, start, n, () => input(name));
+        if (gpu) this.device.gatherRowsOnGpu(rows, order, start, n, plan.gatheredOnGpu(name));
+        else this.device.gatherRows(rows, order, start, n, () => input(name));
       },
       run: () => {
         this.checkNotRunning();
         this.current = plan;
         return this.execute(plan);
+      },
+      submit: (options = {}) => {
+        this.checkNotRunning();
+        if (gpu) this.submitted(plan, false, options.keep ?? false);
+        else {
+          const outputs = this.execute((this.current = plan));
+          if (options.keep) kept.push(outputs.map((v) => v.slice()));
+        }
+      },
+      readKept: async () => {
+        if (gpu) {
+          const steps = await plan.readKept();
+          await this.device.gpu!.checkErrors();
+          return steps;
+        }
+        const steps = kept;
+        kept = [];
+        return steps;
+      },
+      runAsync: async () => {
+        this.checkNotRunning();
+        if (!gpu) return this.execute((this.current = plan)).map((v) => v.slice());
+        await plan.ready();
+        return this.submitted(plan, true)!;
       },
     };
   }
@@ -149,10 +239,13 @@ export class Program {
     return this.outputs.map((id) => plan.shapes.get(id)!);
   }
 
-  /** Steps and memory of the plan of the most recent run. */
-  get stats(): PlanStats {
+  /**
+   * Steps and memory of the plan of the most recent run; on a WebGPU device also what its most
+   * recent step did there (`gpu`: dispatches, submits, bytes uploaded and read back, buffers made).
+   */
+  get stats(): PlanStats & { readonly gpu: GpuStepStats | null } {
     if (!this.current) throw new RunError('the program has not run yet');
-    return this.current.stats;
+    return { ...this.current.stats, gpu: this.current.gpuStats };
   }
 
   /**

@@ -217,8 +217,9 @@ export function runKernel(op: string, run: Run, values: readonly (readonly numbe
   const Float = run === 'js float64' ? Float64Array : Float32Array;
   const inputs: FloatArray[] = values.map((v) => Float.from(v));
   const output = new Float(size);
-  const ctx: KernelContext = { ...context, inputs, output, training: false, state: {}, scratch: new Float(0), fail };
-  kernelOf(op, 'js')!.run(ctx)();
+  const kernel = kernelOf(op, 'js')!;
+  const ctx: KernelContext = { ...context, inputs, output, training: false, state: {}, scratch: new Float(kernel.scratch?.(context) ?? 0), fail };
+  kernel.run(ctx)();
   return Array.from(output);
 }
 

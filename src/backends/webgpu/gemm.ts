@@ -1,0 +1,119 @@
+/**
+ * One generator for every product on the GPU: matMul in its four transpose forms, batched
+ * products, the fused dense and conv layers (bias and activation applied in the store), the
+ * fused SGD step, and the convolutions as implicit GEMM (the operand read through the window
+ * arithmetic, no im2col buffer). Each invocation computes a 4×4 block of the output in sixteen
+ * named accumulators, K unrolled by four: straight-line code, which both emulators and GPU
+ * compilers handle better than loops over private arrays. 8×8 invocations a workgroup.
+ * When the output has few blocks and K is long (a filter gradient sums over every pixel of the
+ * batch), K is split into slices whose partial products go to scratch and a second dispatch
+ * adds them in a fixed order (no float atomics: the sum is the same every run).
+ */
+import type { GpuDispatch } from '../registry.ts';
+import { perElement, prelude } from './wgsl.ts';
+
+export interface GemmSpec {
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  /** Products in the batch (z of the grid), default 1. */
+  readonly batch?: number;
+  /**
+   * WGSL before the K loop, per output row `r` (a u32, clamped to the last row): e.g. the
+   * window's corner for a convolution. Variables it declares should end in the row's suffix
+   * `${s}` (0–3) so that the four rows do not clash.
+   */
+  readonly rowSetup?: (r: string, s: number) => string;
+  /** WGSL of op(A)[row, k] in batch item `b`; `s` is the row's suffix (0–3) as in rowSetup. */
+  readonly loadA: (row: string, k: string, s: number) => string;
+  /** WGSL of op(B)[k, col] in batch item `b`. */
+  readonly loadB: (k: string, col: string) => string;
+  /** WGSL storing `value` at output (row, col) of batch item `b`. */
+  readonly store: (row: string, col: string, value: string) => string;
+  /**
+   * WGSL run once per K step, before the loads, given k: e.g. a convolution's tap from k.
+   * Declarations must be `let` (fresh per step).
+   */
+  readonly kSetup?: (k: string) => string;
+}
+
+/** Output blocks below which K is split (to keep enough invocations busy). */
+const FEW_BLOCKS = 1024;
+
+/** The dispatches of a product; `scratch` (elements) must hold `gemmScratch(spec)` when K is split. */
+export function gemm(spec: GemmSpec, scratch = 0): GpuDispatch[] {
+  const slices = splitOf(spec);
+  if (slices === 1) return [product(spec, 1, null)];
+  const { m, n } = spec;
+  const partial = (row: string, col: string, value: string) => `m[${scratch}u + b * ${m * n}u + (${row}) * ${n}u + ${col}] = ${value};`;
+  const sum = perElement(
+    m * n,
+    `  let row = i / ${n}u;
+  let col = i % ${n}u;
+  var acc = 0.0;
+  for (var b = 0u; b < ${slices}u; b++) { acc += m[${scratch}u + b * ${m * n}u + i]; }
+  let b = 0u;
+  ${spec.store('row', 'col', 'acc')}`,
+  );
+  return [product(spec, slices, partial), sum];
+}
+
+/** Elements of scratch the product needs (its partial products when K is split). */
+export function gemmScratch(spec: GemmSpec): number {
+  const slices = splitOf(spec);
+  return slices === 1 ? 0 : slices * spec.m * spec.n;
+}
+
+function splitOf({ m, n, k, batch = 1 }: GemmSpec): number {
+  const blocks = Math.ceil(m / 4) * Math.ceil(n / 4) * batch;
+  if (batch > 1 || blocks >= FEW_BLOCKS || k < 1024) return 1;
+  // Slices of at least 256 along K, enough of them to make about FEW_BLOCKS blocks in all.
+  return Math.max(1, Math.min(Math.floor(k / 256), Math.ceil(FEW_BLOCKS / blocks), 64));
+}
+
+/**
+ * The tiled product. With `slices` > 1, grid z is the K slice (its partials stored by `partial`
+ * into slice b's matrix); else z is the batch item b.
+ */
+function product(spec: GemmSpec, slices: number, partial: GemmSpec['store'] | null): GpuDispatch {
+  const { m, n, k, batch = 1 } = spec;
+  const store = partial ?? spec.store;
+  const chunk = slices === 1 ? k : Math.ceil(k / slices / 4) * 4;
+  const R = [0, 1, 2, 3];
+  const step = (kk: string) => {
+    const lines = [spec.kSetup ? `    { ${spec.kSetup(kk)}` : '    {'];
+    for (const i of R) lines.push(`      let a${i} = ${spec.loadA(`r${i}`, kk, i)};`);
+    for (const j of R) lines.push(`      let b${j} = ${spec.loadB(kk, `c${j}`)};`);
+    for (const i of R) lines.push(`      ${R.map((j) => `acc${i}${j} = fma(a${i}, b${j}, acc${i}${j});`).join(' ')}`);
+    lines.push('    }');
+    return lines.join('\n');
+  };
+  const code = `${prelude}
+@compute @workgroup_size(8, 8, 1)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  initSpecials(min(gid.x, 0u));
+  let rowBlock = gid.y * 4u;
+  let colBlock = gid.x * 4u;
+  if (rowBlock >= ${m}u || colBlock >= ${n}u) { return; }
+  let b = gid.z;
+${R.map((i) => `  let r${i} = min(rowBlock + ${i}u, ${m - 1}u);`).join('\n')}
+${R.map((j) => `  let c${j} = min(colBlock + ${j}u, ${n - 1}u);`).join('\n')}
+${spec.rowSetup ? R.map((i) => spec.rowSetup!(`r${i}`, i)).join('\n') : ''}
+${R.map((i) => `  var ${R.map((j) => `acc${i}${j} = 0.0`).join('; var ')};`).join('\n')}
+  let kBegin = ${slices === 1 ? '0u' : `b * ${chunk}u`};
+  let kEnd = min(kBegin + ${chunk}u, ${k}u);
+  var kk = kBegin;
+  for (; kk + 4u <= kEnd; kk += 4u) {
+${[0, 1, 2, 3].map((u) => step(u === 0 ? 'kk' : `(kk + ${u}u)`)).join('\n')}
+  }
+  for (; kk < kEnd; kk++) {
+${step('kk')}
+  }
+${R.map((i) => R.map((j) => `  if (rowBlock + ${i}u < ${m}u && colBlock + ${j}u < ${n}u) { ${store(`r${i}`, `c${j}`, `acc${i}${j}`)} }`).join('\n')).join('\n')}
+}
+`;
+  const z = slices === 1 ? batch : slices;
+  const [x, y] = [Math.ceil(Math.ceil(n / 4) / 8), Math.ceil(Math.ceil(m / 4) / 8)];
+  if (x > 65535 || y > 65535 || z > 65535) throw new RangeError(`a product of ${m}×${n} outputs needs more workgroups than WebGPU dispatches along one axis`);
+  return { code, workgroups: [x, y, z] };
+}
