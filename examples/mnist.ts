@@ -6,6 +6,7 @@
  *   npm run mnist -- --preset improved           # a better net that beats it clearly
  *   npm run mnist -- --epochs 1 --limit 5000     # a quick look
  *   npm run mnist -- --save model.safetensors    # then: --load model.safetensors
+ *   npm run mnist -- --export-onnx model.onnx    # for ONNX Runtime, PyTorch's tools, … (docs/interop.md)
  *
  * Shows the model summary, a progress bar per epoch, the loss and accuracy after every epoch, the
  * test accuracy at the end; writes the history (JSON and CSV) and loss/accuracy curves (SVG) to
@@ -35,6 +36,7 @@ import {
   type CompileConfig,
   type LossName,
 } from 'deltagraph/nn';
+import { exportOnnx } from 'deltagraph/onnx';
 
 interface Preset {
   describe: string;
@@ -117,6 +119,7 @@ const usage = `Usage: npm run mnist -- [options]
   --early-stop N     stop after N epochs without a better validation accuracy (restores the best)
   --save FILE        save the trained model (safetensors; weights, topology, optimizer state)
   --load FILE        evaluate a saved model on the test set (with --epochs, train it further)
+  --export-onnx FILE write the trained model as ONNX (opset 17; input and output as the model's)
   --out DIR          where to write history and curves (default runs/mnist-<preset>-seed<seed>)
   --quiet            no live progress bar and no terminal charts
   --help             this text
@@ -140,6 +143,7 @@ function main(): void {
       'early-stop': { type: 'string' },
       save: { type: 'string' },
       load: { type: 'string' },
+      'export-onnx': { type: 'string' },
       out: { type: 'string' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -216,6 +220,13 @@ function main(): void {
   if (args.save) {
     saveModel(model, args.save);
     console.log(`Saved ${args.save}`);
+  }
+  if (args['export-onnx']) {
+    const file = args['export-onnx'];
+    const bytes = exportOnnx(model);
+    writeFileSync(`${file}.tmp`, bytes);
+    renameSync(`${file}.tmp`, file);
+    console.log(`Exported ${file} (ONNX opset 17, ${(bytes.length / 1024).toFixed(0)} KB): input '${model.input.name}' ${JSON.stringify(model.input.shape)}, output 'output' [batch, ${model.classes}]`);
   }
 }
 

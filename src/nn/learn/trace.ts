@@ -25,10 +25,13 @@ import { compile } from '../../runtime/compile.ts';
 import { Device } from '../../runtime/device.ts';
 import type { Program } from '../../runtime/program.ts';
 import type { Model } from '../model.ts';
-import type { LossName } from '../losses.ts';
 import { backprop, forward, identity, relu, sigmoid, tanh, type Activation, type Cost, type Net } from '../reference/backprop.ts';
 import { matrix, type Matrix } from '../reference/matrix.ts';
 import { findDenseLayers, type DenseLayer, type LayerActivation } from './dense-layers.ts';
+import { read2D, readVector, transpose, type Form } from './learner-values.ts';
+import { Graph } from '../../graph/graph.ts';
+import { applyActivation } from '../layers.ts';
+import { binaryCrossEntropy, quadratic, softmaxCrossEntropy, type LossName } from '../losses.ts';
 
 /** A graph of dense layers to trace (what a Model holds, for a graph built by hand). */
 export interface GraphToTrace {
@@ -114,18 +117,112 @@ export function modelToTrace(model: Model): GraphToTrace {
   return { loss: model.loss, output: model.output, input: model.input, targets: model.labels, cost: lossCosts[model.config.loss], weights: model.getWeights() };
 }
 
+/** A learner's own net, network.py's way: lists of weight matrices and bias vectors. */
+export interface LearnerNetToTrace {
+  /** weights[l−1] is w^l: Matrix or number[][]; [n_l, n_{l−1}] in the column form, [n_{l−1}, n_l] in the row form. */
+  readonly weights: readonly unknown[];
+  /** biases[l−1] is b^l: a column [[b0], [b1], …], a row, or a flat array. */
+  readonly biases: readonly unknown[];
+}
+
+/** How to read a learner's net: its form and what it computes. */
+export interface LearnerNetOptions {
+  /** 'column' (network.py's, the default) or 'row'. */
+  form?: Form;
+  /** Hidden activation (default sigmoid). */
+  hidden?: 'sigmoid' | 'relu' | 'tanh';
+  /** Output activation (default sigmoid; softmaxCrossEntropy uses softmax). */
+  output?: 'sigmoid' | 'relu' | 'tanh';
+  /** Default quadratic, network.py's. */
+  cost?: Cost;
+}
+
+/** Samples network.py's way: `[x, y]` pairs, x a column (or row) of n_0, y one of n_L or a class id. */
+export type SamplePairs = readonly (readonly [unknown, unknown])[];
+
 /**
  * The z^l, a^l, δ^l, ∂C/∂b^l and ∂C/∂w^l of one batch, from autodiff, beside the hand reference.
- * `source` is a compiled Model (its current weights) or a graph of dense layers.
+ * `source` is a compiled Model (its current weights), a graph of dense layers, or a learner's own
+ * net (network.py's `{ weights, biases }`, read as `options` say), with samples as `{ x, y }` or as
+ * network.py's `[x, y]` pairs.
+ *
+ * @example
+ * const net = new Network([2, 3, 2]); // a port of network.py: number[][] weights, column biases
+ * const trace = traceBackprop(net, [[[[0.1], [0.9]], [[1], [0]]]]); // one sample (x, y)
  */
-export function traceBackprop(source: Model | GraphToTrace, batch: TraceBatch): BackpropTrace {
-  const graphSource = 'trainingStep' in source ? modelToTrace(source) : source;
+export function traceBackprop(source: Model | GraphToTrace | LearnerNetToTrace, batch: TraceBatch | SamplePairs, options: LearnerNetOptions = {}): BackpropTrace {
+  const graphSource = 'trainingStep' in source ? modelToTrace(source) : 'loss' in source && 'targets' in source ? source : learnerNetToTrace(source as LearnerNetToTrace, options);
+  const rows = Array.isArray(batch) ? pairsToBatch(batch as SamplePairs, graphSource.input.shape[1] as number, graphSource.output.shape[1] as number) : (batch as TraceBatch);
   const tracer = new BackpropTracer(graphSource);
   try {
-    return tracer.trace(batch, graphSource.weights);
+    return tracer.trace(rows, graphSource.weights);
   } finally {
     tracer.dispose();
   }
+}
+
+/**
+ * The graph autodiff differentiates for a fully connected net of `sizes`, in the row form, its
+ * parameters named w1, b1, w2, … (checkBackprop's truth, and a learner's net to trace).
+ */
+export function denseNetGraph(sizes: readonly number[], hidden: 'sigmoid' | 'relu' | 'tanh', output: 'sigmoid' | 'relu' | 'tanh' | 'linear', cost: Cost): GraphToTrace {
+  const g = new Graph();
+  const input = g.input('x', [null, sizes[0]]);
+  const targets = g.input('y', [null, sizes[sizes.length - 1]]);
+  let a: Tensor = input;
+  for (let l = 1; l < sizes.length; l++) {
+    const z = a.matMul(g.parameter(`w${l}`, [sizes[l - 1], sizes[l]], 'zeros')).add(g.parameter(`b${l}`, [sizes[l]], 'zeros'));
+    a = applyActivation(z, l < sizes.length - 1 ? hidden : output);
+  }
+  const loss = cost === 'quadratic' ? quadratic(a, targets) : cost === 'crossEntropy' ? binaryCrossEntropy(a, targets) : softmaxCrossEntropy(a, targets);
+  return { loss, output: a, input, targets, cost };
+}
+
+/** A learner's `{ weights, biases }` as a graph to trace, with its values. */
+export function learnerNetToTrace(net: LearnerNetToTrace, options: LearnerNetOptions = {}): GraphToTrace {
+  const form = options.form ?? 'column';
+  if (form !== 'column' && form !== 'row') throw new GraphError(`traceBackprop: form must be 'column' or 'row', got ${String(form)}`);
+  if (!Array.isArray(net.weights) || !Array.isArray(net.biases) || net.weights.length === 0 || net.weights.length !== net.biases.length) {
+    throw new GraphError('traceBackprop: a learner\'s net needs weights and biases arrays, one entry per layer (network.py\'s self.weights, self.biases)');
+  }
+  const weights = net.weights.map((w, i) => {
+    const m = read2D(w);
+    if (!m) throw new GraphError(`traceBackprop: weights[${i}] is not a Matrix or number[][]`);
+    return form === 'column' ? transpose(m) : m;
+  });
+  const sizes = [weights[0].rows, ...weights.map((w) => w.cols)];
+  weights.forEach((w, i) => {
+    if (w.rows !== sizes[i]) throw new GraphError(`traceBackprop: w${i + 1} is ${form === 'column' ? `${w.cols}×${w.rows}` : `${w.rows}×${w.cols}`}, but layer ${i} has ${sizes[i]} neurons (${form} form)`);
+  });
+  const biases = net.biases.map((b, i) => {
+    const v = readVector(b);
+    if (v?.length !== sizes[i + 1]) throw new GraphError(`traceBackprop: b${i + 1} must have ${sizes[i + 1]} entries, got ${v ? v.length : 'no vector'}`);
+    return v;
+  });
+  const cost = options.cost ?? 'quadratic';
+  const source = denseNetGraph(sizes, options.hidden ?? 'sigmoid', cost === 'softmaxCrossEntropy' ? 'linear' : options.output ?? 'sigmoid', cost);
+  return { ...source, weights: new Map(weights.flatMap((w, i) => [[`w${i + 1}`, w.data] as const, [`b${i + 1}`, biases[i]] as const])) };
+}
+
+/** network.py's `[x, y]` pairs as rows: x a column or row of n_0, y one of n_L or a class id. */
+function pairsToBatch(pairs: SamplePairs, n0: number, nL: number): TraceBatch {
+  if (pairs.length === 0) throw new GraphError('traceBackprop: no samples');
+  const x = new Float64Array(pairs.length * n0);
+  const y = new Float64Array(pairs.length * nL);
+  pairs.forEach(([xi, yi], r) => {
+    const xv = readVector(xi);
+    if (xv?.length !== n0) throw new GraphError(`traceBackprop: sample ${r}: x must have ${n0} entries, got ${xv ? xv.length : 'no vector'}`);
+    x.set(xv, r * n0);
+    if (typeof yi === 'number') {
+      if (!Number.isInteger(yi) || yi < 0 || yi >= nL) throw new GraphError(`traceBackprop: sample ${r}: label ${yi} is not a class id in 0…${nL - 1}`);
+      y[r * nL + yi] = 1;
+    } else {
+      const yv = readVector(yi);
+      if (yv?.length !== nL) throw new GraphError(`traceBackprop: sample ${r}: y must have ${nL} entries or be a class id, got ${yv ? yv.length : 'no vector'}`);
+      y.set(yv, r * nL);
+    }
+  });
+  return { x, y };
 }
 
 /** The graph nodes of one layer's traced quantities (labelled z1, a1, δ1, ∂C/∂b1, ∂C/∂w1). */

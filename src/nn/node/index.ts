@@ -4,7 +4,7 @@
  * under Node (the "node" export condition); bundles for pages get ../index.ts.
  */
 export * from '../index.ts';
-export { saveModel, loadModel } from './files.ts';
+export { saveModel, saveModelAsync, loadModel } from './files.ts';
 export { readIdx } from './idx.ts';
 export { loadMnist, mnistDataDir } from './mnist.ts';
 export { loadBitmapFolder } from './bitmaps.ts';

@@ -57,3 +57,9 @@ export async function runGpuKernel(op: string, values: readonly (readonly number
   await device.gpu!.checkErrors();
   return { output: Array.from(result[0]), fault: Array.from(result[1]) };
 }
+
+/** A new WebGPU device of its own (parameters by the same names as another test's do not clash). */
+export async function newGpuDevice(): Promise<Device> {
+  await gpuDevice();
+  return Device.create({ backend: 'webgpu', gpu });
+}

@@ -177,3 +177,38 @@ describe('traceBackprop against the hand reference, float64', () => {
     m.dispose();
   });
 });
+
+describe("traceBackprop on a learner's own net (network.py's lists of weights and biases)", () => {
+  it("traces a port of network.py on its [x, y] samples: autodiff, the reference and the port's backprop agree", async () => {
+    const { Network } = await import('../../../examples/network-py.ts');
+    const net = new Network([2, 3, 2], { seed: 3 });
+    const samples: [number[][], number[][]][] = [
+      [[[0.2], [0.7]], [[1], [0]]],
+      [[[0.9], [0.1]], [[0], [1]]],
+    ];
+    const trace = traceBackprop(net, samples);
+    expect(trace.sizes).toEqual([2, 3, 2]);
+    expect(trace.m).toBe(2);
+    expect(trace.maxDifference!).toBeLessThan(1e-12);
+    // The mean over the samples of the port's own per-sample backprop is the traced gradient (column form = transposed).
+    const per = samples.map(([x, y]) => net.backprop(x, y));
+    for (let l = 0; l < 2; l++) {
+      const w = trace.layers[l].weightGradient; // row form [n_{l−1}, n_l]
+      for (let i = 0; i < w.rows; i++) for (let j = 0; j < w.cols; j++) expect(w.data[i * w.cols + j]).toBeCloseTo((per[0][1][l][j][i] + per[1][1][l][j][i]) / 2, 12);
+      trace.layers[l].biasGradient.forEach((v, j) => expect(v).toBeCloseTo((per[0][0][l][j][0] + per[1][0][l][j][0]) / 2, 12));
+    }
+    // Class ids work as y, as in network.py's test data.
+    expect(traceBackprop(net, [[[[0.2], [0.7]], 0]]).layers[1].delta.data[0]).toBeCloseTo(trace.layers[1].delta.data[0] * 2, 12);
+  });
+
+  it('row form, matrices, and clear errors for a net that does not fit', () => {
+    const w1 = matrix(2, 3, [0.1, -0.2, 0.3, 0.4, 0.5, -0.6]);
+    const w2 = matrix(3, 1, [0.7, -0.8, 0.9]);
+    const trace = traceBackprop({ weights: [w1, w2], biases: [[0.1, 0.2, 0.3], [-0.1]] }, { x: [1, 0], y: [1] }, { form: 'row' });
+    const ref = backprop({ weights: [w1, w2], biases: [Float64Array.of(0.1, 0.2, 0.3), Float64Array.of(-0.1)], hidden: sigmoid, output: sigmoid, cost: 'quadratic' }, matrix(1, 2, [1, 0]), matrix(1, 1, [1]));
+    expect(trace.layers[0].weightGradient.data[4]).toBeCloseTo(ref.weightGradients[0].data[4], 14);
+    expect(() => traceBackprop({ weights: [w1, w2], biases: [[0.1, 0.2], [-0.1]] }, { x: [1, 0], y: [1] }, { form: 'row' })).toThrow(/b1 must have 3 entries, got 2/);
+    expect(() => traceBackprop({ weights: [w1, w1], biases: [[0, 0, 0], [0, 0, 0]] }, { x: [1, 0], y: [1] }, { form: 'row' })).toThrow(/w2 is 2×3, but layer 1 has 3 neurons \(row form\)/);
+    expect(() => traceBackprop({ weights: [w1, w2], biases: [[0, 0, 0], [0]] }, [[[1, 2, 3], [1]]], { form: 'row' })).toThrow(/sample 0: x must have 2 entries, got 3/);
+  });
+});
