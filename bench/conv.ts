@@ -11,7 +11,7 @@
  * Results: bench/results/conv.json (kernels).
  */
 import b from 'benny';
-import { writeReadmeBlock } from '../examples/readme-figures.ts';
+import { writeDocBlock } from '../scripts/doc-blocks.ts';
 import { gflopsTable } from './readme.ts';
 import { mkdirSync } from 'node:fs';
 import { compile, Device, Graph, wasmFeatures } from '../src/index.ts';
@@ -104,4 +104,4 @@ const lines = ['threads on ', 'threads off'].map((label, i) => {
 });
 console.log(lines.join('\n'));
 for (const m of models) m.dispose();
-if (process.argv.includes('--readme')) writeReadmeBlock('bench-conv', `${gflopsTable('conv kernel', measured)}\n\nand a training step of W3, median of ${4 * 2} fits of ${steps} steps per setting, the settings alternating (a threads-on fit starts after the other model's fits, with its helper asleep, so these run slower than \`npm run bench:w3\`'s longer fits of one model; compare on with off here):\n\n${lines.map((l) => `    ${l}`).join('\n')}`);
+if (process.argv.includes('--readme')) writeDocBlock('docs/performance.md', 'bench-conv', `${gflopsTable('conv kernel', measured)}\n\nand a training step of W3, median of ${4 * 2} fits of ${steps} steps per setting, the settings alternating (a threads-on fit starts after the other model's fits, with its helper asleep, so these run slower than \`npm run bench:w3\`'s longer fits of one model; compare on with off here):\n\n${lines.map((l) => `    ${l}`).join('\n')}`);

@@ -3,7 +3,7 @@
  * available), in the three forms training needs, GFLOP/s per shape. Results: bench/results/matmul.json.
  */
 import b from 'benny';
-import { writeReadmeBlock } from '../examples/readme-figures.ts';
+import { writeDocBlock } from '../scripts/doc-blocks.ts';
 import { gflopsTable } from './readme.ts';
 import { mkdirSync } from 'node:fs';
 import { compile, Device, Graph, wasmFeatures } from '../src/index.ts';
@@ -56,4 +56,4 @@ await b.suite(
   b.save({ file: 'matmul', folder: 'bench/results', format: 'json', details: false }),
 );
 
-if (process.argv.includes('--readme')) writeReadmeBlock('bench-matmul', gflopsTable('matMul', measured));
+if (process.argv.includes('--readme')) writeDocBlock('docs/performance.md', 'bench-matmul', gflopsTable('matMul', measured));

@@ -1,4 +1,4 @@
-/** The tables the benchmarks write into README.md with `--readme` (between their markers). */
+/** The tables the benchmarks write into docs/performance.md with `--readme` (between their markers). */
 import { loadavg } from 'node:os';
 
 /**

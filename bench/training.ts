@@ -16,7 +16,7 @@
  * python3-torch, which scripts/ensure-pytorch.mjs installs as root) at 1 thread, as installed and
  * on all cores. `--no-peers` skips the peers; `--only W3` (or `--only W1,W2`) picks workloads.
  * Results: bench/results/training.json (training-W3.json etc. with `--only`); `--readme` also
- * writes this run's table into README.md (between the bench-training markers).
+ * writes this run's table into docs/performance.md (between the bench-training markers).
  *
  * `--threads-ab` (npm run bench:threads) compares the helper thread on and off instead: W1 and W2
  * with `threads: true` and `threads: false`, one epoch each in alternating order (ABBA, `--rounds`
@@ -32,7 +32,7 @@ import { Graph, wasmFeatures } from '../src/index.ts';
 import { loadMnist, Model, momentum, sgd, type Dataset } from '../src/nn/node/index.ts';
 import { measurePytorch } from './peers/pytorch.ts';
 import { measureTfjs, type Backend } from './peers/tfjs.ts';
-import { writeReadmeBlock } from '../examples/readme-figures.ts';
+import { writeDocBlock } from '../scripts/doc-blocks.ts';
 import { command } from './readme.ts';
 
 interface Workload {
@@ -164,7 +164,7 @@ mkdirSync('bench/results', { recursive: true });
 const file = `bench/results/training${only ? `-${workloads.map((w) => w.id).join('-')}` : ''}.json`;
 writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, wasm: wasmFeatures(), results }, null, 2) + '\n');
 if (process.argv.includes('--readme')) {
-  // The README's speed table is this run's: one row per workload and peer.
+  // The performance guide's speed table is this run's: one row per workload and peer.
   const rows = results.flatMap((r) => {
     const ours = (r.secondsPerEpoch as { median: number }).median;
     const peerRows = r.peers as { peer: string; secondsPerEpoch: { median: number }; ratio: number }[];
@@ -172,7 +172,8 @@ if (process.argv.includes('--readme')) {
     if (peerRows.length === 0) return [`| ${name} | ${ours.toFixed(2)} s | — | — | — |`];
     return peerRows.map((p) => `| ${name} | ${ours.toFixed(2)} s | ${p.peer} | ${p.secondsPerEpoch.median.toFixed(2)} s | ${compare(p.ratio)} |`);
   });
-  writeReadmeBlock(
+  writeDocBlock(
+    'docs/performance.md',
     'bench-training',
     [
       `Measured by \`${command()}\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, load ${loadavg()[0].toFixed(1)} at the end), medians of seconds per epoch of 50,000 images:`,

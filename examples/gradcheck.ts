@@ -19,10 +19,12 @@ function row(cells: string[], widths: number[]): string {
 }
 
 console.log('Finite differences (float64, central, 4 random directions), tolerance', FD_TOLERANCE);
-const widths = [20, 44, 6, 10, 4];
+const cases = gradientCases();
+// Columns as wide as their longest entry, so a long case (a conv2d's padding and strides) keeps the table straight.
+const widths = [Math.max(2, ...cases.map((c) => c.op.length)), Math.max(4, ...cases.map((c) => c.label.length)), 5, 10, 4];
 console.log(row(['op', 'case', 'order', 'max error', ''], widths));
 const worstByOp = new Map<string, number>();
-for (const c of gradientCases()) {
+for (const c of cases) {
   const { maxRelativeError } = gradCheck(c.build, c.inputs, { order: c.order ?? 1, training: c.training });
   const ok = maxRelativeError <= FD_TOLERANCE;
   if (!ok) failures++;

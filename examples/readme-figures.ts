@@ -1,10 +1,10 @@
 /**
  * npm run readme:figures — runs `npm run mnist` for seeds 1, 2 and 3 of a preset and writes what
- * it printed into README.md: for the classic preset, the output of seed 1 between the
+ * it printed into docs/training.md: for the classic preset, the output of seed 1 between the
  * mnist-output markers and the figures of the three runs between the mnist-figures markers; for
- * another preset, its figures between the mnist-<preset>-figures markers. So the README's
- * numbers are always those of a real run of the current code (test/readme.test.ts checks their
- * format).
+ * another preset, its figures between the mnist-<preset>-figures markers; then the README's
+ * headline figures from them (scripts/doc-blocks.ts). So the guide's and the README's numbers are
+ * always those of a real run of the current code (test/readme.test.ts checks their format).
  *
  *   npm run readme:figures                      # classic, seeds 1, 2, 3 (about a minute on two cores)
  *   npm run readme:figures -- --preset conv     # the conv net (several minutes a seed)
@@ -14,6 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
+import { replaceBetween, writeReadmeBlocks } from '../scripts/doc-blocks.ts';
 
 const root = path.join(path.dirname(new URL(import.meta.url).pathname), '..');
 const tsx = path.join(root, 'node_modules/.bin/tsx');
@@ -64,18 +65,6 @@ export function readmeBlock(output: string): string {
   return kept.join('\n');
 }
 
-function replaceBetween(text: string, marker: string, content: string): string {
-  const pattern = new RegExp(`(<!-- ${marker}:start -->\\n)[\\s\\S]*?(<!-- ${marker}:end -->)`);
-  if (!pattern.test(text)) throw new Error(`README.md has no ${marker} markers`);
-  return text.replace(pattern, (_, start: string, end: string) => `${start}${content}\n${end}`);
-}
-
-/** Writes `content` between README.md's `marker` markers (the benchmarks write their tables so). */
-export function writeReadmeBlock(marker: string, content: string): void {
-  const file = path.join(root, 'README.md');
-  writeFileSync(file, replaceBetween(readFileSync(file, 'utf8'), marker, content));
-}
-
 function main(): void {
   const at = process.argv.indexOf('--preset');
   const preset = at > 0 ? process.argv[at + 1] : 'classic';
@@ -99,16 +88,17 @@ function main(): void {
     console.log(preset === 'classic' ? `${block}\n\n${figures}` : figures);
     return;
   }
-  const file = path.join(root, 'README.md');
-  let readme = readFileSync(file, 'utf8');
+  const file = path.join(root, 'docs/training.md');
+  let guide = readFileSync(file, 'utf8');
   if (preset === 'classic') {
-    readme = replaceBetween(readme, 'mnist-output', block);
-    readme = replaceBetween(readme, 'mnist-figures', figures);
+    guide = replaceBetween(guide, 'mnist-output', block, 'docs/training.md');
+    guide = replaceBetween(guide, 'mnist-figures', figures, 'docs/training.md');
   } else {
-    readme = replaceBetween(readme, `mnist-${preset}-figures`, figures);
+    guide = replaceBetween(guide, `mnist-${preset}-figures`, figures, 'docs/training.md');
   }
-  writeFileSync(file, readme);
-  console.log(`README.md updated: ${runs.map((r) => `seed ${r.seed} ${r.test}% in ${r.seconds} s`).join(', ')}`);
+  writeFileSync(file, guide);
+  writeReadmeBlocks();
+  console.log(`docs/training.md and the README's headline updated: ${runs.map((r) => `seed ${r.seed} ${r.test}% in ${r.seconds} s`).join(', ')}`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) main();

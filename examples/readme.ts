@@ -1,10 +1,10 @@
 import { compile, grad, Graph } from 'deltagraph';
 
-// A [4, 8, 3] sigmoid network with Nielsen's quadratic cost, as a graph.
+// A [4, 30, 3] sigmoid network with Nielsen's quadratic cost, as a graph.
 const g = new Graph({ seed: 42 });
 const x = g.input('x', [null, 4]); // null: the batch size, fixed when run
 const y = g.input('y', [null, 3]);
-const h = g.dense(x, 8).sigmoid(); // dense creates its kernel and bias parameters
+const h = g.dense(x, 30).sigmoid(); // dense creates its kernel and bias parameters
 const out = g.dense(h, 3).sigmoid();
 const loss = out.sub(y).square().sum(1).mean().mul(0.5);
 

@@ -124,6 +124,19 @@ describe('examples run as documented', () => {
     expect(() => run('examples/explain.ts', ['--preset', 'nope'])).toThrow(/unknown preset 'nope'; choose classic, cross-entropy, relu-softmax/);
   }, 60_000);
 
+  it('gradcheck: every gradient agrees, and every row of its tables lines up with the header', () => {
+    const out = run('examples/gradcheck.ts', []);
+    expect(out).toContain('All gradients agree.');
+    for (const table of out.split('\n\n')) {
+      const lines = table.split('\n').filter((l) => / (ok|FAIL) *$/.test(l) || /max error/.test(l));
+      const header = lines.find((l) => /max error/.test(l));
+      if (!header) continue;
+      const column = header.indexOf('max error');
+      const misaligned = lines.filter((l) => l !== header && !/^\d\.\d\de[-+]\d+ /.test(l.slice(column)));
+      expect(misaligned).toEqual([]);
+    }
+  }, 60_000);
+
   it('special-values: prints every op against its NaN/±∞ rule, all as the rule', () => {
     const out = run('examples/special-values.ts', []);
     expect(out).toMatch(/^\| relu +\| NaN +\| ok +\| ok +\| ok +\| ok +\| \+∞/m);

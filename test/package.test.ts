@@ -67,6 +67,24 @@ model.dispose();
     expect([result.grad, result.compile]).toEqual(['function', 'function']);
   });
 
+  it('loads with require() from CommonJS too (Node 20.19 and later load ES modules from require)', () => {
+    writeFileSync(
+      join(app, 'app.cjs'),
+      `
+const { Graph } = require('deltagraph');
+const { Model, saveModel } = require('deltagraph/nn');
+const node = require('deltagraph/nn/node');
+const g = new Graph({ seed: 1 });
+const x = g.input('x', [null, 2]);
+const model = new Model({ inputs: x, outputs: g.dense(x, 2) });
+console.log(JSON.stringify({ summary: model.summary().split('\\n').length, saveModel: typeof saveModel, same: node.saveModel === saveModel }));
+model.dispose();
+`,
+    );
+    const result = JSON.parse(run(process.execPath, ['app.cjs'], app).trim());
+    expect(result).toEqual({ summary: 6, saveModel: 'function', same: true });
+  });
+
   it.each(['nodenext', 'bundler'])('type-checks a strict TypeScript consumer (moduleResolution %s) against the shipped types', (resolution) => {
     const dir = join(app, `ts-${resolution}`);
     mkdirSync(dir, { recursive: true });
@@ -78,6 +96,9 @@ import { Graph, grad, type Tensor } from 'deltagraph';
 import { Model, sgd, modelToBytes, type History } from 'deltagraph/nn';
 import { exportOnnx, importOnnx, type ImportedModel } from 'deltagraph/onnx';
 ${nodeOnly ? "import { loadMnist } from 'deltagraph/nn';\nexport const mnist: typeof loadMnist = loadMnist;" : ''}
+// The Node-only helpers under any resolution: bundler resolution takes deltagraph/nn's browser-safe entry.
+import { saveModel, loadModel, readIdx } from 'deltagraph/nn/node';
+export const files: [typeof saveModel, typeof loadModel, typeof readIdx] = [saveModel, loadModel, readIdx];
 const g = new Graph({ seed: 1 });
 const x: Tensor = g.input('x', [null, 4]);
 const loss = g.dense(x, 3).square().mean();

@@ -1,45 +1,34 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { blockOf, guideMap, headline } from '../scripts/doc-blocks.ts';
 
 const root = new URL('..', import.meta.url);
 
 describe('README', () => {
+  it('is a front door: at most 200 lines', () => {
+    const lines = readFileSync(new URL('README.md', root), 'utf8').split('\n').length;
+    console.log(`README.md: ${lines} lines`);
+    expect(lines).toBeLessThanOrEqual(200);
+  });
+
+  it('carries the headline figures and the map of every guide as scripts/doc-blocks.ts writes them from docs/ (npm run docs:readme)', () => {
+    const readme = readFileSync(new URL('README.md', root), 'utf8');
+    const read = (file: string) => readFileSync(new URL(file, root), 'utf8');
+    expect(blockOf(readme, 'headline')).toBe(`${headline(read('docs/performance.md'), read('docs/training.md'))}\n`);
+    expect(blockOf(readme, 'guides')).toBe(`${guideMap()}\n`);
+    const guides = readdirSync(new URL('docs/', root)).filter((f) => f.endsWith('.md'));
+    for (const guide of guides) expect(readme).toContain(`](docs/${guide})`);
+  });
+
   it('shows examples/readme.ts exactly as written', () => {
     const readme = readFileSync(new URL('README.md', root), 'utf8');
     const block = /<!-- example:start -->\n```ts\n([\s\S]*?)```\n<!-- example:end -->/.exec(readme);
     expect(block).not.toBeNull();
     expect(block![1]).toBe(readFileSync(new URL('examples/readme.ts', root), 'utf8'));
   });
-
-  it('shows examples/readme-nn.ts exactly as written, and it runs and learns', () => {
-    const readme = readFileSync(new URL('README.md', root), 'utf8');
-    const block = /<!-- nn-example:start -->\n```ts\n([\s\S]*?)```\n<!-- nn-example:end -->/.exec(readme);
-    expect(block![1]).toBe(readFileSync(new URL('examples/readme-nn.ts', root), 'utf8'));
-    const tsx = new URL('node_modules/.bin/tsx', root).pathname;
-    const out = execFileSync(tsx, ['examples/readme-nn.ts'], { cwd: root.pathname, encoding: 'utf8' });
-    expect(out).toMatch(/Total trainable parameters: 203530/);
-    expect(Number(/accuracy: (0\.\d+)/.exec(out)![1])).toBeGreaterThan(0.9);
-  }, 60_000);
-
-  it('runs the batchNorm example as written: it trains, and the summary counts the moving statistics apart', () => {
-    const readme = readFileSync(new URL('README.md', root), 'utf8');
-    const block = /<!-- batchnorm-example:start -->\n\s*```ts\n([\s\S]*?)\s*```\n\s*<!-- batchnorm-example:end -->/.exec(readme)![1];
-    const paths = JSON.parse(readFileSync(new URL('tsconfig.json', root), 'utf8')).compilerOptions.paths as Record<string, string[]>;
-    const script = block
-      .replace(/^  /gm, '')
-      .replace(/from '(deltagraph(?:\/[a-z]+)?)'/g, (_, name: string) => `from '${new URL(paths[name][0], root).pathname}'`);
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'deltagraph-readme-bn-')), 'batch-norm.mts');
-    writeFileSync(file, script);
-    const tsx = new URL('node_modules/.bin/tsx', root).pathname;
-    const out = execFileSync(tsx, [file], { cwd: root.pathname, encoding: 'utf8' });
-    expect(out).toMatch(/\nbatchNorm_1 \(batchNorm\) +\[null,24,24,8\] +32\n/);
-    expect(out).toMatch(/\nNon-trainable parameters: 16\n/);
-    expect(out).toMatch(/Float64Array\(8\)/);
-    expect(Number(/accuracy: (0\.\d+)/.exec(out)![1])).toBeGreaterThan(0.85);
-  }, 60_000);
 
   it('runs the example, and it learns', () => {
     const tsx = new URL('node_modules/.bin/tsx', root).pathname;
@@ -64,8 +53,8 @@ describe('README', () => {
     expect(out).toMatch(/δ2 of image 1:( -?\d\.\d{4}){10}/);
   }, 60_000);
 
-  it('shows mnist output in the format the program prints now (written by npm run readme:figures)', () => {
-    const readme = readFileSync(new URL('README.md', root), 'utf8');
+  it('shows mnist output in the format the program prints now (written into docs/training.md by npm run readme:figures)', () => {
+    const readme = readFileSync(new URL('docs/training.md', root), 'utf8');
     const block = /<!-- mnist-output:start -->\n```\n([\s\S]*?)```\n<!-- mnist-output:end -->/.exec(readme)![1];
     const figures = /<!-- mnist-figures:start -->\n([\s\S]*?)<!-- mnist-figures:end -->/.exec(readme)![1];
     expect(figures).toMatch(/^Measured by `npm run readme:figures` \(\d{4}-\d\d-\d\d, on the 2-core development machine at load \d+\.\d\): the classic\npreset over seeds 1, 2, 3 ends at (\d+\.\d\d%, ){2}\d+\.\d\d% test accuracy/);
@@ -81,8 +70,8 @@ describe('README', () => {
   }, 60_000);
 
   it('shows the improved and conv preset figures and the speed tables as their scripts wrote them', () => {
-    const readme = readFileSync(new URL('README.md', root), 'utf8');
-    const block = (marker: string) => new RegExp(`<!-- ${marker}:start -->\n([\\s\\S]*?)<!-- ${marker}:end -->`).exec(readme)![1];
+    const guides = readFileSync(new URL('docs/training.md', root), 'utf8') + readFileSync(new URL('docs/performance.md', root), 'utf8');
+    const block = (marker: string) => new RegExp(`<!-- ${marker}:start -->\n([\\s\\S]*?)<!-- ${marker}:end -->`).exec(guides)![1];
     for (const preset of ['improved', 'conv']) {
       expect(block(`mnist-${preset}-figures`)).toMatch(
         new RegExp(

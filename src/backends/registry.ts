@@ -9,19 +9,29 @@ import { GraphError } from '../core/errors.ts';
 import type { Attrs } from '../core/ir.ts';
 import type { OpDef } from '../ops/registry.ts';
 import type { WasmKernels } from './wasm/module.ts';
+import type { Expr } from './webgpu/expr.ts';
 
+/**
+ * The buffers kernels read and write: float32 programs use Float32Array, float64 programs Float64Array
+ * (ints are stored in the program's precision).
+ */
 export type FloatArray = Float32Array | Float64Array;
 
 /** The shapes and attributes of one node in a plan: enough to size scratch or pick a kernel. */
 export interface ShapeContext<A extends Attrs = Attrs> {
+  /** The shape of each input, in order. */
   readonly inputShapes: readonly (readonly number[])[];
+  /** The shape of the output. */
   readonly outputShape: readonly number[];
+  /** The node's attributes (an op's options, e.g. `{ axes, keepDims }`). */
   readonly attrs: A;
 }
 
 /** What a kernel factory is given once, when a plan binds. */
 export interface KernelContext<A extends Attrs = Attrs> extends ShapeContext<A> {
+  /** The input buffers, in the node's input order (views on the device memory). */
   readonly inputs: readonly FloatArray[];
+  /** The output buffer, of the output shape's size. */
   readonly output: FloatArray;
   /** False in programs compiled for inference: dropout and the like behave accordingly. */
   readonly training: boolean;
@@ -39,6 +49,7 @@ export interface KernelContext<A extends Attrs = Attrs> extends ShapeContext<A> 
 
 /** A wasm kernel also gets the module's kernels bound to the memory; pointers are byteOffsets. */
 export interface WasmKernelContext<A extends Attrs = Attrs> extends KernelContext<A> {
+  /** The WebAssembly module's kernels, bound to the device memory. */
   readonly wasm: WasmKernels;
 }
 
@@ -49,7 +60,13 @@ export interface WasmKernelContext<A extends Attrs = Attrs> extends KernelContex
  */
 export type KernelFactory<A extends Attrs = Attrs, C extends KernelContext<A> = KernelContext<A>> = (ctx: C) => () => void;
 
+/**
+ * A kernel as registered for an op and a backend: the factory that binds it, and what the plan asks of
+ * it before (scratch, whether it handles the shapes, whether it splits with the helper thread). A bare
+ * `KernelFactory` is a kernel with none of the options.
+ */
 export interface Kernel<A extends Attrs = Attrs, C extends KernelContext<A> = KernelContext<A>> {
+  /** Makes the closure that runs the op on every step (see {@link KernelFactory}). */
   readonly run: KernelFactory<A, C>;
   /** Elements of working memory the kernel needs beyond its output (e.g. packed operands). */
   readonly scratch?: (ctx: ShapeContext<A>) => number;
@@ -94,6 +111,23 @@ export interface GpuKernel<A extends Attrs = Attrs> {
   readonly state?: (ctx: ShapeContext<A>) => number;
 }
 
+/** What the runtime asks of the WebGPU kernels beyond ops: the kernel of a fused elementwise chain. */
+export interface GpuCodegen {
+  elementwise(expr: Expr, outShape: readonly number[], offsets: readonly number[], output: number): GpuDispatch;
+}
+
+let codegen: GpuCodegen | null = null;
+
+/** Registered by the WebGPU kernels (the entry deltagraph/webgpu). */
+export function registerGpuCodegen(c: GpuCodegen): void {
+  codegen = c;
+}
+
+/** The WebGPU code generator, or null when the kernels are not loaded. */
+export function gpuCodegen(): GpuCodegen | null {
+  return codegen;
+}
+
 export type Backend = 'js' | 'wasm' | 'webgpu';
 
 interface Entry {
@@ -104,7 +138,19 @@ interface Entry {
 
 const kernels = new Map<string, Entry>();
 
+/**
+ * Registers how `op` runs on a backend: `'js'` (every op has one; float32 and float64) or `'wasm'`
+ * (float32, where a SIMD kernel pays; it may decline shapes with `supports`). The plan runs the wasm
+ * kernel where one is registered and supports the shapes, else the js one. An op gets one kernel per
+ * backend.
+ *
+ * @example
+ * registerKernel(myOp, 'js', ({ inputs: [x], output }) => () => {
+ *   for (let i = 0; i < output.length; i++) output[i] = 2 * x[i];
+ * });
+ */
 export function registerKernel<A extends Attrs>(op: OpDef<A>, backend: 'js', kernel: Kernel<A> | KernelFactory<A>): void;
+/** Registers a float32 WebAssembly kernel for `op`: as the js form, its context also holds the module's kernels (`wasm`). */
 export function registerKernel<A extends Attrs>(op: OpDef<A>, backend: 'wasm', kernel: Kernel<A, WasmKernelContext<A>> | KernelFactory<A, WasmKernelContext<A>>): void;
 export function registerKernel<A extends Attrs>(op: OpDef<A>, backend: 'webgpu', kernel: GpuKernel<A>): void;
 export function registerKernel(op: OpDef, backend: Backend, kernel: Kernel<Attrs, never> | KernelFactory<Attrs, never> | GpuKernel<never>): void {

@@ -4,18 +4,26 @@
  */
 import { formatShape, type Shape } from './shape.ts';
 
+/** The base class of every error deltagraph throws: catch it to tell deltagraph's errors from others. */
 export class DeltaGraphError extends Error {
+  /** The class name, shown before the message. */
   override name = 'DeltaGraphError';
 }
 
 /** A shape rule rejected its inputs while the graph was being built (or re-checked at run time). */
 export class ShapeError extends DeltaGraphError {
+  /** The class name, shown before the message. */
   override name = 'ShapeError';
   constructor(
+    /** The op whose shape rule failed. */
     readonly op: string,
+    /** The shapes of its inputs. */
     readonly inputShapes: readonly Shape[],
+    /** What the rule says is wrong. */
     readonly rule: string,
+    /** The user's file:line:column that built the node. */
     readonly site?: string,
+    /** The node's name, when it has one. */
     readonly nodeName?: string,
   ) {
     const shapes = inputShapes.map(formatShape).join(', ');
@@ -27,21 +35,34 @@ export class ShapeError extends DeltaGraphError {
 
 /** Thrown by a shape or dtype rule; the builder turns it into a ShapeError with op, shapes and site. */
 export class RuleError extends DeltaGraphError {
+  /** The class name, shown before the message. */
   override name = 'RuleError';
 }
 
 /** A misuse of the graph API that is not about shapes: bad names, mixing graphs, bad options. */
 export class GraphError extends DeltaGraphError {
+  /** The class name, shown before the message. */
   override name = 'GraphError';
-  constructor(message: string, readonly site?: string) {
+  constructor(
+    message: string,
+    /** The user's file:line:column of the bad call. */
+    readonly site?: string,
+  ) {
     super(site ? `${message}\n    at ${site}` : message);
   }
 }
 
 /** A problem found when a compiled program runs: missing or malformed feeds, bad values. */
 export class RunError extends DeltaGraphError {
+  /** The class name, shown before the message. */
   override name = 'RunError';
-  constructor(message: string, readonly node?: string, readonly site?: string) {
+  constructor(
+    message: string,
+    /** The node the problem is about (`%12 log`). */
+    readonly node?: string,
+    /** The user's file:line:column that built that node. */
+    readonly site?: string,
+  ) {
     super(site ? `${message}\n    at ${site}` : message);
   }
 }
@@ -52,15 +73,21 @@ export class RunError extends DeltaGraphError {
  * line, and for a node of a gradient the forward node it is the gradient of.
  */
 export class NumericsError extends RunError {
+  /** The class name, shown before the message. */
   override name = 'NumericsError';
   constructor(
     message: string,
+    /** The op that produced the value. */
     readonly op: string,
     node: string,
+    /** The first NaN or infinity found. */
     readonly value: number,
+    /** Its index in the op's output. */
     readonly index: number,
+    /** The range of each input, `%2 matMul [2,1] in [0, 3]`. */
     readonly inputRanges: readonly string[],
     site?: string,
+    /** For a node of a gradient: the forward node it is the gradient of, and where that was built. */
     readonly gradientOf?: string,
   ) {
     super(message, node, site);

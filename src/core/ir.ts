@@ -10,14 +10,25 @@ import type { Shape } from './shape.ts';
 /** 'float' tensors carry values of the program's precision; 'int' tensors hold integer labels. */
 export type DType = 'float' | 'int';
 
+/** An op's attributes: its options as plain, frozen data (`{ axes: [1], keepDims: false }`). */
 export type Attrs = Readonly<Record<string, unknown>>;
 
+/**
+ * One node of the IR: an op applied to earlier nodes, with its inferred shape and dtype. Frozen;
+ * identical nodes are shared (hash-consed).
+ */
 export interface Node {
+  /** Its index in {@link IR.nodes}; inputs always have smaller ids. */
   readonly id: number;
+  /** The op's name (`'matMul'`; see {@link getOp}). */
   readonly op: string;
+  /** The ids of its inputs, in order. */
   readonly inputs: readonly number[];
+  /** The op's attributes. */
   readonly attrs: Attrs;
+  /** Its shape (`null` for the batch dimension). */
   readonly shape: Shape;
+  /** Its dtype, `'float'` or `'int'`. */
   readonly dtype: DType;
   /** Names are unique within a graph; inputs and parameters always have one. */
   readonly name?: string;
@@ -27,7 +38,12 @@ export interface Node {
   readonly gradientOf?: number;
 }
 
+/**
+ * A graph as the compiler sees it: a flat list of frozen nodes in topological order, and the values of
+ * its constants and parameters ({@link Graph.ir}).
+ */
 export interface IR {
+  /** The nodes, by id (topological order). */
   readonly nodes: readonly Node[];
   /** Values of constants, by node id. */
   readonly data: ReadonlyMap<number, Float64Array>;

@@ -22,6 +22,7 @@ export class Rng {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
+  /** A number drawn uniformly from [low, high). */
   uniform(low = 0, high = 1): number {
     return low + (high - low) * this.next();
   }

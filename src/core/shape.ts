@@ -4,8 +4,13 @@
  */
 
 export type Dim = number | null;
+/**
+ * A tensor's shape: one entry per axis, `null` for a dimension fixed only when the program runs (the
+ * batch).
+ */
 export type Shape = readonly Dim[];
 
+/** A shape as deltagraph prints it in messages: `[null,784]`. */
 export function formatShape(shape: Shape): string {
   return `[${shape.map((d) => (d === null ? 'null' : String(d))).join(',')}]`;
 }

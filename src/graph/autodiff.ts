@@ -13,6 +13,7 @@ import { broadcastAxesOf } from '../ops/reduce.ts';
 import { backwardNodes, labelNode, markBackward } from './labels.ts';
 import { Tensor } from './tensor.ts';
 
+/** Options of {@link grad}. */
 export interface GradOptions {
   /**
    * The gradient flowing into `y` (its shape); required when `y` is not a scalar, as the

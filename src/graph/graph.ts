@@ -16,24 +16,42 @@ import { resolveInitializer, skipDraw, type Initializer, type ParameterInit } fr
 import { formatGraph, graphToDot, notesOf } from './print.ts';
 import { Tensor, type TensorLike } from './tensor.ts';
 
+/** Options of a new {@link Graph}. */
 export interface GraphOptions {
   /** Seed of the random initial parameter values (default 1): same seed, same values. */
   seed?: number;
 }
 
-type NestedNumbers = number | readonly NestedNumbers[];
+/** A number, or nested arrays of numbers (`[[1, 2], [3, 4]]`): the values of {@link Graph.constant}. */
+export type NestedNumbers = number | readonly NestedNumbers[];
 
 /**
  * State a training program updates besides what it is told to: `state` ← `value` after every step
  * of a training program that computes `when` (batchNorm's moving statistics).
  */
 export interface TrainingUpdate {
+  /** The non-trainable parameter that is set. */
   readonly state: Tensor;
+  /** Its new value after each step. */
   readonly value: Tensor;
+  /** The update applies in training programs that compute this tensor. */
   readonly when: Tensor;
 }
 
+/**
+ * A network as a graph: an append-only list of nodes (inputs, parameters, constants and the ops
+ * between them), built through its methods and {@link Tensor}'s. Shapes are checked as each node is
+ * made, and every node remembers the user's line that made it. Layers (`dense`, `conv2d`, …) are
+ * methods too, from `deltagraph`'s layer functions.
+ *
+ * @example
+ * const g = new Graph({ seed: 42 });
+ * const x = g.input('x', [null, 4]);
+ * const out = g.dense(x, 30).sigmoid();
+ * console.log(g.toString([out]));
+ */
 export class Graph {
+  /** The graph's seeded random numbers: initial parameter values are drawn from it. */
   readonly rng: Rng;
   private readonly nodes: Node[] = [];
   private readonly handles: Tensor[] = [];
@@ -69,6 +87,7 @@ export class Graph {
     name: string,
     shape: readonly number[],
     init: Initializer | ArrayLike<number> = 'glorotUniform',
+    /** `trainable: false` for state no optimizer updates (batchNorm's moving statistics). */
     options: { trainable?: boolean } = {},
   ): Tensor {
     if (!isConcrete(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
@@ -232,6 +251,7 @@ export class Graph {
     return this.handles[id];
   }
 
+  /** Whether a node called `name` exists. */
   has(name: string): boolean {
     return this.names.has(name);
   }
@@ -246,10 +266,12 @@ export class Graph {
     return this.parameters.filter((t) => t.node.attrs.trainable !== false);
   }
 
+  /** Every input, in creation order. */
   get inputs(): Tensor[] {
     return this.handles.filter((t) => isOp(t.node, ops.input));
   }
 
+  /** The number of nodes. */
   get size(): number {
     return this.nodes.length;
   }

@@ -1,4 +1,4 @@
-export { Graph, type GraphOptions, type TrainingUpdate } from './graph.ts';
+export { Graph, type GraphOptions, type NestedNumbers, type TrainingUpdate } from './graph.ts';
 export { Tensor, type TensorLike, type WindowOptions } from './tensor.ts';
 export { grad, valueAndGrad, reduceToShape, type GradOptions } from './autodiff.ts';
 export { constantInit, initializerNames, randomNormal, randomUniform, resolveInitializer, type Initializer, type InitializerFn, type InitializerName } from './initializers.ts';

@@ -19,6 +19,10 @@ export interface InitializerFn {
   readonly draw?: (shape: readonly number[]) => Draw;
 }
 
+/**
+ * The names of the built-in initializers: `randomNormal` N(0, 1), `lecunNormal` N(0, 1/fanIn),
+ * `glorotUniform`, `glorotNormal`, `heNormal`, `heUniform`, `zeros`, `ones`.
+ */
 export type InitializerName =
   | 'zeros'
   | 'ones'
@@ -29,6 +33,10 @@ export type InitializerName =
   | 'heNormal'
   | 'heUniform';
 
+/**
+ * How a parameter gets its first values: a built-in's name or a function of the shape and the graph's
+ * random numbers.
+ */
 export type Initializer = InitializerName | InitializerFn;
 
 /** How element after element of an initial value is drawn from an Rng, in order. */
@@ -100,10 +108,12 @@ export function randomNormal(stddev = 1, mean = 0): InitializerFn {
   return drawn(() => ({ kind: 'normal', mean, stddev }));
 }
 
+/** An initializer drawing uniformly from [low, high). */
 export function randomUniform(low: number, high: number): InitializerFn {
   return drawn(() => ({ kind: 'uniform', low, high }));
 }
 
+/** An initializer that fills every value with `value`. */
 export function constantInit(value: number): InitializerFn {
   return drawn(() => ({ kind: 'constant', value }));
 }
@@ -130,8 +140,10 @@ const named: Record<InitializerName, InitializerFn> = {
   }),
 };
 
+/** The names of the built-in initializers, for validation and help texts. */
 export const initializerNames = Object.keys(named) as InitializerName[];
 
+/** The function an initializer stands for; an unknown name is a `GraphError` listing the known ones. */
 export function resolveInitializer(init: Initializer): InitializerFn {
   if (typeof init === 'function') return init;
   const fn = named[init];

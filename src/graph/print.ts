@@ -19,7 +19,9 @@ import type { Tensor } from './tensor.ts';
 
 /** What printing knows beyond the IR: labels and which nodes the backward pass made. */
 export interface PrintNotes {
+  /** Names to print nodes by (`∂C/∂w1`), by node id. */
   readonly labels?: ReadonlyMap<number, string>;
+  /** The ids of nodes the backward pass made, marked in the listing. */
   readonly backward?: ReadonlySet<number>;
 }
 
@@ -49,6 +51,10 @@ function inlined(ir: IR, id: number): boolean {
   return isOp(n, ops.constant) && (ir.data.get(id)?.length ?? Infinity) <= INLINE_VALUES;
 }
 
+/**
+ * The SSA listing of an IR (what `g.toString(outputs)` prints): only what `outputs` depend on, one
+ * line per node with its shape, attributes and the line that built it.
+ */
 export function formatGraph(ir: IR, outputs?: readonly number[], notes: PrintNotes = {}): string {
   const lines: string[] = [];
   let section: 'forward' | 'backward' | null = null;

@@ -10,6 +10,7 @@ import { ops, type OpDef } from '../ops/index.ts';
 import { smoothLabels } from '../ops/softmax.ts';
 import type { Graph } from './graph.ts';
 
+/** A tensor, or a number standing for a scalar constant (`x.mul(0.5)`). */
 export type TensorLike = Tensor | number;
 
 /** How windows move over an image: a number stands for the same value along height and width. */
@@ -29,24 +30,38 @@ const windowAttrs = (o: WindowOptions, strides: number | readonly [number, numbe
   dilations: twice(o.dilations ?? 1),
 });
 
+/**
+ * A node of a {@link Graph}, as the user holds it: every method appends an op to the graph and returns
+ * its output, checking shapes at once. Nothing is computed until the graph is compiled and run.
+ *
+ * @example
+ * const loss = out.sub(y).square().sum(1).mean().mul(0.5);
+ */
 export class Tensor {
   constructor(
+    /** The graph the tensor belongs to. */
     readonly graph: Graph,
+    /** Its node in the graph's IR. */
     readonly node: Node,
   ) {}
 
+  /** The node's id in the graph. */
   get id(): number {
     return this.node.id;
   }
+  /** The tensor's shape (`null` for the batch dimension). */
   get shape(): Shape {
     return this.node.shape;
   }
+  /** The number of axes. */
   get rank(): number {
     return this.node.shape.length;
   }
+  /** `'float'` or `'int'`. */
   get dtype(): DType {
     return this.node.dtype;
   }
+  /** The node's name, for inputs, parameters and named nodes. */
   get name(): string | undefined {
     return this.node.name;
   }
@@ -59,15 +74,19 @@ export class Tensor {
   }
 
   // Elementwise arithmetic with numpy-style broadcasting.
+  /** this + b, elementwise with numpy broadcasting. */
   add(b: TensorLike): Tensor {
     return this.binary(ops.add, b);
   }
+  /** this − b, elementwise with numpy broadcasting. */
   sub(b: TensorLike): Tensor {
     return this.binary(ops.sub, b);
   }
+  /** this · b, elementwise with numpy broadcasting (the matrix product is {@link Tensor.matMul}). */
   mul(b: TensorLike): Tensor {
     return this.binary(ops.mul, b);
   }
+  /** this / b, elementwise with numpy broadcasting; float even for two ints (7/2 = 3.5). */
   div(b: TensorLike): Tensor {
     return this.binary(ops.div, b);
   }
@@ -101,18 +120,23 @@ export class Tensor {
   }
 
   // Elementwise functions.
+  /** −x. */
   neg(): Tensor {
     return this.unary(ops.neg);
   }
+  /** eˣ. */
   exp(): Tensor {
     return this.unary(ops.exp);
   }
+  /** The natural logarithm (−∞ at 0, NaN below). */
   log(): Tensor {
     return this.unary(ops.log);
   }
+  /** √x (NaN below 0). */
   sqrt(): Tensor {
     return this.unary(ops.sqrt);
   }
+  /** x². */
   square(): Tensor {
     return this.unary(ops.square);
   }
@@ -123,6 +147,7 @@ export class Tensor {
   pow(exponent: TensorLike): Tensor {
     return this.binary(ops.pow, exponent);
   }
+  /** |x| (gradient sign(x), 0 at 0). */
   abs(): Tensor {
     return this.unary(ops.abs);
   }
@@ -134,12 +159,15 @@ export class Tensor {
   step(alpha = 0): Tensor {
     return this.unary(ops.step, { alpha });
   }
+  /** The logistic function 1 / (1 + e⁻ˣ). */
   sigmoid(): Tensor {
     return this.unary(ops.sigmoid);
   }
+  /** The hyperbolic tangent. */
   tanh(): Tensor {
     return this.unary(ops.tanh);
   }
+  /** max(x, 0) (gradient 0 at 0). */
   relu(): Tensor {
     return this.unary(ops.relu);
   }
@@ -217,15 +245,19 @@ export class Tensor {
   }
 
   // Reductions over `axis` (a number, a list, or every axis when omitted).
+  /** Σ over `axis` (a number, a list, or every axis when omitted); `keepDims` keeps reduced axes as 1. */
   sum(axis?: number | readonly number[], keepDims = false): Tensor {
     return this.unary(ops.sum, { axes: axis ?? null, keepDims });
   }
+  /** The maximum over `axis`; k tied maxima share the gradient, dy/k each. */
   max(axis?: number | readonly number[], keepDims = false): Tensor {
     return this.unary(ops.max, { axes: axis ?? null, keepDims });
   }
+  /** The minimum over `axis` (−max(−x)). */
   min(axis?: number | readonly number[], keepDims = false): Tensor {
     return this.neg().max(axis, keepDims).neg();
   }
+  /** The mean over `axis`: the sum divided by the count (known once the batch size is). */
   mean(axis?: number | readonly number[], keepDims = false): Tensor {
     return this.sum(axis, keepDims).div(this.count(axis, keepDims));
   }
@@ -238,9 +270,11 @@ export class Tensor {
     return this.unary(ops.logSumExp, { axes: axis ?? null, keepDims });
   }
 
+  /** exp(x) / Σ exp(x) along `axis` (default the last), computed stably. */
   softmax(axis = -1): Tensor {
     return this.unary(ops.softmax, { axis });
   }
+  /** x − log Σ exp(x) along `axis` (default the last), computed stably. */
   logSoftmax(axis = -1): Tensor {
     return this.unary(ops.logSoftmax, { axis });
   }
@@ -277,6 +311,7 @@ export class Tensor {
     return this.unary(ops.stopGradient);
   }
 
+  /** `Tensor %id op 'name' [shape] dtype`, for logs. */
   toString(): string {
     const n = this.node;
     return `Tensor %${n.id} ${n.op}${n.name ? ` '${n.name}'` : ''} ${JSON.stringify(n.shape)} ${n.dtype}`;

@@ -5,6 +5,7 @@ import { GraphError } from '../core/errors.ts';
 import type { Callback, EpochLogs } from './fit.ts';
 import type { Model } from './model.ts';
 
+/** Options of {@link earlyStopping}. */
 export interface EarlyStoppingOptions {
   /** What to watch (default 'valAccuracy'); accuracies should rise, losses fall. */
   monitor?: 'valAccuracy' | 'valLoss' | 'accuracy' | 'loss';
@@ -18,11 +19,21 @@ export interface EarlyStoppingOptions {
 
 /** An early-stopping callback; `best` and `bestEpoch` tell what it found. */
 export interface EarlyStopping extends Callback {
+  /** The best value of the monitored quantity so far. */
   readonly best: number;
+  /** The epoch (1-based) it was reached at. */
   readonly bestEpoch: number;
+  /** The epoch training was stopped after, or null if it ran to the end. */
   readonly stoppedEpoch: number | null;
 }
 
+/**
+ * A callback that stops `fit` when the monitored quantity has not improved for `patience` epochs, and
+ * (by default) puts back the weights of the best epoch.
+ *
+ * @example
+ * model.fit(train, { epochs: 50, validationData: validation, callbacks: [earlyStopping({ patience: 3 })] });
+ */
 export function earlyStopping(options: EarlyStoppingOptions = {}): EarlyStopping {
   const { monitor = 'valAccuracy', patience = 5, minDelta = 0, restoreBestWeights = true } = options;
   const rising = monitor.endsWith('ccuracy');
@@ -67,9 +78,16 @@ export function earlyStopping(options: EarlyStoppingOptions = {}): EarlyStopping
   };
 }
 
+/** Options of {@link progressBar}. */
 export interface ProgressOptions {
   /** Where to write (default: process.stdout in Node; elsewhere the console, epoch lines only). */
-  stream?: { write(text: string): unknown; isTTY?: boolean };
+  /** Where to write (default: process.stdout in Node; elsewhere the console, epoch lines only). */
+  stream?: {
+    /** Writes text as it is (no newline added). */
+    write(text: string): unknown;
+    /** Whether it is a terminal: then the bar is redrawn in place. */
+    isTTY?: boolean;
+  };
   /** Characters of the bar (default 30). */
   width?: number;
 }

@@ -16,14 +16,19 @@ import { DataError } from './data/errors.ts';
 import type { Evaluation, Model } from './model.ts';
 import { learningRateAt } from './optim.ts';
 
+/** Options of `fit` and `fitAsync`. */
 export interface FitOptions {
+  /** Passes over the training set (default 1). */
   epochs?: number;
+  /** Samples per step (default 32); the last batch of an epoch may be shorter. */
   batchSize?: number;
   /** Shuffle the training set every epoch (default true), seeded. */
   shuffle?: boolean;
   /** Seed of the shuffle (default: drawn from the graph's seeded Rng). */
   seed?: number;
+  /** A dataset to evaluate after every epoch (`valLoss`, `valAccuracy` in the history). */
   validationData?: Dataset;
+  /** Hooks called during training ({@link progressBar}, {@link earlyStopping} or your own). */
   callbacks?: readonly Callback[];
   /** Distorts each training batch in place before its step (e.g. randomShift), from the fit's Rng. */
   augment?: Augment;
@@ -46,45 +51,67 @@ export interface FitOptions {
   checkNumerics?: boolean;
 }
 
+/** What `onBatchEnd` is given after each step. */
 export interface BatchLogs {
+  /** The epoch (1-based). */
   epoch: number;
   /** Step within the epoch (1-based) and the steps of the epoch. */
   step: number;
+  /** The steps of the epoch. */
   steps: number;
   /** Mean training loss of the epoch so far. */
   loss: number;
 }
 
+/** One epoch of the history `fit` returns. */
 export interface EpochLogs {
   /** 1-based, counting epochs trained before (a resumed model goes on counting). */
   epoch: number;
   /** Mean loss and accuracy over the epoch's training batches, as they were trained. */
   loss: number;
+  /** Fraction of the epoch's training samples classified right (the largest output is the label). */
   accuracy: number;
+  /** Mean loss over `validationData`, when given. */
   valLoss?: number;
+  /** Accuracy over `validationData`, when given. */
   valAccuracy?: number;
+  /** The learning rate of the epoch (schedules change it). */
   learningRate: number;
+  /** Milliseconds per training step, the epoch's mean. */
   msPerStep: number;
+  /** Seconds the epoch took, evaluation included. */
   seconds: number;
 }
 
+/** What `onTrainBegin` is given. */
 export interface TrainInfo {
+  /** Epochs to train. */
   epochs: number;
+  /** Steps per epoch. */
   stepsPerEpoch: number;
+  /** Samples per step. */
   batchSize: number;
+  /** Training samples. */
   samples: number;
 }
 
 /** Hooks into `fit`. Set `model.stopTraining = true` to stop after the current epoch. */
 export interface Callback {
+  /** Before the first epoch. */
   onTrainBegin?(info: TrainInfo, model: Model): void;
+  /** Before each epoch (1-based). */
   onEpochBegin?(epoch: number, model: Model): void;
+  /** After each step. */
   onBatchEnd?(logs: BatchLogs, model: Model): void;
+  /** After each epoch, with its logs (validation included). */
   onEpochEnd?(logs: EpochLogs, model: Model): void;
+  /** After the last epoch, with the whole history. */
   onTrainEnd?(history: History, model: Model): void;
 }
 
+/** What `fit` returns: the logs of every epoch, in order. */
 export interface History {
+  /** One entry per epoch trained. */
   epochs: EpochLogs[];
 }
 

@@ -13,7 +13,7 @@ export { losses, lossFor, lossNames, quadratic, binaryCrossEntropy, softmaxCross
 export { sgd, momentum, adam, stepDecay, cosineDecay, learningRateAt, optimizerFromConfig, type Optimizer, type OptimizerConfig, type Schedule, type LearningRate } from './optim.ts';
 export { earlyStopping, progressBar, type EarlyStopping, type EarlyStoppingOptions, type ProgressOptions } from './callbacks.ts';
 export { modelToBytes, modelToBytesAsync, modelFromBytes, ModelFileError, MODEL_FORMAT, MODEL_VERSION } from './io.ts';
-export { historySeries, historyToCsv, terminalChart, svgChart, type Series } from './plot.ts';
+export { epochTicks, historySeries, historyToCsv, niceTicks, terminalChart, svgChart, type Series } from './plot.ts';
 export { Rng } from '../core/rng.ts';
 export { randomNormal, randomUniform, constantInit, resolveInitializer, initializerNames, type Initializer, type InitializerFn, type InitializerName } from '../graph/initializers.ts';
 export * from './data/index.ts';

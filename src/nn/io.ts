@@ -34,6 +34,10 @@ import { lossNames, type LossName } from './losses.ts';
 import { Model } from './model.ts';
 import { optimizerFromConfig, type Optimizer, type OptimizerConfig } from './optim.ts';
 
+/**
+ * The `format` written in every model file's metadata: files without it are refused as not deltagraph
+ * models.
+ */
 export const MODEL_FORMAT = 'deltagraph-model';
 /** The version this deltagraph writes; it reads this one and every one back to OLDEST_MODEL_VERSION. */
 export const MODEL_VERSION = 2;
@@ -43,10 +47,14 @@ export const MAX_HEADER_BYTES = 100_000_000;
 
 /** A model file that cannot be read, or does not fit: names the file, the offset and what is wrong. */
 export class ModelFileError extends DeltaGraphError {
+  /** The class name, shown before the message. */
   override name = 'ModelFileError';
   constructor(
+    /** The file (or `'bytes'` for modelFromBytes). */
     readonly file: string,
+    /** What is wrong, without the location. */
     readonly detail: string,
+    /** The byte offset, where the problem is at one. */
     readonly offset?: number,
   ) {
     super(`${file}: ${offset === undefined ? '' : `byte ${offset}: `}${detail}`);

@@ -13,17 +13,24 @@ import { Graph } from '../graph/graph.ts';
 import { randomUniform, type Initializer } from '../graph/initializers.ts';
 import { Tensor } from '../graph/tensor.ts';
 
+/** A layer's activation, applied to its output (`linear`: none). */
 export type Activation = 'linear' | 'sigmoid' | 'tanh' | 'relu' | 'softmax';
 
+/** Options of {@link dense} (`g.dense(x, units, options)`). */
 export interface DenseOptions {
+  /** Applied to x·W + b (default `'linear'`, none; or chain `.sigmoid()` after the layer). */
   activation?: Activation;
+  /** Add a bias b (default true). */
   useBias?: boolean;
+  /** Initial values of the kernel W (default `'glorotUniform'`, as TF.js). */
   kernelInitializer?: Initializer;
+  /** Initial values of the bias (default `'zeros'`). */
   biasInitializer?: Initializer;
   /** Prefix of the parameter names: `${name}/kernel`, `${name}/bias`. Default dense_1, dense_2… */
   name?: string;
 }
 
+/** Options of {@link conv2d} (`g.conv2d(x, filters, options)`). */
 export interface Conv2dOptions {
   /** [kh, kw] of the filters, or one number for both. */
   kernelSize: number | readonly [number, number];
@@ -31,24 +38,33 @@ export interface Conv2dOptions {
   strides?: number | readonly [number, number];
   /** 'valid' (default), 'same' or [[top, bottom], [left, right]]. */
   padding?: Padding;
+  /** Spacing of the filter taps (default 1). */
   dilations?: number | readonly [number, number];
+  /** Applied to the convolution plus bias (default `'linear'`). */
   activation?: Activation;
+  /** Add a bias, one per filter (default true). */
   useBias?: boolean;
+  /** Initial values of the filters (default `'glorotUniform'`). */
   kernelInitializer?: Initializer;
+  /** Initial values of the bias (default `'zeros'`). */
   biasInitializer?: Initializer;
   /** Prefix of the parameter names: `${name}/kernel`, `${name}/bias`. Default conv2d_1, conv2d_2… */
   name?: string;
 }
 
+/** Options of {@link maxPool2d} and {@link avgPool2d}. */
 export interface Pool2dOptions {
   /** [ph, pw] of the windows, or one number for both (default 2). */
   poolSize?: number | readonly [number, number];
   /** Default: the pool size. */
   strides?: number | readonly [number, number];
+  /** 'valid' (default), 'same' or [[top, bottom], [left, right]]. */
   padding?: Padding;
+  /** The layer's name in summaries. Default maxPool2d_1, avgPool2d_1… */
   name?: string;
 }
 
+/** Options of {@link embedding}. */
 export interface EmbeddingOptions {
   /** Vocabulary size: ids are whole numbers in [0, inputDim). */
   inputDim: number;
@@ -60,6 +76,7 @@ export interface EmbeddingOptions {
   name?: string;
 }
 
+/** Options of {@link layerNorm}. */
 export interface LayerNormOptions {
   /** Added to the variance (default 1e-3, as TF.js). */
   epsilon?: number;
@@ -67,6 +84,7 @@ export interface LayerNormOptions {
   name?: string;
 }
 
+/** Options of {@link batchNorm}. */
 export interface BatchNormOptions {
   /** Weight of the old moving statistics in each training step's update (default 0.99, as TF.js). */
   momentum?: number;
@@ -83,9 +101,13 @@ export interface BatchNormOptions {
   name?: string;
 }
 
+/** A layer as the graph records it, for summaries and model files ({@link Graph.layers}). */
 export interface LayerRecord {
+  /** Its name (`dense_1`), the prefix of its parameters' names. */
   readonly name: string;
+  /** What it is, as summaries print it (`dense sigmoid`, `conv2d 5x5 relu`). */
   readonly kind: string;
+  /** Its output. */
   readonly output: Tensor;
 }
 
@@ -335,6 +357,7 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   return recordLayer(g, prefix, 'batchNorm', y);
 }
 
+/** `z` with `activation` applied (`'linear'` leaves it as it is). */
 export function applyActivation(z: Tensor, activation: Activation): Tensor {
   switch (activation) {
     case 'linear':

@@ -11,8 +11,10 @@ import { smoothLabels } from '../ops/softmax.ts';
 import { stabilize } from '../graph/passes/index.ts';
 import type { Tensor } from '../graph/tensor.ts';
 
+/** The losses a `Model` compiles with. */
 export type LossName = 'quadratic' | 'binaryCrossEntropy' | 'softmaxCrossEntropy';
 
+/** Every loss name, for validation and help texts. */
 export const lossNames: readonly LossName[] = ['quadratic', 'binaryCrossEntropy', 'softmaxCrossEntropy'];
 
 /** Float targets of the output's shape, from int class ids if need be. */
@@ -38,6 +40,8 @@ export function binaryCrossEntropy(outputs: Tensor, labels: Tensor): Tensor {
 /**
  * Cross-entropy −Σ_j y ln p against the labels, of softmax outputs p, or of logits (p their
  * softmax along the last axis). `labelSmoothing` ε (as TF.js) takes y·(1 − ε) + ε/k as targets.
+ *
+ * @param options.labelSmoothing - ε in [0, 1] (default 0).
  */
 export function softmaxCrossEntropy(outputs: Tensor, labels: Tensor, options: { labelSmoothing?: number } = {}): Tensor {
   const p = isOp(outputs.node, ops.softmax) ? outputs : outputs.softmax(-1);
@@ -46,12 +50,14 @@ export function softmaxCrossEntropy(outputs: Tensor, labels: Tensor, options: { 
   return stabilize(y.mul(p.log()).neg().sum(-1).mean());
 }
 
+/** The losses by name: each takes the outputs and the labels and returns the batch-mean loss. */
 export const losses: Record<LossName, (outputs: Tensor, labels: Tensor) => Tensor> = {
   quadratic,
   binaryCrossEntropy,
   softmaxCrossEntropy,
 };
 
+/** The loss called `name`; an unknown name is a `GraphError` listing the known ones. */
 export function lossFor(name: LossName): (outputs: Tensor, labels: Tensor) => Tensor {
   const loss = losses[name];
   if (!loss) throw new GraphError(`unknown loss '${String(name)}'; use ${lossNames.join(', ')}`);

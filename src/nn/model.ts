@@ -26,6 +26,7 @@ import { lossFor, type LossName } from './losses.ts';
 import type { Optimizer } from './optim.ts';
 import { summarize } from './summary.ts';
 
+/** Options of a new {@link Model}. */
 export interface ModelOptions {
   /** The input, [null, features] or an image [null, height, width, channels] (fed as rows of h·w·c values). */
   inputs: Tensor;
@@ -45,15 +46,21 @@ export interface ModelOptions {
   device?: Device;
 }
 
+/** What {@link Model.compile} takes. */
 export interface CompileConfig {
+  /** The loss to minimise: `'quadratic'`, `'binaryCrossEntropy'` or `'softmaxCrossEntropy'`. */
   loss: LossName;
+  /** How parameters are updated: {@link sgd}, {@link momentum} or {@link adam}. */
   optimizer: Optimizer;
   /** L2 regularisation λ in Nielsen's form: W ← (1 − ηλ/n)·W − η·dW, n = training-set size. Kernels only. */
   l2?: number;
 }
 
+/** What {@link Model.evaluate} returns. */
 export interface Evaluation {
+  /** The mean loss over the dataset. */
   loss: number;
+  /** The fraction classified right. */
   accuracy: number;
 }
 
@@ -63,9 +70,26 @@ interface Compiled {
   readonly loss: Tensor;
 }
 
+/**
+ * A classifier made of a graph: an input, an output, and, once compiled, a loss and an optimizer.
+ * `fit` trains it (every step one compiled program: forward, backward and update), `evaluate`,
+ * `predict` and `predictClasses` use it, `summary()` lists its layers, `saveModel` and `modelToBytes`
+ * keep it.
+ *
+ * @example
+ * const g = new Graph({ seed: 1 });
+ * const x = g.input('x', [null, 784]);
+ * const model = new Model({ inputs: x, outputs: g.dense(g.dense(x, 30).sigmoid(), 10) });
+ * model.compile({ loss: 'softmaxCrossEntropy', optimizer: sgd({ learningRate: 0.1 }) });
+ * const history = model.fit(train, { epochs: 5, batchSize: 10, validationData: validation });
+ * console.log(model.summary(), history.epochs.at(-1), model.predictClasses(test.x));
+ */
 export class Model {
+  /** The graph the model was built in. */
   readonly graph: Graph;
+  /** The input tensor. */
   readonly input: Tensor;
+  /** The output tensor. */
   readonly output: Tensor;
   /** The int labels input the loss reads, [null]. */
   readonly labels: Tensor;
@@ -108,6 +132,7 @@ export class Model {
     return (this.input.shape.slice(1) as number[]).reduce((a, b) => a * b, 1);
   }
 
+  /** The number of classes: the output's last dimension. */
   get classes(): number {
     return this.output.shape[1] as number;
   }
@@ -155,7 +180,11 @@ export class Model {
     return fitAsync(this, train, options);
   }
 
-  /** Mean loss and accuracy over a dataset, as an inference program: dropout off, batchNorm on its moving statistics. */
+  /**
+   * Mean loss and accuracy over a dataset, as an inference program: dropout off, batchNorm on its moving statistics.
+   *
+   * @param options.batchSize - Samples per run (default 1000).
+   */
   evaluate(data: Dataset, options: { batchSize?: number } = {}): Evaluation {
     this.refuseOnGpu('evaluate', 'evaluateAsync(data)');
     const batches = this.evaluationBatches(data, options);
@@ -193,7 +222,11 @@ export class Model {
     return { loss: lossSum / data.count, accuracy: correct / data.count };
   }
 
-  /** The outputs for rows of inputs (count × features) as one array (count × classes), as evaluate computes them. */
+  /**
+   * The outputs for rows of inputs (count × features) as one array (count × classes), as evaluate computes them.
+   *
+   * @param options.batchSize - Samples per run (default 1000).
+   */
   predict(x: Float32Array | Float64Array, options: { batchSize?: number } = {}): Float32Array {
     this.refuseOnGpu('predict', 'predictAsync(x)');
     const batches = this.predictionBatches(x, options);
@@ -286,6 +319,9 @@ export class Model {
    * The training step for a training set of `samples` (n enters through L2): outputs the loss and
    * the output, updates every trainable parameter on the loss path (and, as every training
    * program, the state of the graph's training updates: batchNorm's moving statistics).
+   *
+   * @param options.checkNumerics - Compile with checkNumerics (default: off, unless
+   *   DELTAGRAPH_CHECK_NUMERICS=1).
    */
   trainingStep(samples: number, options: { checkNumerics?: boolean } = {}): Program {
     const { config, loss } = this.requireCompiled('fit');
@@ -305,7 +341,11 @@ export class Model {
     return program;
   }
 
-  /** Refuses a dataset that does not fit the model, naming `name`. */
+  /**
+   * Refuses a dataset that does not fit the model, naming `name`.
+   *
+   * @param options.finite - Scan the inputs for NaN and ±∞ (default true).
+   */
   checkData(data: Dataset, name: string, options: { finite?: boolean } = {}): void {
     validateDataset(data, name, options);
     if (data.features !== this.features) {

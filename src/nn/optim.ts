@@ -11,21 +11,41 @@ import type { Tensor } from '../graph/tensor.ts';
 
 /** A learning rate that changes with the epoch (0-based). */
 export interface Schedule {
+  /** `'step'` ({@link stepDecay}) or `'cosine'` ({@link cosineDecay}). */
   readonly kind: 'step' | 'cosine';
+  /** Its options, as saved with a model. */
   readonly config: Readonly<Record<string, number>>;
+  /** The learning rate at `epoch` (0-based). */
   at(epoch: number): number;
 }
 
+/** A learning rate: a number, or a {@link Schedule} that changes it by epoch. */
 export type LearningRate = number | Schedule;
 
+/** An optimizer as saved with a model: its name and options. */
 export interface OptimizerConfig {
+  /** Which optimizer. */
   readonly name: 'sgd' | 'momentum' | 'adam';
-  readonly learningRate: number | { kind: Schedule['kind']; config: Record<string, number> };
+  /** The learning rate, or the schedule's kind and options. */
+  readonly learningRate:
+    | number
+    | {
+        /** The schedule's kind. */
+        kind: Schedule['kind'];
+        /** Its options. */
+        config: Record<string, number>;
+      };
   readonly [option: string]: unknown;
 }
 
+/**
+ * An optimizer: how a `Model`'s training step updates its parameters from their gradients, as graph
+ * updates inside the one compiled step. Made by {@link sgd}, {@link momentum} or {@link adam}.
+ */
 export interface Optimizer {
+  /** Which optimizer. */
   readonly name: OptimizerConfig['name'];
+  /** The learning rate, or its schedule. */
   readonly learningRate: LearningRate;
   /** Everything needed to make the same optimizer again (saved with a model). */
   readonly config: OptimizerConfig;
@@ -40,7 +60,13 @@ export function learningRateAt(lr: LearningRate, epoch: number): number {
   return typeof lr === 'number' ? lr : lr.at(epoch);
 }
 
-/** Multiplies the rate by `factor` every `every` epochs. */
+/**
+ * Multiplies the rate by `factor` every `every` epochs.
+ *
+ * @param options.initial - The rate at epoch 0.
+ * @param options.factor - What the rate is multiplied by.
+ * @param options.every - Epochs between multiplications.
+ */
 export function stepDecay(options: { initial: number; factor: number; every: number }): Schedule {
   checkOptionNames('stepDecay', options, ['initial', 'factor', 'every']);
   const { initial, factor, every } = options;
@@ -48,7 +74,13 @@ export function stepDecay(options: { initial: number; factor: number; every: num
   return { kind: 'step', config: { initial, factor, every }, at: (epoch) => initial * factor ** Math.floor(epoch / every) };
 }
 
-/** Cosine from `initial` at epoch 0 down to `final` at epoch `epochs` (and after). */
+/**
+ * Cosine from `initial` at epoch 0 down to `final` at epoch `epochs` (and after).
+ *
+ * @param options.initial - The rate at epoch 0.
+ * @param options.epochs - The epoch the rate reaches `final`.
+ * @param options.final - The last rate (default 0).
+ */
 export function cosineDecay(options: { initial: number; epochs: number; final?: number }): Schedule {
   checkOptionNames('cosineDecay', options, ['initial', 'epochs', 'final']);
   const { initial, epochs, final = 0 } = options;
@@ -61,7 +93,11 @@ export function cosineDecay(options: { initial: number; epochs: number; final?: 
   };
 }
 
-/** Plain mini-batch SGD: W ← W − η·dW. */
+/**
+ * Plain mini-batch SGD: W ← W − η·dW.
+ *
+ * @param options.learningRate - η, a number or a schedule.
+ */
 export function sgd(options: { learningRate: LearningRate }): Optimizer {
   checkOptionNames('sgd', options, ['learningRate']);
   const learningRate = checkRate('sgd', options?.learningRate); // sgd() from JavaScript: said, not a TypeError
@@ -74,7 +110,13 @@ export function sgd(options: { learningRate: LearningRate }): Optimizer {
   };
 }
 
-/** SGD with momentum: v ← μv − η·dW, W ← W + v (Nesterov: W ← W + μv − η·dW with the new v). */
+/**
+ * SGD with momentum: v ← μv − η·dW, W ← W + v (Nesterov: W ← W + μv − η·dW with the new v).
+ *
+ * @param options.learningRate - η, a number or a schedule.
+ * @param options.momentum - μ in [0, 1) (default 0.9).
+ * @param options.nesterov - Nesterov's form (default false).
+ */
 export function momentum(options: { learningRate: LearningRate; momentum?: number; nesterov?: boolean }): Optimizer {
   checkOptionNames('momentum', options, ['learningRate', 'momentum', 'nesterov']);
   const learningRate = checkRate('momentum', options?.learningRate);
@@ -101,7 +143,14 @@ export function momentum(options: { learningRate: LearningRate; momentum?: numbe
   };
 }
 
-/** Adam (Kingma & Ba, Algorithm 1): W ← W − η·m̂ / (√v̂ + ε) with bias-corrected moments. */
+/**
+ * Adam (Kingma & Ba, Algorithm 1): W ← W − η·m̂ / (√v̂ + ε) with bias-corrected moments.
+ *
+ * @param options.learningRate - η (default 0.001), a number or a schedule.
+ * @param options.beta1 - Decay of the first moment (default 0.9).
+ * @param options.beta2 - Decay of the second moment (default 0.999).
+ * @param options.epsilon - Added to √v̂ (default 1e-8).
+ */
 export function adam(options: { learningRate?: LearningRate; beta1?: number; beta2?: number; epsilon?: number } = {}): Optimizer {
   checkOptionNames('adam', options, ['learningRate', 'beta1', 'beta2', 'epsilon']);
   const learningRate = checkRate('adam', options.learningRate ?? 0.001);

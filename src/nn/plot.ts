@@ -4,13 +4,21 @@
  */
 import type { History } from './fit.ts';
 
+/** One line of a chart: a name for the legend and a value per epoch. */
 export interface Series {
+  /** The legend's name. */
   name: string;
+  /** One value per epoch (NaN: no point). */
   values: readonly number[];
 }
 
 /** The standard curves of a history: losses, and accuracies (in %). */
-export function historySeries(history: History): { loss: Series[]; accuracy: Series[] } {
+export function historySeries(history: History): {
+  /** Training and validation loss per epoch. */
+  loss: Series[];
+  /** Training and validation accuracy per epoch, in %. */
+  accuracy: Series[];
+} {
   const col = (k: 'loss' | 'valLoss' | 'accuracy' | 'valAccuracy', scale = 1) =>
     history.epochs.map((e) => (e[k] ?? NaN) * scale).filter((v) => !Number.isNaN(v));
   const keep = (s: Series[]) => s.filter((x) => x.values.length > 0);
@@ -35,15 +43,65 @@ export function historyToCsv(history: History): string {
 
 const marks = ['●', '○', '◆', '◇'];
 
-/** A line chart drawn with characters, `height` rows tall; each series gets its own mark. */
+/**
+ * Round tick values for an axis from `lo` to `hi`: a step of 1, 2 or 5 times a power of ten giving
+ * about `count` intervals (chosen as d3's ticks do), the axis widened to multiples of it, and the
+ * decimals its labels need, so a chart reads 0.04, 0.06, … rather than 0.05301.
+ *
+ * @example
+ * niceTicks(0.05301, 0.1344).values; // [0.04, 0.06, 0.08, 0.1, 0.12, 0.14]
+ */
+export function niceTicks(
+  lo: number,
+  hi: number,
+  count = 4,
+): {
+  /** The axis's low end, a multiple of the step at or below `lo`. */
+  lo: number;
+  /** The axis's high end, a multiple of the step at or above `hi`. */
+  hi: number;
+  /** The distance between ticks. */
+  step: number;
+  /** Decimals the labels need. */
+  decimals: number;
+  /** The ticks, from `lo` to `hi`. */
+  values: number[];
+} {
+  if (!(hi > lo)) [lo, hi] = [lo - 1, hi + 1];
+  const raw = (hi - lo) / Math.max(1, count);
+  const exponent = Math.floor(Math.log10(raw));
+  const error = raw / 10 ** exponent;
+  const mantissa = error >= Math.sqrt(50) ? 10 : error >= Math.sqrt(10) ? 5 : error >= Math.sqrt(2) ? 2 : 1;
+  const step = mantissa * 10 ** exponent;
+  const decimals = Math.max(0, -(exponent + (mantissa === 10 ? 1 : 0)));
+  // Multiples of the step, rounded to its decimals so 0.1 + 0.2 never shows as 0.30000000000000004.
+  const first = Math.floor(lo / step + 1e-9);
+  const last = Math.ceil(hi / step - 1e-9);
+  const values = Array.from({ length: last - first + 1 }, (_, k) => Number(((first + k) * step).toFixed(decimals)));
+  return { lo: values[0], hi: values[values.length - 1], step: Number(step.toFixed(decimals)), decimals, values };
+}
+
+/** Epochs to label on an axis of `length` epochs: 1, then multiples of a round step (5, 10, …). */
+export function epochTicks(length: number, count = 8): number[] {
+  const step = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000].find((s) => length / s <= count) ?? Math.ceil(length / count);
+  const ticks = [1];
+  for (let e = step; e <= length; e += step) if (e > 1) ticks.push(e);
+  return ticks;
+}
+
+/**
+ * A line chart drawn with characters, `height` rows tall; each series gets its own mark.
+ *
+ * @param options.height - Rows of the plot (default 12).
+ * @param options.title - A title line above it.
+ */
 export function terminalChart(series: readonly Series[], options: { height?: number; title?: string } = {}): string {
   const height = options.height ?? 12;
   const all = series.flatMap((s) => s.values);
   if (all.length === 0) return '(no data)';
   const length = Math.max(...series.map((s) => s.values.length));
-  let lo = Math.min(...all);
-  let hi = Math.max(...all);
-  if (hi === lo) [lo, hi] = [lo - 1, hi + 1];
+  const axis = niceTicks(Math.min(...all), Math.max(...all));
+  const { lo, hi } = axis;
   const step = Math.max(1, Math.ceil(length / 60));
   const columns = Math.ceil(length / step);
   const grid = Array.from({ length: height }, () => new Array<string>(columns).fill(' '));
@@ -55,7 +113,7 @@ export function terminalChart(series: readonly Series[], options: { height?: num
       grid[row][c] = marks[k % marks.length];
     }
   });
-  const label = (v: number) => v.toPrecision(4).padStart(10);
+  const label = (v: number) => v.toFixed(axis.decimals).padStart(10);
   const lines = grid.map((row, r) => `${r === 0 ? label(hi) : r === height - 1 ? label(lo) : ' '.repeat(10)} │${row.join('')}`);
   lines.push(`${' '.repeat(10)} └${'─'.repeat(columns)}`);
   lines.push(`${' '.repeat(12)}epoch 1${' '.repeat(Math.max(1, columns - 14))}${length}`);
@@ -65,15 +123,21 @@ export function terminalChart(series: readonly Series[], options: { height?: num
 
 const colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728'];
 
-/** An SVG line chart with axes, ticks and a legend. */
+/**
+ * An SVG line chart with axes, ticks and a legend.
+ *
+ * @param options.title - A title above the plot.
+ * @param options.width - Width in pixels (default 640).
+ * @param options.height - Height in pixels (default 360).
+ * @param options.yLabel - The label of the y axis.
+ */
 export function svgChart(series: readonly Series[], options: { title?: string; width?: number; height?: number; yLabel?: string } = {}): string {
   const width = options.width ?? 640;
   const height = options.height ?? 360;
   const m = { left: 64, right: 16, top: 36, bottom: 44 };
   const all = series.flatMap((s) => s.values);
-  let lo = all.length ? Math.min(...all) : 0;
-  let hi = all.length ? Math.max(...all) : 1;
-  if (hi === lo) [lo, hi] = [lo - 1, hi + 1];
+  const axis = niceTicks(all.length ? Math.min(...all) : 0, all.length ? Math.max(...all) : 1);
+  const { lo, hi } = axis;
   const length = Math.max(2, ...series.map((s) => s.values.length));
   const x = (i: number) => m.left + (i / (length - 1)) * (width - m.left - m.right);
   const y = (v: number) => m.top + (1 - (v - lo) / (hi - lo)) * (height - m.top - m.bottom);
@@ -83,15 +147,12 @@ export function svgChart(series: readonly Series[], options: { title?: string; w
     `<rect width="100%" height="100%" fill="white"/>`,
   ];
   if (options.title) parts.push(`<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">${esc(options.title)}</text>`);
-  for (let t = 0; t <= 4; t++) {
-    const v = lo + ((hi - lo) * t) / 4;
+  for (const v of axis.values) {
     parts.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`);
-    parts.push(`<text x="${m.left - 6}" y="${y(v) + 4}" text-anchor="end">${v.toPrecision(4)}</text>`);
+    parts.push(`<text x="${m.left - 6}" y="${y(v) + 4}" text-anchor="end">${v.toFixed(axis.decimals)}</text>`);
   }
-  const ticks = Math.min(length, 10);
-  for (let t = 0; t < ticks; t++) {
-    const i = Math.round((t * (length - 1)) / Math.max(1, ticks - 1));
-    parts.push(`<text x="${x(i)}" y="${height - m.bottom + 16}" text-anchor="middle">${i + 1}</text>`);
+  for (const epoch of epochTicks(length)) {
+    parts.push(`<text x="${x(epoch - 1)}" y="${height - m.bottom + 16}" text-anchor="middle">${epoch}</text>`);
   }
   parts.push(`<text x="${(m.left + width - m.right) / 2}" y="${height - 8}" text-anchor="middle">epoch</text>`);
   if (options.yLabel) parts.push(`<text transform="translate(14 ${height / 2}) rotate(-90)" text-anchor="middle">${esc(options.yLabel)}</text>`);

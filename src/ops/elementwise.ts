@@ -29,7 +29,9 @@ export const square = unary('square', 'x²; NaN → NaN, ±∞ → +∞', ({ dy,
 export const abs = unary('abs', '|x|; NaN → NaN, ±∞ → +∞; gradient sign(x), 0 at 0', ({ dy, inputs: [x] }) => [dy.mul(x.sign())], intIfAllInt);
 export const sign = unary('sign', '−1, 0 or 1; NaN → NaN (numpy, PyTorch; TF.js gives 0), ±∞ → ±1 (no gradient)', () => [null], intIfAllInt);
 // The vjp of relu reads step of its output; alpha = 0 there. Graphs saved without alpha mean 0.
-export const step = registerOp<{ alpha?: number }>({
+/** Attributes of `step`: the value where x ≤ 0 (default 0). */
+export type StepAttrs = { alpha?: number };
+export const step = registerOp<StepAttrs>({
   name: 'step',
   arity: 1,
   doc: '1 where x > 0, else alpha (default 0); NaN → NaN, as TF.js (no gradient)',
@@ -100,12 +102,14 @@ export const where = registerOp({
   },
 });
 
+/** Attributes of `cast`: the dtype to convert to. */
+export type CastAttrs = { dtype: DType };
 /**
  * Converts between dtypes: to 'float' exactly, to 'int' toward zero (as TF.js's cast to int32).
  * NaN and ±∞ have no int value: casting them to int is a run-time error naming the value; to
  * float they stay. Int tensors carry no gradient, so only float → float passes dy.
  */
-export const cast = registerOp<{ dtype: DType }>({
+export const cast = registerOp<CastAttrs>({
   name: 'cast',
   arity: 1,
   doc: "to 'float' (exact; NaN → NaN, ±∞ → ±∞) or 'int' (toward zero, as TF.js; NaN and ±∞ are a run-time error)",

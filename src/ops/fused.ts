@@ -48,12 +48,14 @@ const activations = { linear: null, relu, sigmoid } as const;
 export type DenseActivation = keyof typeof activations;
 export const denseActivations = Object.keys(activations) as DenseActivation[];
 
+/** Attributes of `matMulBiasActivation`: the activation applied after the bias. */
+export type DenseActivationAttrs = { activation: DenseActivation };
 /**
  * act(x·W + b) with b a row added to every row: a dense layer in one op, the product's buffer
  * taking the bias and the activation in place. Made by the fuse-dense pass from
  * act(add(matMul(x, W), b)). As TF.js's fused matMul.
  */
-export const matMulBiasActivation = registerOp<{ activation: DenseActivation }>({
+export const matMulBiasActivation = registerOp<DenseActivationAttrs>({
   name: 'matMulBiasActivation',
   arity: 3,
   doc: 'act(x·W + b), b a row vector, act linear, relu or sigmoid (a fused dense layer)',

@@ -11,7 +11,9 @@ import type { Tensor } from '../graph/tensor.ts';
 import { intIfAllInt, registerOp, type OpDef } from './registry.ts';
 import { axisOf } from './softmax.ts';
 
-export const transpose = registerOp<{ perm: readonly number[] }>({
+/** Attributes of `transpose`: the new order of the axes. */
+export type TransposeAttrs = { perm: readonly number[] };
+export const transpose = registerOp<TransposeAttrs>({
   name: 'transpose',
   arity: 1,
   doc: 'permutes the axes',
@@ -27,7 +29,9 @@ export const transpose = registerOp<{ perm: readonly number[] }>({
   },
 });
 
-export const reshape = registerOp<{ shape: readonly number[] }>({
+/** Attributes of `reshape`: the new shape. */
+export type ReshapeAttrs = { shape: readonly number[] };
+export const reshape = registerOp<ReshapeAttrs>({
   name: 'reshape',
   arity: 1,
   doc: 'same data, new shape (one dimension may be −1)',
@@ -81,8 +85,10 @@ function knownDim(t: Tensor, axis: number, what: string): number {
   return d;
 }
 
+/** Attributes of `concat`, `gather` and `gatherGrad`: the axis. */
+export type AxisAttr = { axis: number };
 /** Two tensors joined along `axis` (TF.js's concat; `g.concat` joins a list by pairs). */
-export const concat = registerOp<{ axis: number }>({
+export const concat = registerOp<AxisAttr>({
   name: 'concat',
   arity: 2,
   doc: 'a and b joined along axis (every other dimension equal)',
@@ -148,7 +154,7 @@ const gatherShape = (x: Shape, indices: Shape, axis: number): Shape => {
  * Slices of x along `axis` picked by int indices (TF.js's gather): an embedding lookup is
  * `table.gather(ids)`. An index outside [0, length) is a run-time error naming it.
  */
-export const gather = registerOp<{ axis: number }>({
+export const gather = registerOp<AxisAttr>({
   name: 'gather',
   arity: 2,
   doc: 'x’s slices along axis at int indices (shape x[:axis] + indices + x[axis+1:]); an index outside the axis is a run-time error',
@@ -165,7 +171,7 @@ export const gather = registerOp<{ axis: number }>({
 });
 
 /** The gradient of gather: dy's slices added into a zero tensor of x's shape at the indices (TF's unsortedSegmentSum). */
-export const gatherGrad: OpDef<{ axis: number }> = registerOp<{ axis: number }>({
+export const gatherGrad: OpDef<AxisAttr> = registerOp<AxisAttr>({
   name: 'gatherGrad',
   arity: 3,
   doc: 'the gradient of gather: (dy, indices, like x) → x’s shape, dy’s slices summed where the indices point',

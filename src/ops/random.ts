@@ -5,7 +5,9 @@
 import type { DType } from '../core/ir.ts';
 import { registerOp } from './registry.ts';
 
-export const dropoutMask = registerOp<{ rate: number; seed: number }>({
+/** Attributes of `dropoutMask`: the probability of dropping and the stream's seed. */
+export type DropoutMaskAttrs = { rate: number; seed: number };
+export const dropoutMask = registerOp<DropoutMaskAttrs>({
   name: 'dropoutMask',
   arity: 1,
   doc: "x's shape of 0 (probability rate) or 1/(1 − rate) while training; all 1 otherwise (no gradient)",

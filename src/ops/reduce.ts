@@ -55,7 +55,9 @@ export const logSumExp = reduction('logSumExp', 'log Σ exp over axes, stable; N
   return [broadcastAxesOf(dy, x, axes, attrs.keepDims).mul(softmax)];
 });
 
-export const count = registerOp<{ axes: number | readonly number[] | null }>({
+/** Attributes of `count`: the axes counted over (null: all). */
+export type CountAttrs = { axes: number | readonly number[] | null };
+export const count = registerOp<CountAttrs>({
   name: 'count',
   arity: 1,
   doc: 'number of elements over axes, a scalar known once the batch size is (no gradient)',
@@ -67,7 +69,9 @@ export const count = registerOp<{ axes: number | readonly number[] | null }>({
   vjp: () => [null],
 });
 
-export const broadcastAxes = registerOp<{ axes: readonly number[]; keepDims: boolean }>({
+/** Attributes of `broadcastAxes`: the axes to repeat along, and whether x kept them as 1. */
+export type BroadcastAxesAttrs = { axes: readonly number[]; keepDims: boolean };
+export const broadcastAxes = registerOp<BroadcastAxesAttrs>({
   name: 'broadcastAxes',
   arity: 2,
   doc: 'repeats x along the reduced axes of like (the gradient of a reduction)',

@@ -9,11 +9,18 @@ import type { Attrs, DType, Node } from '../core/ir.ts';
 import type { Shape } from '../core/shape.ts';
 import type { Tensor } from '../graph/tensor.ts';
 
+/**
+ * What an op's vjp (gradient) rule is given: the forward inputs and output as graph tensors, the
+ * gradient flowing into the output, and the attributes.
+ */
 export interface VjpContext<A extends Attrs = Attrs> {
+  /** The op's inputs, as graph tensors (use them in the gradient: they are the forward values). */
   readonly inputs: readonly Tensor[];
+  /** The op's output. */
   readonly output: Tensor;
   /** The gradient flowing into the output; it has the output's shape. */
   readonly dy: Tensor;
+  /** The op's attributes. */
   readonly attrs: A;
 }
 
@@ -35,7 +42,13 @@ export type VjpRule<A extends Attrs = Attrs> = (ctx: VjpContext<A>) => readonly 
  */
 export type Trait = 'source' | 'alias' | 'elementwise' | 'broadcasting' | 'impure';
 
+/**
+ * What an op means: its name, arity, shape and dtype rules, gradient, traits and the rule for special
+ * values. Built-in ops and {@link defineOp}'s are defined alike; the definition is the op's identity
+ * ({@link isOp}).
+ */
 export interface OpDef<A extends Attrs = Attrs> {
+  /** The op's name, unique (`'matMul'`). */
   readonly name: string;
   /** Number of tensor inputs. */
   readonly arity: number;
@@ -45,6 +58,7 @@ export interface OpDef<A extends Attrs = Attrs> {
   readonly dtype?: (inputs: readonly DType[], attrs: A) => DType;
   /** Missing: the op is not differentiable and autodiff says so if a gradient must pass it. */
   readonly vjp?: VjpRule<A>;
+  /** What the planner and the passes may rely on (see {@link Trait}). */
   readonly traits?: readonly Trait[];
   /** The output may be written over this input (element i reads its element i only). */
   readonly overwrites?: number;
@@ -88,12 +102,20 @@ export function registerOp<A extends Attrs>(def: OpDef<A>): OpDef<A> {
   return def;
 }
 
+/**
+ * The definition of the op called `name` (a built-in or a {@link defineOp} op); an unknown name is a
+ * `GraphError`.
+ *
+ * @example
+ * getOp('relu').doc; // what relu gives for NaN and ±∞
+ */
 export function getOp(name: string): OpDef {
   const def = registry.get(name);
   if (!def) throw new GraphError(`unknown op '${name}'`);
   return def;
 }
 
+/** Every registered op, built-in and user-defined. */
 export function listOps(): OpDef[] {
   return [...registry.values()];
 }

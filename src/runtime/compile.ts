@@ -17,6 +17,7 @@ import { Device } from './device.ts';
 import type { Precision } from './memory.ts';
 import { Program } from './program.ts';
 
+/** Options of {@link compile}. */
 export interface CompileOptions {
   /** The tensors `run` returns, in order. */
   outputs: readonly Tensor[];

@@ -8,6 +8,10 @@ import { registerOp, type OpDef } from '../ops/index.ts';
 import { Tensor, type TensorLike } from '../graph/tensor.ts';
 import { registerKernel, type KernelFactory, type ShapeContext } from '../backends/index.ts';
 
+/**
+ * What {@link defineOp} takes: an op's meaning ({@link OpDef}: name, arity, shape rule, vjp) and its
+ * JS kernel.
+ */
 export interface CustomOpDef<A extends Attrs = Attrs> extends OpDef<A> {
   /** The JS kernel, for float32 and float64 (see KernelFactory). */
   readonly kernel: KernelFactory<A>;
@@ -15,9 +19,11 @@ export interface CustomOpDef<A extends Attrs = Attrs> extends OpDef<A> {
   readonly scratch?: (ctx: ShapeContext<A>) => number;
 }
 
+/** What {@link defineOp} returns: a function that applies the op to tensors, like a built-in. */
 export interface OpFunction<A extends Attrs> {
   /** Applies the op: one input, or a list of inputs, and the attributes. */
   (inputs: TensorLike | readonly TensorLike[], attrs?: A, name?: string): Tensor;
+  /** The op's definition, as registered. */
   readonly def: OpDef<A>;
 }
 

@@ -17,6 +17,7 @@ import {
   GpuArena,
   GpuContext,
   GpuRows,
+  gpuCodegen,
   threadsWanted,
   wasmKernels,
   webgpuUnavailable,
@@ -31,6 +32,7 @@ import { Memory, pagesFor, type Precision } from './memory.ts';
 /** Where kernels run: plain JS (any precision), WebAssembly SIMD (float32, the default), or a GPU through WebGPU (float32). */
 export type BackendName = 'js' | 'wasm' | 'webgpu';
 
+/** Options of a new {@link Device} (`new Device(options)` or `await Device.create(options)`). */
 export interface DeviceOptions {
   /**
    * 'wasm' (default): WebAssembly kernels for float32 where they pay, JS for the rest and for
@@ -58,8 +60,22 @@ export interface DeviceOptions {
 /** Ends the helper thread of a device that was dropped without `dispose()`. */
 const unreleased = new FinalizationRegistry<{ kernels: WasmKernels | null }>((held) => held.kernels?.dispose());
 
+/**
+ * Where programs run: the memory holding the parameters and buffers of its programs, the kernels bound
+ * to it (wasm and its helper thread, or a GPU through WebGPU). Programs compiled for one device share
+ * its parameters (train with one, predict with another). `dispose()` ends the helper thread, or
+ * destroys the GPU buffers, and lets the memory go. A WebGPU device is made with
+ * `await Device.create({ backend: 'webgpu' })`.
+ *
+ * @example
+ * const device = new Device({ threads: false });
+ * const step = compile(g, { outputs: [loss], updates, device });
+ * const predict = compile(g, { outputs: [out], device });
+ */
 export class Device {
+  /** The precision of every float value. */
   readonly dtype: Precision;
+  /** Whether large products may be split with a helper thread. */
   readonly threads: boolean;
   readonly backend: BackendName;
   /** Why this backend: what 'auto' found, or that it was asked for. */
@@ -137,6 +153,9 @@ export class Device {
     } else if (missing) {
       throw new RunError(`WebGPU is not available here: ${missing}; use backend 'wasm'`);
     }
+    if (!gpuCodegen()) {
+      throw new RunError("WebGPU kernels are not loaded: add import 'deltagraph/webgpu' once before Device.create (they are an entry of their own, so that pages without a GPU do not download them)");
+    }
     const context = await GpuContext.create(gpu as GPU);
     const { vendor, architecture, fallback } = context.info;
     const what = `webgpu (${[vendor, architecture].filter(Boolean).join(' ') || 'adapter'}${fallback ? ', a software emulator' : ''})`;
@@ -190,10 +209,12 @@ export class Device {
     return this.memory.parameterNames();
   }
 
+  /** Whether the device holds a parameter called `name`. */
   hasParameter(name: string): boolean {
     return this.memory.slot(name) !== undefined;
   }
 
+  /** The shape of parameter `name`. */
   parameterShape(name: string): readonly number[] {
     return this.slot(name).shape;
   }
@@ -370,12 +391,15 @@ export class Device {
 
 /** Rows of a dataset in a device's memory (see `Device.uploadRows`). */
 export interface DeviceRows {
+  /** The device holding them. */
   readonly device: Device;
   /** @internal Which upload of the device these rows are (a later one replaces them). */
   readonly upload: number;
   /** @internal Where the rows start in the memory. */
   readonly offset: number;
+  /** The number of rows. */
   readonly count: number;
+  /** The values per row. */
   readonly rowLength: number;
   /** The index of the first NaN or ±∞ value, or −1. */
   readonly firstNonFinite: number;

@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * How a plan runs on a WebGPU device. Binding makes, once per plan, every kernel's pipelines
  * (cached by WGSL text across plans), one bind group over the device memory and the workgroup

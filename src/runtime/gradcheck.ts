@@ -11,7 +11,9 @@ import { Graph } from '../graph/graph.ts';
 import type { Tensor } from '../graph/tensor.ts';
 import { compile } from './compile.ts';
 
+/** One input of a {@link gradCheck}: its shape and where its random values come from. */
 export interface GradCheckInput {
+  /** The input's shape. */
   shape: readonly number[];
   /**
    * Where values are drawn: 'normal' N(0,1) (default); 'positive' in [0.5, 2] (log, sqrt);
@@ -22,6 +24,7 @@ export interface GradCheckInput {
   classes?: number;
 }
 
+/** Options of {@link gradCheck}. */
 export interface GradCheckOptions {
   /** 1: gradients; 2: Hessian-vector products. Default 1. */
   order?: 1 | 2;
@@ -29,6 +32,7 @@ export interface GradCheckOptions {
   directions?: number;
   /** Step of the central difference (default 1e-5). */
   epsilon?: number;
+  /** Seed of the random inputs and directions (default 1). */
   seed?: number;
   /**
    * Check the function as a training program computes it (default false: as an inference
@@ -37,10 +41,13 @@ export interface GradCheckOptions {
   training?: boolean;
 }
 
+/** What {@link gradCheck} found. */
 export interface GradCheckResult {
   /** The largest |analytic − numeric| / max(|analytic|, |numeric|) over the directions. */
   maxRelativeError: number;
+  /** Autodiff's directional derivative, per direction. */
   analytic: number[];
+  /** The central difference's, per direction. */
   numeric: number[];
 }
 

@@ -11,6 +11,7 @@ import { FreeList } from './free-list.ts';
 import type { FloatArray, GpuArena } from '../backends/index.ts';
 import { fillInitial, type ParameterInit } from '../graph/initializers.ts';
 
+/** The precision of a program's float values. */
 export type Precision = 'float32' | 'float64';
 
 const PAGE = 65536;

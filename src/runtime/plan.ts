@@ -10,7 +10,7 @@ import { NumericsError, RuleError, RunError } from '../core/errors.ts';
 import { describeNode, type Attrs, type IR, type Node } from '../core/ir.ts';
 import { formatShape } from '../core/shape.ts';
 import { getOp, hasTrait, isOp, ops } from '../ops/index.ts';
-import { elementwiseDispatch, kernelOf, type FloatArray, type GpuKernel, type GpuKernelContext, type Kernel, type ShapeContext, type WasmKernelContext } from '../backends/index.ts';
+import { gpuCodegen, kernelOf, type FloatArray, type GpuKernel, type GpuKernelContext, type Kernel, type ShapeContext, type WasmKernelContext } from '../backends/index.ts';
 import { allocate, type Allocation } from './allocate.ts';
 import type { Device } from './device.ts';
 import { fuseElementwise, type FusedGroup } from './gpu-fusion.ts';
@@ -25,16 +25,25 @@ export interface PlanInput {
   view: FloatArray;
 }
 
+/** What a program's plan for one set of input shapes does ({@link Program.stats}). */
 export interface PlanStats {
   /** Kernel calls per run. */
   readonly steps: number;
   /** Elements of working memory with reuse, and what it would take without. */
   readonly workspace: number;
+  /** Elements of working memory it would take without buffer reuse. */
   readonly unshared: number;
   /** Parameter updates written straight over their parameter (no copy). */
   readonly updatesInPlace: number;
   /** Kernel calls per run on each backend (on a WebGPU device, fused kernels: every op runs there). */
-  readonly backends: { readonly js: number; readonly wasm: number; readonly webgpu: number };
+  readonly backends: {
+    /** On the JS kernels. */
+    readonly js: number;
+    /** On the WebAssembly kernels. */
+    readonly wasm: number;
+    /** On the WebGPU kernels. */
+    readonly webgpu: number;
+  };
   /** On a WebGPU device: elementwise ops folded into another op's kernel (no kernel of their own). */
   readonly fused: number;
 }
@@ -391,7 +400,7 @@ export class Plan {
     });
     const copy = (to: number, from: number, size: number, what: string) => {
       const load = { kind: 'load', input: 0, strides: [1] } as const;
-      kernels.push({ label: what, dispatches: [elementwiseDispatch(load, [size], [from], to)] });
+      kernels.push({ label: what, dispatches: [gpuCodegen()!.elementwise(load, [size], [from], to)] });
     };
     for (const [id, at] of this.outputCopyAt) copy(at, offset(id), this.sizeOf(id), `a copy of output ${describeNode(nodes[id])} before the updates`);
     for (const [p, v] of this.updates) if (offset(p) !== offset(v)) copy(offset(p), offset(v), this.sizeOf(p), `the update of ${describeNode(nodes[p])}`);
@@ -484,5 +493,5 @@ function rangeOf(values: FloatArray): string {
 
 /** The kernel of a fused chain: its expression over the leaves the plan gives as inputs. */
 function fusedKernel(group: FusedGroup): GpuKernel {
-  return { dispatches: ({ inputs, outputShape, output }) => [elementwiseDispatch(group.expr, outputShape, inputs, output)] };
+  return { dispatches: ({ inputs, outputShape, output }) => [gpuCodegen()!.elementwise(group.expr, outputShape, inputs, output)] };
 }

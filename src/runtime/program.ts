@@ -15,7 +15,15 @@ import type { GpuStepStats } from './gpu-steps.ts';
 import { Plan, type PlanInput, type PlanStats } from './plan.ts';
 
 /** A fed value: flat data (its shape inferred from the declared one) or data with a shape. */
-export type Feed = ArrayLike<number> | { readonly data: ArrayLike<number>; readonly shape: readonly number[] };
+export type Feed =
+  | ArrayLike<number>
+  | {
+      /** The values, row-major. */
+      readonly data: ArrayLike<number>;
+      /** Their shape. */
+      readonly shape: readonly number[];
+    };
+/** The feeds of a run, by input name. */
 export type Feeds = Readonly<Record<string, Feed>>;
 
 /** A run prepared for fixed input shapes: fill the inputs in place, then run. */
@@ -27,7 +35,7 @@ export interface PreparedRun {
    * device (`device.uploadRows`), without a copy in JS per row: how `fit` feeds batches.
    */
   gather(name: string, rows: DeviceRows, order: Int32Array, start: number, n: number): void;
-  /** Runs the step and returns views on the outputs (CPU devices; on a WebGPU device use `submit` or `runAsync`). */
+  /** Runs the program on the inputs as filled; returns the outputs as views that the next run overwrites (CPU devices; on a WebGPU device use `submit` or `runAsync`). */
   run(): FloatArray[];
   /**
    * Runs the step without reading anything back: on a WebGPU device one submit, nothing waited
@@ -46,6 +54,14 @@ export interface PreparedRun {
  */
 export const MAX_PLANS = 8;
 
+/**
+ * A compiled graph ({@link compile}): `run(feeds)` computes the outputs and applies the updates. It
+ * makes a plan (shapes, buffers, kernels) once per set of input shapes and keeps the 8 most recent.
+ *
+ * @example
+ * const [lossValue] = step.run({ x: xs, y: ys });
+ * console.log(lossValue[0]);
+ */
 export class Program {
   /** Plans by input shapes, least recently used first. */
   private readonly plans = new Map<string, Plan>();
@@ -57,11 +73,14 @@ export class Program {
   private readonly graphInputs: ReadonlySet<string>;
 
   constructor(
+    /** The graph it runs, as compiled (after the passes). */
     readonly ir: IR,
+    /** The device it runs on. */
     readonly device: Device,
     private readonly schedule: readonly number[],
     private readonly outputs: readonly number[],
     private readonly updates: readonly (readonly [number, number])[],
+    /** Whether it is a training program (dropout drops, training updates apply). */
     readonly training: boolean,
     /** Whether every kernel's output is scanned for NaN and infinities (see compile's checkNumerics). */
     readonly checkNumerics = false,

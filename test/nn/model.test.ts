@@ -108,6 +108,18 @@ describe('Model', () => {
     expect(summary[summary.length - 1]).toBe('Total trainable parameters: 131');
   });
 
+  it('shows in the summary the activations applied to a layer after it (g.dense(x, 8).sigmoid())', () => {
+    const g = new Graph({ seed: 1 });
+    const x = g.input('x', [null, 4]);
+    const h = g.dense(x, 8).sigmoid();
+    const skip = g.dense(h, 8); // read twice below: no single activation to show
+    const out = g.dense(skip.add(skip.tanh()), 3).relu().softmax();
+    const summary = new Model({ inputs: x, outputs: out }).summary().split('\n');
+    expect(summary).toContainEqual(expect.stringMatching(/^dense_1 \(dense sigmoid\)\s+\[null,8\]\s+40$/));
+    expect(summary).toContainEqual(expect.stringMatching(/^dense_2 \(dense linear\)\s+\[null,8\]\s+72$/));
+    expect(summary).toContainEqual(expect.stringMatching(/^dense_3 \(dense relu softmax\)\s+\[null,3\]\s+27$/));
+  });
+
   it('refuses bad data before training starts', () => {
     const model = smallModel().compile({ loss: 'quadratic', optimizer: sgd({ learningRate: 1 }) });
     const bad = blobs(10);

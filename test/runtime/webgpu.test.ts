@@ -3,6 +3,7 @@
  * training step as one submit that allocates and reads nothing, losses that follow the wasm
  * backend's within float32 tolerance, errors that name the node, and dispose.
  */
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { compile, defineOp, Device, grad, Graph, GraphError, RunError } from '../../src/index.ts';
 import { Rng } from '../../src/core/rng.ts';
@@ -23,6 +24,16 @@ describe('making a WebGPU device', () => {
     expect(auto.backendNote).toMatch(/^wasm \(WebGPU is not available here/);
     await expect(Device.create({ backend: 'webgpu', gpu: {} })).rejects.toThrow(/not a GPU object/);
     await expect(Device.create({ backend: 'webgpu', dtype: 'float64' })).rejects.toThrow(/float32 only/);
+  });
+
+  it("without import 'deltagraph/webgpu' the kernels are missing, and Device.create says what to import", () => {
+    const script = `import { create, globals } from 'webgpu'; Object.assign(globalThis, globals);
+      import { Device } from '${new URL('../../src/index.ts', import.meta.url).pathname}';
+      try { await Device.create({ backend: 'webgpu', gpu: create([]) }); console.log('made'); } catch (e) { console.log(e.message); }
+      process.exit(0);`;
+    const tsx = new URL('../../node_modules/.bin/tsx', import.meta.url).pathname;
+    const out = execFileSync(tsx, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: new URL('../..', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'ignore'] });
+    expect(out).toMatch(/WebGPU kernels are not loaded: add import 'deltagraph\/webgpu'/);
   });
 
   it('auto does not take an emulated adapter (llvmpipe) for a GPU', async () => {

@@ -97,6 +97,19 @@ describe('the demo page in chromium', () => {
     expect(await page.textContent('#features')).toMatch(/helper thread yes \(cross-origin isolated: yes\)/);
   });
 
+  it('shows the number fields whole: the largest value of each fits its box (50000 images is not cut to 5000)', async () => {
+    const cut = await page.evaluate(() =>
+      Array.from(document.querySelectorAll<HTMLInputElement>('input[type=number]'), (input) => {
+        const before = input.value;
+        input.value = input.max || '99999';
+        const overflow = input.scrollWidth > input.clientWidth ? `${input.id} (${input.value}: ${input.scrollWidth} > ${input.clientWidth} px)` : '';
+        input.value = before;
+        return overflow;
+      }).filter(Boolean),
+    );
+    expect(cut).toEqual([]);
+  });
+
   it('recognises real MNIST test digits drawn ten times larger, off-centre, with the shipped model', async () => {
     const { test } = loadMnist({ limit: 0, evalLimit: 10 });
     const predicted: number[] = [];

@@ -53,8 +53,11 @@ export interface WasmKernels {
   dispose(): void;
 }
 
+/** What the WebAssembly runtime of this process offers; the wasm kernels use the fastest form available. */
 export interface WasmFeatures {
+  /** WebAssembly SIMD (128-bit vectors): the float32 kernels need it (else the js kernels run). */
   simd: boolean;
+  /** Relaxed SIMD's fused multiply-add, used by the matrix kernels where present. */
   fma: boolean;
   /** Large multiplies are split with a helper thread (over a shared memory). */
   threads: boolean;

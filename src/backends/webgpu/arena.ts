@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * The memory of a WebGPU Device: one storage buffer of float32 values that every kernel binds
  * whole (as `m`), so a plan needs one bind group and kernels address tensors by element offsets

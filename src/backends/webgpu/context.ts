@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * The WebGPU device a deltagraph Device runs on: found once (adapter and device requests are
  * async), with the limits its programs need, a cache of compiled pipelines (by WGSL text, so

@@ -8,12 +8,11 @@
 import { broadcastAxes } from '../../ops/reduce.ts';
 import * as op from '../../ops/elementwise.ts';
 import type { OpDef } from '../../ops/registry.ts';
-import { registerKernel, type GpuDispatch, type GpuKernel } from '../registry.ts';
-import { broadcastStrides, f32, perElement, strides, stridedIndex } from './wgsl.ts';
+import { registerGpuCodegen, registerKernel, type GpuDispatch, type GpuKernel } from '../registry.ts';
+import { fusableOps, type Expr } from './expr.ts';
+import { broadcastAxesStrides, broadcastStrides, stridedIndex } from './indexing.ts';
+import { f32, perElement } from './wgsl.ts';
 
-export type Expr =
-  | { readonly kind: 'load'; readonly input: number; readonly strides: readonly number[] }
-  | { readonly kind: 'op'; readonly op: string; readonly attrs: Readonly<Record<string, unknown>>; readonly args: readonly Expr[] };
 
 type Emit = (args: readonly string[], attrs: Readonly<Record<string, unknown>>) => string;
 
@@ -44,10 +43,6 @@ const emitters: Readonly<Record<string, Emit>> = {
   cast: ([x], { dtype }) => (dtype === 'int' ? `select(trunc(${x}), ${x}, isNan(${x}) || isInf(${x}))` : x),
 };
 
-/** Whether an op has an expression here (and so can join a fused elementwise kernel). */
-export function isFusable(opName: string): boolean {
-  return Object.hasOwn(emitters, opName);
-}
 
 /** Values each leaf is read as; the strides walk `outShape`. */
 function emit(expr: Expr, offsets: readonly number[], outShape: readonly number[], loads: Map<string, string>): string {
@@ -82,22 +77,11 @@ function single(name: string): GpuKernel {
 }
 
 const elementwiseOps = op as unknown as Readonly<Record<string, OpDef>>;
-for (const name of Object.keys(emitters)) registerKernel(elementwiseOps[name], 'webgpu', single(name));
-
-/** The strides with which broadcastAxes reads x (the reduced shape) per dimension of its output. */
-export function broadcastAxesStrides(xShape: readonly number[], outShape: readonly number[], axes: readonly number[], keepDims: boolean): number[] {
-  const own = strides(xShape);
-  let k = 0;
-  return outShape.map((_, d) => {
-    if (axes.includes(d)) {
-      if (keepDims) k++;
-      return 0;
-    }
-    const s = xShape[k] === 1 ? 0 : own[k];
-    k++;
-    return s;
-  });
+for (const name of fusableOps) {
+  if (!emitters[name]) throw new Error(`webgpu: the fusable op '${name}' has no WGSL emitter`);
+  registerKernel(elementwiseOps[name], 'webgpu', single(name));
 }
+registerGpuCodegen({ elementwise: elementwiseDispatch });
 
 registerKernel(broadcastAxes, 'webgpu', {
   dispatches: ({ inputs, inputShapes: [xShape], outputShape, output, attrs: { axes, keepDims } }) => {

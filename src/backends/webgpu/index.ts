@@ -1,16 +1,10 @@
 /**
- * The WebGPU backend: importing this module registers a WGSL kernel generator for every op the
- * runtime runs on a GPU (see docs/webgpu.md for the list). Generating code needs no GPU; running
- * it needs a Device made with `await Device.create({ backend: 'webgpu' })`.
+ * The WebGPU backend's runtime side, in every build: finding a GPU (context.ts), the device
+ * memory (arena.ts), and what the runtime's fusion step needs (expr.ts, indexing.ts). The WGSL
+ * kernels themselves are registered by kernels.ts, loaded through the package entry
+ * `deltagraph/webgpu`, so that pages that never use a GPU do not download them.
  */
-import './conv.ts';
-import './elementwise.ts';
-import './matmul.ts';
-import './movement.ts';
-import './reduce.ts';
-import './softmax.ts';
-
 export { GpuArena, GpuRows } from './arena.ts';
 export { GpuContext, GpuError, webgpuUnavailable, type GpuInfo } from './context.ts';
-export { elementwiseDispatch, isFusable, broadcastAxesStrides, type Expr } from './elementwise.ts';
-export { broadcastStrides } from './wgsl.ts';
+export { isFusable, fusableOps, type Expr } from './expr.ts';
+export { broadcastAxesStrides, broadcastStrides } from './indexing.ts';

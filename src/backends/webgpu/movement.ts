@@ -11,7 +11,8 @@ import { inTrainPhase } from '../../ops/phase.ts';
 import { dropoutMask } from '../../ops/random.ts';
 import { registerKernel, type GpuKernelContext } from '../registry.ts';
 import { checkLabel } from './softmax.ts';
-import { f32, perElement, strides, stridedIndex } from './wgsl.ts';
+import { strides, stridedIndex } from './indexing.ts';
+import { f32, perElement } from './wgsl.ts';
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 

@@ -6,7 +6,8 @@
  */
 import { axesOf, count, logSumExp, max, sum } from '../../ops/reduce.ts';
 import { registerKernel, type GpuDispatch, type ShapeContext } from '../registry.ts';
-import { f32, grid, perElement, prelude, strides, stridedIndex } from './wgsl.ts';
+import { strides, stridedIndex } from './indexing.ts';
+import { f32, grid, perElement, prelude } from './wgsl.ts';
 
 /** A reduction's slices: output o and element r of its slice read m[input + index(o, r)]. */
 export interface Slices {

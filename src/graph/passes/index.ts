@@ -46,7 +46,9 @@ const passes = {
   'fuse-conv': fuseConv,
 } satisfies Record<string, (ir: IR, context: PassContext) => IR>;
 
+/** The name of a rewrite pass `compile` applies (`'fuse-dense'`, …), for `skipPasses`. */
 export type PassName = keyof typeof passes;
+/** Every pass's name, in the order `compile` applies them. */
 export const passNames = Object.keys(passes) as PassName[];
 
 export function passContext(ir: IR, roots: Roots, training = false): PassContext {

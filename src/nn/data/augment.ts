@@ -21,6 +21,12 @@ export type Augment = (x: Float32Array | Float64Array, count: number, rng: Rng, 
  * @example
  * model.fit(data.train, { epochs: 20, augment: randomShift({ width: 28, height: 28, maxShift: 2 }) });
  * randomShift({ width: 32, height: 32, channels: 3, maxShift: 4 }); // colour images [32, 32, 3]
+ *
+ * @param options.width - Image width in pixels.
+ * @param options.height - Image height in pixels.
+ * @param options.channels - Values per pixel (default 1).
+ * @param options.maxShift - The largest shift, in pixels, along each axis.
+ * @param options.fill - The value of pixels shifted in (default 0).
  */
 export function randomShift(options: { width: number; height: number; channels?: number; maxShift: number; fill?: number }): Augment {
   const { width, height, channels = 1, maxShift, fill = 0 } = options;

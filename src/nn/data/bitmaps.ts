@@ -4,7 +4,9 @@
  */
 import { DataError } from './errors.ts';
 
+/** Side of the text bitmaps `loadBitmapFolder` reads: 32x32. */
 export const BITMAP_SIZE = 32;
+/** Values per bitmap sample: 32·32 = 1024. */
 export const BITMAP_FEATURES = BITMAP_SIZE * BITMAP_SIZE;
 
 /**

@@ -6,13 +6,23 @@ import { Rng } from '../../core/rng.ts';
 import { formatValue } from '../../core/errors.ts';
 import { DataError } from './errors.ts';
 
+/**
+ * A dataset as `fit`, `evaluate` and the loaders take it: the inputs as one flat row-major array, one
+ * class id per sample, and the sizes.
+ *
+ * @example
+ * const data: Dataset = { x: Float32Array.from([0, 0, 0, 1, 1, 0, 1, 1]), y: Int32Array.from([0, 1, 1, 0]), count: 4, features: 2, classes: 2 };
+ */
 export interface Dataset {
   /** Inputs, row-major: sample i is x[i*features .. (i+1)*features). */
   x: Float32Array;
   /** Integer class labels in [0, classes). */
   y: Int32Array;
+  /** The number of samples. */
   count: number;
+  /** Values per sample (an image input [null, h, w, c] takes h·w·c). */
   features: number;
+  /** The number of classes; labels are in [0, classes). */
   classes: number;
 }
 
@@ -30,8 +40,11 @@ const datasetFields = '{ x: Float32Array (count × features values), y: Int32Arr
  *
  * @example
  * validateDataset({ x: new Float32Array([0, 1]), y: new Int32Array([1]), count: 1, features: 2, classes: 2 }, 'toy');
+ *
+ * @param options.finite - Scan the inputs for NaN and ±∞ (default true).
  */
-export function validateDataset(ds: Dataset, name = 'dataset', { finite = true }: { finite?: boolean } = {}): void {
+export function validateDataset(ds: Dataset, name = 'dataset', options: { finite?: boolean } = {}): void {
+  const { finite = true } = options;
   const file = name;
   if (ds === null || typeof ds !== 'object') throw new DataError(`expected a dataset ${datasetFields}, got ${formatValue(ds)}`, { file });
   const missing = (['x', 'y', 'count', 'features', 'classes'] as const).filter((k) => ds[k] === undefined);

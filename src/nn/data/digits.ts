@@ -10,6 +10,7 @@ import { MNIST_COLS, MNIST_FEATURES, MNIST_ROWS } from './mnist.ts';
 /** Side of the box the digit is scaled to fit (MNIST: 20 of the 28 pixels). */
 export const MNIST_BOX = 20;
 
+/** Options of {@link toMnistDigit}. */
 export interface MnistDigitOptions {
   /**
    * Which pixels of an RGBA image are ink: 'dark' (default; dark strokes on a light or transparent

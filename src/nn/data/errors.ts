@@ -29,12 +29,19 @@ export interface DataErrorFacts {
  * try { readIdx('missing-file') } catch (e) { if (e instanceof DataError) console.log(e.file, e.detail) }
  */
 export class DataError extends DeltaGraphError {
+  /** The class name, shown before the message. */
   override name = 'DataError';
+  /** The file (or dataset name) the problem is in. */
   readonly file?: string;
+  /** The byte offset in the file. */
   readonly offset?: number;
+  /** The line in a text file (1-based). */
   readonly line?: number;
+  /** The column in that line (1-based). */
   readonly column?: number;
+  /** The sample (0-based). */
   readonly sample?: number;
+  /** The feature within the sample (0-based). */
   readonly feature?: number;
   /** What is wrong, without the location. */
   readonly detail: string;

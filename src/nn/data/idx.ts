@@ -4,13 +4,18 @@
  */
 import { DataError } from './errors.ts';
 
+/** The element types of IDX files. */
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
+/** The typed array that holds an IDX file's elements, by type. */
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
 
 /** A parsed IDX file: `data` is row-major with `data.length === product(shape)`. */
 export interface IdxArray {
+  /** The element type. */
   type: IdxType;
+  /** The dimensions (images: [count, rows, cols]). */
   shape: number[];
+  /** The elements, row-major. */
   data: IdxData;
 }
 
@@ -142,6 +147,10 @@ function readElements(view: DataView, start: number, count: number, et: ElementT
  *
  * @example
  * fs.writeFileSync('labels-idx1-ubyte', encodeIdx({ type: 'uint8', shape: [3], data: [5, 0, 4] }));
+ *
+ * @param array.type - The element type to write.
+ * @param array.shape - The dimensions.
+ * @param array.data - The elements, row-major, product(shape) of them.
  */
 export function encodeIdx(array: { type: IdxType; shape: readonly number[]; data: ArrayLike<number> }): Uint8Array {
   const { type, shape, data } = array;

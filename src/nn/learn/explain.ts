@@ -8,11 +8,13 @@ import type { Model } from '../model.ts';
 import { GRAPH_PICTURE } from './pictures.ts';
 import { BackpropTracer, modelToTrace, type BackpropTrace, type GraphToTrace, type TraceBatch } from './trace.ts';
 
+/** What {@link explainBackprop} returns. */
 export interface ExplainPage {
   /** The page. */
   readonly html: string;
   /** The gradient graph of the traced quantities in DOT, also inside the page. */
   readonly dot: string;
+  /** The trace the page shows. */
   readonly trace: BackpropTrace;
 }
 
@@ -45,6 +47,8 @@ function networkSvg(sizes: readonly number[], activations: readonly string[]): s
  * @example
  * const { html, dot } = explainBackprop(model, { x: train.x.subarray(0, 7840), y: train.y.subarray(0, 10) });
  * writeFileSync('explain.html', html);
+ *
+ * @param options.title - The page's title.
  */
 export function explainBackprop(source: Model | GraphToTrace, batch: TraceBatch, options: { title?: string } = {}): ExplainPage {
   const graphSource = 'trainingStep' in source ? modelToTrace(source) : source;

@@ -22,7 +22,12 @@ export async function renderDot(dot: string, engine: 'dot' | 'neato' | 'fdp' | '
 }
 
 /** The explain page with its gradient graph drawn (from the page's DOT) where the page leaves room for it. */
-export async function withGraphPicture(page: ExplainPage): Promise<ExplainPage & { svg: string }> {
+export async function withGraphPicture(page: ExplainPage): Promise<
+  ExplainPage & {
+    /** The gradient graph drawn as SVG (also inside `html`). */
+    svg: string;
+  }
+> {
   const svg = await renderDot(page.dot);
   return { ...page, svg, html: page.html.replace(GRAPH_PICTURE, `<div class="graph">${svg}</div>`) };
 }

@@ -49,11 +49,14 @@ export interface GraphToTrace {
   weights?: Weights;
 }
 
+/** Parameter values by name, as `model.getWeights()` returns them. */
 export type Weights = ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>;
 
 /** One batch: `x` is m rows of n_0 values; `y` is m class ids, or m one-hot rows of n_L values. */
 export interface TraceBatch {
+  /** m rows of n_0 input values. */
   x: ArrayLike<number>;
+  /** m class ids, or m one-hot rows of n_L values. */
   y: ArrayLike<number>;
 }
 
@@ -73,9 +76,14 @@ export interface TracedQuantity {
   readonly formula?: string;
 }
 
+/**
+ * One layer of a {@link BackpropTrace}: z, a, δ, ∂C/∂b and ∂C/∂w as arrays, each also with the
+ * reference's value.
+ */
 export interface LayerTrace {
   /** l, counted from 1 as Nielsen does. */
   readonly layer: number;
+  /** Its activation. */
   readonly activation: LayerActivation;
   /** z^l, [m, n_l]. */
   readonly z: Matrix;
@@ -91,17 +99,24 @@ export interface LayerTrace {
   readonly quantities: readonly TracedQuantity[];
 }
 
+/**
+ * What {@link traceBackprop} returns: the traced quantities of every layer, and how far they are from
+ * the reference.
+ */
 export interface BackpropTrace {
   /** Layer sizes, input first. */
   readonly sizes: readonly number[];
   /** The batch size m. */
   readonly m: number;
+  /** The cost, when it is one the reference computes. */
   readonly cost?: Cost;
   /** The batch-mean loss from the graph. */
   readonly loss: number;
+  /** The reference's loss, when it computes one. */
   readonly referenceLoss?: number;
   /** Why there is no reference column, when there is none. */
   readonly referenceNote?: string;
+  /** The layers, input side first. */
   readonly layers: readonly LayerTrace[];
   /** The largest difference from the reference over the loss and every quantity of every layer. */
   readonly maxDifference?: number;
@@ -227,21 +242,28 @@ function pairsToBatch(pairs: SamplePairs, n0: number, nL: number): TraceBatch {
 
 /** The graph nodes of one layer's traced quantities (labelled z1, a1, δ1, ∂C/∂b1, ∂C/∂w1). */
 export interface LayerTensors {
+  /** z^l. */
   readonly z: Tensor;
+  /** a^l. */
   readonly a: Tensor;
+  /** δ^l = ∂C/∂z^l. */
   readonly delta: Tensor;
+  /** ∂C/∂b^l, or null for a layer without bias. */
   readonly biasGradient: Tensor | null;
+  /** ∂C/∂w^l. */
   readonly weightGradient: Tensor;
 }
 
 /** One float64 program that computes every traced quantity; traces many batches and weights. */
 export class BackpropTracer {
+  /** The dense layers found, input side first. */
   readonly layers: readonly DenseLayer[];
   /** Per layer, the nodes traced: hand them to formatMath or toDot. */
   readonly tensors: readonly LayerTensors[];
   private readonly formulas: { delta: string; bias?: string; weight: string }[];
   /** What the program returns: the loss, then per layer z, a, δ, ∂C/∂w, then the ∂C/∂b there are. */
   private readonly outputs: Tensor[];
+  /** Layer sizes, input first. */
   readonly sizes: readonly number[];
   private readonly program: Program;
   private readonly device = new Device({ dtype: 'float64', threads: false });
@@ -359,6 +381,7 @@ export class BackpropTracer {
     return trace;
   }
 
+  /** Frees the tracer's program and device. */
   dispose(): void {
     this.program.dispose();
     this.device.dispose();

@@ -17,6 +17,8 @@ const NAME = /^(\d+)_(\d+)\.txt$/i;
  *
  * @example
  * const train = loadBitmapFolder('digits/trainingDigits'); // train.count ≈ 1934
+ *
+ * @param options.classes - Labels must be below this (default 10).
  */
 export function loadBitmapFolder(dir: string, options: { classes?: number } = {}): Dataset {
   const classes = options.classes ?? 10;

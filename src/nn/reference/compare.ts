@@ -13,20 +13,34 @@ import { dense } from '../layers.ts';
 import { backprop, relu, sigmoid, tanh, type Activation, type Cost, type Equations, type Net } from './backprop.ts';
 import { matrix } from './matrix.ts';
 
+/** A net to compare autodiff with the reference on. */
 export interface NetSpec {
   /** Layer sizes, input first: [784, 30, 10]. */
   sizes: readonly number[];
+  /** The hidden layers' activation. */
   hidden: 'sigmoid' | 'relu' | 'tanh';
+  /** The cost. */
   cost: Cost;
+  /** The batch size. */
   batch: number;
+  /** Seed of the weights and the batch (default 1). */
   seed?: number;
 }
 
+/** What {@link compareWithReference} found. */
 export interface Comparison {
   /** ‖autodiff − reference‖∞ / max(‖autodiff‖∞, ‖reference‖∞) for each parameter. */
-  errors: { name: string; relativeError: number }[];
+  errors: {
+    /** The parameter's name. */
+    name: string;
+    /** Its relative error. */
+    relativeError: number;
+  }[];
+  /** The largest of those errors. */
   maxRelativeError: number;
+  /** The loss from the autodiff graph. */
   lossAutodiff: number;
+  /** The loss from the reference. */
   lossReference: number;
 }
 
@@ -42,7 +56,15 @@ export const referenceNets: readonly NetSpec[] = [
 const activations: Record<NetSpec['hidden'], Activation> = { sigmoid, relu, tanh };
 
 /** The loss of `spec`'s net written with graph ops, the way a user writes it. */
-export function buildLoss(g: Graph, spec: NetSpec): { loss: Tensor; params: Tensor[] } {
+export function buildLoss(
+  g: Graph,
+  spec: NetSpec,
+): {
+  /** The batch-mean loss. */
+  loss: Tensor;
+  /** The weights and biases, layer by layer. */
+  params: Tensor[];
+} {
   const { sizes, hidden, cost } = spec;
   const x = g.input('x', [null, sizes[0]]);
   const y = g.input('y', [null, sizes[sizes.length - 1]]);
@@ -96,6 +118,7 @@ export function compareWithReference(spec: NetSpec, overrides: Partial<Equations
   };
 }
 
+/** ‖a − b‖∞ / max(‖a‖∞, ‖b‖∞) (0 when both are 0; Infinity when the lengths differ). */
 export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) return Infinity;
   let diff = 0;

@@ -14,10 +14,19 @@
 
 import { DeltaGraphError } from '../../core/errors.ts';
 
-export type Matrix = { rows: number; cols: number; data: Float64Array };
+/** A dense matrix, row-major: `data[i * cols + j]` is row i, column j. */
+export type Matrix = {
+  /** The number of rows. */
+  rows: number;
+  /** The number of columns. */
+  cols: number;
+  /** rows·cols values, row-major. */
+  data: Float64Array;
+};
 
 /** Shapes that do not fit an equation of the reference (the usual symptom of a wrong equation). */
 export class ReferenceShapeError extends DeltaGraphError {
+  /** The class name, shown before the message. */
   override name = 'ReferenceShapeError';
 }
 

@@ -8,6 +8,7 @@
  */
 import { create, globals } from 'webgpu';
 import { Device, getOp, kernelOf, type GpuKernelContext } from '../../../src/index.ts';
+import '../../../src/webgpu.ts';
 import { GpuSteps } from '../../../src/runtime/gpu-steps.ts';
 import type { Attrs } from '../../../src/core/ir.ts';
 

