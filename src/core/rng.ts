@@ -105,6 +105,8 @@ export class Rng {
 
 /** The whole state of an Rng (see `Rng.position`). */
 export interface RngPosition {
+  /** mulberry32's 32-bit state. */
   readonly state: number;
+  /** The second normal of the last Box–Muller pair, not yet returned (or null). */
   readonly spare: number | null;
 }

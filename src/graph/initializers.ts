@@ -41,17 +41,46 @@ export type Initializer = InitializerName | InitializerFn;
 
 /** How element after element of an initial value is drawn from an Rng, in order. */
 export type Draw =
-  | { readonly kind: 'constant'; readonly value: number }
-  | { readonly kind: 'uniform'; readonly low: number; readonly high: number }
-  | { readonly kind: 'normal'; readonly mean: number; readonly stddev: number };
+  | {
+      /** Every element is `value`; nothing is drawn. */
+      readonly kind: 'constant';
+      /** The value of every element. */
+      readonly value: number;
+    }
+  | {
+      /** `rng.uniform(low, high)` per element. */
+      readonly kind: 'uniform';
+      /** The lower bound (included). */
+      readonly low: number;
+      /** The upper bound (excluded). */
+      readonly high: number;
+    }
+  | {
+      /** `mean + stddev · rng.normal()` per element. */
+      readonly kind: 'normal';
+      /** The mean. */
+      readonly mean: number;
+      /** The standard deviation. */
+      readonly stddev: number;
+    };
 
 /**
  * A parameter's initial value as a graph keeps it: given values, or a draw from the graph's Rng
  * where it stood when the parameter was made.
  */
 export type ParameterInit =
-  | { readonly values: Float64Array }
-  | { readonly draw: Draw; readonly size: number; readonly from: RngPosition };
+  | {
+      /** The initial values, given (or made by an initializer function of the user's). */
+      readonly values: Float64Array;
+    }
+  | {
+      /** How each element is drawn. */
+      readonly draw: Draw;
+      /** How many elements. */
+      readonly size: number;
+      /** Where the graph's Rng stood when the parameter was made: the first draw is from here. */
+      readonly from: RngPosition;
+    };
 
 function fans(shape: readonly number[]): [number, number] {
   if (shape.length === 0) return [1, 1];
