@@ -6,8 +6,7 @@
  * page) are not run. docs/backprop.md has its own, longer test (test/docs.test.ts).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -32,6 +31,15 @@ const expected: Record<string, (string | RegExp)[]> = {
     /GraphError: compile: the parameters of this program need 6\.3 GB as float32 .*'dense_1\/kernel' \[784,1000000\] 3\.1 GB/,
     /fit: the loss became NaN at epoch 1, step 2: .*fit again with \{ checkNumerics: true \}/,
   ],
+  'webgpu.md': [
+    /device: webgpu webgpu \(/,
+    /ops with a WGSL kernel: \d\d/,
+    'y [ 7, 6, 1, 5 ] dw [ 2, 0, 4, 4, 6, 8 ]',
+    /kernels \d+, ops fused into them [1-9]\d*, dispatches \d+, submits 1/,
+    'w [ 0.5, -1, 2, 0.25, -0.5, 1 ]',
+    /epoch 5: loss 0\.\d+, accuracy (9\d|100)\.\d%/,
+    'the CPU copy predicts the same: true',
+  ],
   'op-semantics.md': ['grad: cannot differentiate with respect to int tensor', 'int float float', 'max tie 0.5 0 0.5 0', 'dw 7 2 7/2 2/2 3.5 1', 'sign(log v) 1 0 1 NaN', 'sign: −1, 0 or 1; NaN → NaN'],
 };
 
@@ -54,7 +62,10 @@ describe.concurrent('the guides in docs/ run as written', () => {
         if (!paths[name]) throw new Error(`${guide} imports '${name}', which tsconfig.json's paths do not map`);
         return `from '${new URL(paths[name][0], root).pathname}'`;
       });
-      const file = path.join(mkdtempSync(path.join(tmpdir(), 'deltagraph-guide-')), guide.replace(/\.md$/, '.mts'));
+      // Inside the project, so that packages a guide imports (webgpu in Node) resolve from its node_modules.
+      const cache = new URL('node_modules/.cache/', root).pathname;
+      mkdirSync(cache, { recursive: true });
+      const file = path.join(mkdtempSync(path.join(cache, 'deltagraph-guide-')), guide.replace(/\.md$/, '.mts'));
       writeFileSync(file, script);
       // Killed before the test's own limit: a guide that hangs (a loader opening a FIFO) must not outlive it.
       const { stdout } = await promisify(execFile)(tsx, [file], { cwd: root.pathname, encoding: 'utf8', maxBuffer: 1 << 26, timeout: 110_000 });

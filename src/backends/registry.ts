@@ -81,12 +81,15 @@ export interface Kernel<A extends Attrs = Attrs, C extends KernelContext<A> = Ke
  * (element offsets into one storage buffer, bound as `m: array<f32>`), not the values.
  */
 export interface GpuKernelContext<A extends Attrs = Attrs> extends ShapeContext<A> {
+  /** Element offsets of the inputs in the device memory (`m[inputs[k] + i]` is element i of input k). */
   readonly inputs: readonly number[];
+  /** Element offset of the output. */
   readonly output: number;
   /** Working memory the kernel asked for with `scratch` (free again after the call). */
   readonly scratch: number;
   /** Elements the kernel asked for with `state`: kept from step to step, zero at first. */
   readonly state: number;
+  /** False in programs compiled for inference: dropout and the like behave accordingly. */
   readonly training: boolean;
   /**
    * Where a kernel that finds a bad value (a label out of range) writes [code, value, index]:
@@ -94,18 +97,26 @@ export interface GpuKernelContext<A extends Attrs = Attrs> extends ShapeContext<
    * the node.
    */
   readonly fault: number;
+  /** This kernel's code in the fault slot (its position in the plan, from 1). */
   readonly faultCode: number;
 }
 
 /** One compute dispatch: a complete WGSL module (entry point `main`) and its workgroup grid. */
 export interface GpuDispatch {
+  /** The WGSL module: binds the device memory as `m` (group 0, binding 0) and has the entry point `main`. */
   readonly code: string;
+  /** Workgroups along x, y and z (each at most 65535). */
   readonly workgroups: readonly [number, number, number];
 }
 
+/**
+ * A WebGPU kernel: WGSL generated for one node of a plan (its shapes and buffer offsets known),
+ * registered with `registerKernel(op, 'webgpu', kernel)`.
+ */
 export interface GpuKernel<A extends Attrs = Attrs> {
   /** The dispatches that compute the node, in order (later ones see what earlier ones wrote). */
   readonly dispatches: (ctx: GpuKernelContext<A>) => readonly GpuDispatch[];
+  /** Elements of working memory the kernel needs beyond its output (partial sums of a split product). */
   readonly scratch?: (ctx: ShapeContext<A>) => number;
   /** Elements of memory the kernel keeps between steps (a random stream's counter). */
   readonly state?: (ctx: ShapeContext<A>) => number;

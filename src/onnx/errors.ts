@@ -6,6 +6,7 @@
  */
 import { DeltaGraphError } from '../core/errors.ts';
 
+/** The facts an {@link OnnxError} carries; each is set only where it applies. */
 export interface OnnxErrorFacts {
   /** Byte offset in the file where reading failed. */
   readonly offset?: number;
@@ -13,6 +14,7 @@ export interface OnnxErrorFacts {
   readonly op?: string;
   /** The ONNX node's name, or the deltagraph node's description. */
   readonly node?: string;
+  /** The name of the ONNX attribute that could not be translated (import). */
   readonly attribute?: string;
   /** The user's line that built the deltagraph node (export). */
   readonly site?: string;

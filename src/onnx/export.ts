@@ -25,27 +25,36 @@ import { DataType, encodeModel, type AttributeOut, type DimProto, type NodeOut, 
 /** The model metadata key listing the initializers that are not trainable (a JSON array of names). */
 export const FROZEN_KEY = 'deltagraph.nonTrainable';
 
-/** The opset and IR version written. */
+/** The opset of the default ONNX domain that exportOnnx writes (17). */
 export const ONNX_OPSET = 17;
+/** The ONNX IR version that exportOnnx writes (8, the one that goes with opset 17). */
 export const ONNX_IR_VERSION = 8;
 
 /** What exportOnnx needs of a Model (deltagraph/nn's Model fits). */
 export interface ExportableModel {
+  /** The graph the model's input and output belong to. */
   readonly graph: Graph;
+  /** The model's input: the ONNX graph's one input, under its name. */
   readonly input: Tensor;
+  /** The model's output: the ONNX graph's one output, named 'output'. */
   readonly output: Tensor;
+  /** The current parameter values by name, written as the initializers. */
   getWeights(): Map<string, Float64Array>;
 }
 
 /** A bare graph's inputs and outputs, and optionally parameter values by name (default: the graph's initial values). */
 export interface ExportSpec {
+  /** The graph's input tensors the outputs read, in the order of the ONNX inputs (under their names). */
   inputs: readonly Tensor[];
+  /** The tensors to export as the ONNX outputs, in order (at least one, all of the inputs' graph). */
   outputs: readonly Tensor[];
   /** Names of the ONNX outputs (default: the output node's name, else output_0, output_1, …). */
   outputNames?: readonly string[];
+  /** Parameter values by parameter name, written instead of the graph's initial values (a parameter not in it keeps its initial value). */
   weights?: ReadonlyMap<string, ArrayLike<number>>;
 }
 
+/** Options of {@link exportOnnx}. */
 export interface ExportOptions {
   /** The ONNX graph's name (default 'deltagraph'). */
   graphName?: string;

@@ -24,6 +24,7 @@ import { DataType, dataTypeNames, decodeModel, type AttributeProto, type NodePro
 /** Opsets of the default domain the importer reads: 13 (PyTorch's default) to 21. */
 export const IMPORT_OPSETS = [13, 21] as const;
 
+/** Options of {@link importOnnx}. */
 export interface ImportOptions {
   /** Which float initializers are trainable parameters: all (true, the default), none, or those the function picks. */
   trainable?: boolean | ((name: string) => boolean);
@@ -35,7 +36,9 @@ export interface ImportOptions {
   inputs?: Readonly<Record<string, Tensor>>;
 }
 
+/** What {@link importOnnx} returns: the rebuilt graph and its inputs, outputs and parameters. */
 export interface ImportedModel {
+  /** The graph the model was built into: `options.graph`, or a new one. */
   readonly graph: Graph;
   /** The graph's inputs (initializers excluded), in the file's order, under their ONNX names. */
   readonly inputs: Tensor[];
@@ -45,6 +48,7 @@ export interface ImportedModel {
   readonly parameters: Tensor[];
   /** The opset of the default domain the file declares. */
   readonly opset: number;
+  /** The tool that wrote the file (producer_name, e.g. 'pytorch'); '' when not given. */
   readonly producer: string;
 }
 

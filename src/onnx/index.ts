@@ -10,4 +10,4 @@ import '../backends/index.ts';
 export { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET, type ExportableModel, type ExportOptions, type ExportSpec } from './export.ts';
 export { importOnnx, importedOperators, IMPORT_OPSETS, type ImportedModel, type ImportOptions } from './import.ts';
 export { OnnxError, type OnnxErrorFacts } from './errors.ts';
-export { decodeModel, type ModelProto } from './proto.ts';
+export { decodeModel, type AttributeProto, type DimProto, type GraphProto, type ModelProto, type NodeProto, type OpsetProto, type TensorProto, type ValueInfoProto } from './proto.ts';

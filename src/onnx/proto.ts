@@ -19,79 +19,126 @@ export const dataTypeNames: Record<number, string> = {
 /** AttributeProto.AttributeType values. */
 export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
 
+/** A tensor as read (TensorProto): an initializer, or the value of a Constant node's attribute. */
 export interface TensorProto {
+  /** Its name ('' when unnamed, as in an attribute). */
   name: string;
+  /** Its shape (dims), outermost first; [] for a scalar. */
   dims: number[];
+  /** Its element type, a TensorProto.DataType number (1 FLOAT, 7 INT64, 9 BOOL, 11 DOUBLE, …; 0 when not given). */
   dataType: number;
   /** Little-endian values (raw_data), the usual form. */
   raw?: Uint8Array;
+  /** Values of a FLOAT tensor not in `raw` (float_data). */
   floatData?: number[];
+  /** Values of INT32, INT8, UINT8, BOOL (and FLOAT16 bits) not in `raw` (int32_data). */
   int32Data?: number[];
+  /** Values of an INT64 tensor not in `raw` (int64_data). */
   int64Data?: number[];
+  /** Values of a DOUBLE tensor not in `raw` (double_data). */
   doubleData?: number[];
   /** data_location EXTERNAL or external_data entries: the values live in another file. */
   external: boolean;
-  /** Byte offset of the message in the file, for messages. */
+  /** Byte offset in the file where the message's fields start. */
   offset: number;
 }
 
+/** A node's attribute as read (AttributeProto): which of the value fields is set depends on `type`. */
 export interface AttributeProto {
+  /** The attribute's name, e.g. 'kernel_shape'. */
   name: string;
+  /** Its AttributeProto.AttributeType number (1 FLOAT, 2 INT, 3 STRING, 4 TENSOR, 5 GRAPH, 6 FLOATS, 7 INTS, 8 STRINGS; 0 when not given). */
   type: number;
+  /** A FLOAT value. */
   f?: number;
+  /** An INT value. */
   i?: number;
+  /** A STRING value, as its bytes (UTF-8). */
   s?: Uint8Array;
+  /** A TENSOR value. */
   t?: TensorProto;
+  /** A FLOATS value ([] when not set). */
   floats: number[];
+  /** An INTS value ([] when not set). */
   ints: number[];
   /** Set when the attribute holds a graph (If, Loop bodies): never imported. */
   hasGraph: boolean;
+  /** Byte offset in the file where the message's fields start. */
   offset: number;
 }
 
+/** One node of the graph (NodeProto): an op applied to named values. */
 export interface NodeProto {
+  /** The node's name ('' when not given). */
   name: string;
+  /** The op, e.g. 'Conv', 'Gemm', 'Relu'. */
   opType: string;
+  /** The op's domain: '' (or 'ai.onnx') for the default domain. */
   domain: string;
+  /** Names of the values it reads, in order; '' for an optional input left out. */
   inputs: string[];
+  /** Names of the values it writes, in order. */
   outputs: string[];
+  /** Its attributes, in the file's order. */
   attributes: AttributeProto[];
+  /** Its doc_string (deltagraph writes the node's description and the user's line there). */
   docString: string;
+  /** Byte offset in the file where the message's fields start. */
   offset: number;
 }
 
 /** A dimension: a number, a symbolic name (dim_param, e.g. 'batch') or nothing. */
 export type DimProto = number | string | null;
 
+/** A graph input or output as declared (ValueInfoProto): name, element type and shape. */
 export interface ValueInfoProto {
+  /** The value's name. */
   name: string;
   /** Undefined when the type is not a tensor type (sequence, map, optional). */
   elemType?: number;
   /** Undefined when the shape is not given. */
   shape?: DimProto[];
+  /** Byte offset in the file where the message's fields start. */
   offset: number;
 }
 
+/** The model's graph (GraphProto): its nodes, initializers (the weights), inputs and outputs. */
 export interface GraphProto {
+  /** The graph's name. */
   name: string;
+  /** The nodes, in the file's order (ONNX requires it topological). */
   nodes: NodeProto[];
+  /** The initializers: named constant tensors, the model's weights. */
   initializers: TensorProto[];
+  /** The declared inputs, in order; older exporters list the initializers among them too. */
   inputs: ValueInfoProto[];
+  /** The declared outputs, in order. */
   outputs: ValueInfoProto[];
+  /** How many sparse initializers the graph has (their contents are skipped; importOnnx refuses them). */
   sparseInitializers: number;
 }
 
+/** An opset the model imports (OperatorSetIdProto): a domain and its version. */
 export interface OpsetProto {
+  /** The domain: '' (or 'ai.onnx') for the default ONNX ops, e.g. 'com.microsoft' for others. */
   domain: string;
+  /** The opset version, e.g. 17. */
   version: number;
 }
 
+/** A decoded ONNX model file (ModelProto), as {@link decodeModel} returns it: the fields models use, under camelCase names. */
 export interface ModelProto {
+  /** The ONNX IR version the file declares (ir_version; deltagraph writes 8). */
   irVersion: number;
+  /** The tool that wrote the file (producer_name, e.g. 'pytorch', 'deltagraph'); '' when not given. */
   producerName: string;
+  /** That tool's version (producer_version); '' when not given. */
   producerVersion: string;
+  /** The opsets imported (opset_import), in the file's order. */
   opsets: OpsetProto[];
+  /** The graph; undefined when the file has none. */
   graph?: GraphProto;
+  /** The model's doc_string; '' when not given. */
   docString: string;
   /** Local functions (ModelProto.functions): never imported. */
   functions: number;

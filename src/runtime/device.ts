@@ -57,6 +57,9 @@ export interface DeviceOptions {
   capacity?: number;
 }
 
+/** Set by `Device.create` for the constructor it calls next: the WebGPU device to run on. */
+let onGpu: { context: GpuContext; note: string } | null = null;
+
 /** Ends the helper thread of a device that was dropped without `dispose()`. */
 const unreleased = new FinalizationRegistry<{ kernels: WasmKernels | null }>((held) => held.kernels?.dispose());
 
@@ -77,6 +80,7 @@ export class Device {
   readonly dtype: Precision;
   /** Whether large products may be split with a helper thread. */
   readonly threads: boolean;
+  /** Where the kernels run: 'wasm', 'js' or 'webgpu'. */
   readonly backend: BackendName;
   /** Why this backend: what 'auto' found, or that it was asked for. */
   readonly backendNote: string;
@@ -104,7 +108,10 @@ export class Device {
    */
   running = false;
 
-  constructor(options: DeviceOptions = {}, gpu?: { context: GpuContext; note: string }) {
+  /** A CPU device (for a WebGPU one, `await Device.create({ backend: 'webgpu' })`). */
+  constructor(options: DeviceOptions = {}) {
+    const gpu = onGpu;
+    onGpu = null;
     const { dtype = 'float32', threads = true, capacity = 1 << 16, backend = 'wasm' } = options;
     if (dtype !== 'float32' && dtype !== 'float64') throw new GraphError(`Device: dtype must be 'float32' or 'float64', got '${String(dtype)}'`);
     if (!['js', 'wasm', 'webgpu', 'auto'].includes(backend)) throw new GraphError(`Device: backend must be 'wasm', 'js', 'webgpu' or 'auto', got ${formatValue(backend)}`);
@@ -142,13 +149,13 @@ export class Device {
     const { backend = 'wasm', gpu: given } = options;
     if (backend !== 'webgpu' && backend !== 'auto') return new Device(options);
     if (options.dtype === 'float64') {
-      if (backend === 'auto') return new Device({ ...options, backend: 'js' }, undefined);
+      if (backend === 'auto') return new Device({ ...options, backend: 'js' });
       throw new GraphError("Device.create: WebGPU runs float32 only; float64 (the reference for gradient checks) runs on backend 'js' or 'wasm'");
     }
     const gpu = given ?? (globalThis as { navigator?: { gpu?: object } }).navigator?.gpu;
     const missing = webgpuUnavailable(gpu);
     if (backend === 'auto') {
-      if (missing) return new Device({ ...options, backend: 'wasm' }, undefined).noted(`wasm (WebGPU is not available here: ${missing})`);
+      if (missing) return new Device({ ...options, backend: 'wasm' }).noted(`wasm (WebGPU is not available here: ${missing})`);
       if (!(await GpuContext.hasHardwareAdapter(gpu as GPU))) return new Device({ ...options, backend: 'wasm' }).noted('wasm (WebGPU has no hardware GPU adapter here, only an emulator or none)');
     } else if (missing) {
       throw new RunError(`WebGPU is not available here: ${missing}; use backend 'wasm'`);
@@ -159,7 +166,8 @@ export class Device {
     const context = await GpuContext.create(gpu as GPU);
     const { vendor, architecture, fallback } = context.info;
     const what = `webgpu (${[vendor, architecture].filter(Boolean).join(' ') || 'adapter'}${fallback ? ', a software emulator' : ''})`;
-    return new Device({ ...options, dtype: 'float32' }, { context, note: backend === 'auto' ? `${what}: a hardware GPU adapter was found` : what });
+    onGpu = { context, note: backend === 'auto' ? `${what}: a hardware GPU adapter was found` : what };
+    return new Device({ ...options, dtype: 'float32' });
   }
 
   /** The same device with its backend note replaced (what 'auto' found). */

@@ -18,9 +18,13 @@ export interface GpuStepKernel {
 
 /** What one step did on the GPU, for `program.stats`. */
 export interface GpuStepStats {
+  /** Compute dispatches recorded in the step's one pass. */
   readonly dispatches: number;
+  /** Command buffers submitted (1: the whole step is one submit). */
   readonly submits: number;
+  /** Bytes written to the GPU for the step (fed inputs; rows gathered on the GPU are not uploaded). */
   readonly bytesUploaded: number;
+  /** Bytes read back (0 for a step submitted without reading). */
   readonly bytesRead: number;
   /** GPU buffers made during the step (a bound plan makes none). */
   readonly allocations: number;

@@ -262,7 +262,10 @@ export class Program {
    * Steps and memory of the plan of the most recent run; on a WebGPU device also what its most
    * recent step did there (`gpu`: dispatches, submits, bytes uploaded and read back, buffers made).
    */
-  get stats(): PlanStats & { readonly gpu: GpuStepStats | null } {
+  get stats(): PlanStats & {
+    /** On a WebGPU device, what its most recent step did there; null on a CPU device. */
+    readonly gpu: GpuStepStats | null;
+  } {
     if (!this.current) throw new RunError('the program has not run yet');
     return { ...this.current.stats, gpu: this.current.gpuStats };
   }

@@ -22,9 +22,13 @@ export class GpuError extends RunError {
   override name = 'GpuError';
 }
 
+/** The GPU adapter a WebGPU device runs on, as WebGPU describes it. */
 export interface GpuInfo {
+  /** e.g. 'nvidia', 'google' (SwiftShader), 'mesa' (llvmpipe); may be empty. */
   readonly vendor: string;
+  /** e.g. 'ampere', 'swiftshader'; may be empty. */
   readonly architecture: string;
+  /** Free text from the driver; may be empty. */
   readonly description: string;
   /** Whether the adapter is a software emulation (SwiftShader, llvmpipe): true when WebGPU says so, or its name does. */
   readonly fallback: boolean;

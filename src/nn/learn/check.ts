@@ -44,7 +44,7 @@ import {
 } from './learner-values.ts';
 import { BackpropTracer, denseNetGraph } from './trace.ts';
 
-export type { BugId, ClassicBug, Equation, Form, Values2D, Where };
+export type { ArrayKind, BugId, ClassicBug, Equation, Form, Values2D, Where };
 
 /** What a learner's gradient function is given: copies, so it cannot spoil the check by writing into them. */
 export interface LearnerNet<T extends Values2D = Matrix> {
@@ -83,6 +83,7 @@ export interface NetworkLike {
 
 /** A learner's network.py port: a factory making a Network of the given sizes (its weights are set by the checker). */
 export interface LearnerNetwork {
+  /** Makes a Network of the given layer sizes, input first (`(sizes) => new Network(sizes)`); the checker makes fresh nets with it and sets their weights. */
   network: (sizes: number[]) => NetworkLike;
 }
 
@@ -173,6 +174,7 @@ export interface BackpropCheck {
   readonly calls: readonly CallCheck[];
   /** The first call that went wrong. */
   readonly firstFailure?: CallCheck;
+  /** Where to look first (the equation or step, the layer, the call) and the classic bug that explains it; unset when every call was right or nothing could be located. */
   readonly diagnosis?: Diagnosis;
   /** The classic bugs whose predictions match every wrong call they make a prediction for. */
   readonly bugs: readonly ClassicBug[];
@@ -613,6 +615,7 @@ function explain(wrong: readonly CallRecord[], list: readonly Hypothesis[], tole
 
 const kindText: Record<CallCheck['kind'], string> = { batch: 'your function on a batch', backprop: 'backprop(x, y) on one sample', update: 'updateMiniBatch' };
 
+/** A place in words, as the report says it: `'BP2 at layer 2'`, or a sentence for the update and the forward pass. */
 export function whereText(where: Where, layer?: number): string {
   if (where === 'update') return 'the update (w ← w − (η/m) Σ_x ∂C_x/∂w, in updateMiniBatch)';
   if (where === 'forward') return 'the forward pass that backprop reads (z and a)';

@@ -10,10 +10,16 @@ import { addRowVector, hadamard, map, matMul, type Matrix } from '../reference/m
 import type { Form } from './learner-values.ts';
 import { transpose } from './learner-values.ts';
 
-/** Where a mistake lives: one of the four equations, the update step, or the forward pass backprop read. */
+/** One of the four backpropagation equations: BP1 (δ^L of the output layer), BP2 (δ^l from δ^{l+1}), BP3 (∂C/∂b^l = δ^l), BP4 (∂C/∂w^l from a^{l−1} and δ^l). */
 export type Equation = 'BP1' | 'BP2' | 'BP3' | 'BP4';
+/** Where a mistake lives: one of the four equations, the update step (updateMiniBatch), or the forward pass backprop read. */
 export type Where = Equation | 'update' | 'forward';
 
+/**
+ * The id of a classic backprop bug (a {@link ClassicBug}). For the σ′ bugs the suffix says where
+ * it is planted: `-bp1` or `-bp2` in that equation, `-both` in both (e.g. `sigma-prime-of-a-bp1`:
+ * σ′ taken of a = σ(z) instead of z in BP1).
+ */
 export type BugId =
   | 'sigma-prime-of-a-bp1'
   | 'sigma-prime-of-a-bp2'
@@ -36,7 +42,9 @@ export type BugId =
 
 /** A classic bug as a person reads it: what the code does, and the fix, in one sentence. */
 export interface ClassicBug {
+  /** Its stable id, e.g. `'missing-1/m'`. */
   readonly id: BugId;
+  /** What the code does and the fix, in one sentence, as the report prints it. */
   readonly name: string;
 }
 

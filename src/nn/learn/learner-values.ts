@@ -6,12 +6,17 @@
  */
 import { matrix, type Matrix } from '../reference/matrix.ts';
 
+/**
+ * The learner's layout. 'column' is Nielsen's: a sample is a column, w^l is [n_l, n_{l−1}],
+ * z^l = w^l a^{l−1} + b^l. 'row' is the batched form: a sample is a row, w^l is [n_{l−1}, n_l],
+ * z^l = a^{l−1} w^l + b^l.
+ */
 export type Form = 'column' | 'row';
 
 /** How a learner holds a 2-D value: deltagraph's Matrix, or nested arrays (row-major, `a[i][j]`). */
 export type Values2D = Matrix | number[][];
 
-/** Nested `number[][]` or deltagraph's Matrix. */
+/** How a learner's function is handed its 2-D values: 'arrays' for nested `number[][]` (row-major, `a[i][j]`), 'matrix' for deltagraph's Matrix. */
 export type ArrayKind = 'arrays' | 'matrix';
 
 /** How a learner holds a bias vector of n entries. */
