@@ -9,7 +9,7 @@ import './nn/layers.ts';
 
 export { DeltaGraphError, GraphError, NumericsError, RuleError, RunError, ShapeError } from './core/errors.ts';
 export { ancestors, describeNode, type Attrs, type DType, type IR, type Node } from './core/ir.ts';
-export { Rng } from './core/rng.ts';
+export { Rng, type RngPosition } from './core/rng.ts';
 export { formatShape, type Dim, type Shape } from './core/shape.ts';
 export type { Padding } from './ops/conv.ts';
 export { getOp, hasTrait, isOp, listOps, ops, type OpDef, type Trait, type VjpContext, type VjpRule } from './ops/index.ts';

@@ -61,7 +61,7 @@ describe('examples run as documented', () => {
   it('mnist: refuses bad flags with the usage', () => {
     expect(() => run('examples/mnist.ts', ['--preset', 'nope'])).toThrow(/unknown preset 'nope'; choose classic, improved or conv/);
     expect(run('examples/mnist.ts', ['--help'])).toMatch(/^Usage: npm run mnist -- \[options\]/);
-  });
+  }, 60_000); // two tsx start-ups: over 5 s on a loaded machine
 
   it('bitmaps: trains on a folder of 32x32 text bitmaps, and leaves no temporary folder behind', () => {
     const temporary = mkdtempSync(path.join(tmpdir(), 'deltagraph-bitmaps-tmpdir-'));

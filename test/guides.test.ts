@@ -23,6 +23,14 @@ const expected: Record<string, (string | RegExp)[]> = {
   'conv-nets.md': [/conv2d_2 \(conv2d 5x5 relu\) +\[null,8,8,16\] +3216\n/, /conv net \{ loss: \d\.\d+, accuracy: 0\.[89]\d+ \}/, /\nbatchNorm_1 \(batchNorm relu\) +\[null,24,24,8\] +32\n/, /\nNon-trainable parameters: 16\n/, 'Float64Array(8)'],
   'model-files.md': ['same predictions: true', /bytes: \d+ layers: 2/, /true small\.dgm: byte \d+: tensor 'dense_2\/bias' is corrupt: the CRC-32 of its bytes is [0-9a-f]{8} but the file recorded [0-9a-f]{8}/, 'true checkNumerics: log (%3 log) produced -Infinity at index 1 of its [2,1] output'],
   'custom-ops.md': ['cube 1 8 27 gradient 3 12 27', /second order through tanh: ok \d\.\de-\d+/, 'cube: ok', 'stopGradient 3 4'],
+  'reliability.md': [
+    "ModelFileError: notes.txt: not a deltagraph model file: a model file (safetensors) is 8 bytes giving the header length",
+    /DataError: .*1_0\.txt: file is a FIFO \(named pipe\), not a regular file\n/,
+    'count, features, classes are missing (it has x, y)\n',
+    /built a \[784, 1000000\] layer in \d+ ms\n/,
+    /GraphError: compile: the parameters of this program need 6\.3 GB as float32 .*'dense_1\/kernel' \[784,1000000\] 3\.1 GB/,
+    /fit: the loss became NaN at epoch 1, step 2: .*fit again with \{ checkNumerics: true \}/,
+  ],
   'webgpu.md': [
     /device: webgpu webgpu \(/,
     /ops with a WGSL kernel: \d\d/,
@@ -59,7 +67,8 @@ describe.concurrent('the guides in docs/ run as written', () => {
       mkdirSync(cache, { recursive: true });
       const file = path.join(mkdtempSync(path.join(cache, 'deltagraph-guide-')), guide.replace(/\.md$/, '.mts'));
       writeFileSync(file, script);
-      const { stdout } = await promisify(execFile)(tsx, [file], { cwd: root.pathname, encoding: 'utf8', maxBuffer: 1 << 26 });
+      // Killed before the test's own limit: a guide that hangs (a loader opening a FIFO) must not outlive it.
+      const { stdout } = await promisify(execFile)(tsx, [file], { cwd: root.pathname, encoding: 'utf8', maxBuffer: 1 << 26, timeout: 110_000 });
       for (const want of expected[guide] ?? []) {
         if (typeof want === 'string') expect(stdout).toContain(want);
         else expect(stdout).toMatch(want);

@@ -1,9 +1,10 @@
 /**
  * The IR: a flat list of nodes in topological order (every input id is smaller than the node's
  * own id). Nodes are plain frozen objects; a snapshot of a graph (`Graph.ir()`) is what the
- * compiler and the passes consume. Tensor data (constants, initial parameter values) is kept
+ * compiler and the passes consume. Tensor data (constants, how initial parameter values are made) is kept
  * beside the nodes, keyed by node id, so that nodes stay small and cheap to hash.
  */
+import type { ParameterInit } from '../graph/initializers.ts';
 import type { Shape } from './shape.ts';
 
 /** 'float' tensors carry values of the program's precision; 'int' tensors hold integer labels. */
@@ -44,8 +45,10 @@ export interface Node {
 export interface IR {
   /** The nodes, by id (topological order). */
   readonly nodes: readonly Node[];
-  /** Values of constants and initial values of parameters, by node id. */
+  /** Values of constants, by node id. */
   readonly data: ReadonlyMap<number, Float64Array>;
+  /** How each parameter's initial values are made (given, or drawn when a device places it), by node id. */
+  readonly init: ReadonlyMap<number, ParameterInit>;
 }
 
 /** Ids of the nodes needed to compute `roots`, ascending (so in topological order). */

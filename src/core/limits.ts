@@ -8,5 +8,6 @@ export function formatBytes(bytes: number): string {
   const units = ['bytes', 'KB', 'MB', 'GB', 'TB', 'PB'];
   let i = 0;
   while (bytes >= 1000 && i < units.length - 1) (bytes /= 1000), i++;
-  return `${i === 0 ? bytes : bytes.toPrecision(2)} ${units[i]}`;
+  // Two significant digits, but never in exponent form (toPrecision(2) writes 262 as 2.6e+2).
+  return `${i === 0 ? bytes : bytes >= 100 ? Math.round(bytes) : bytes.toPrecision(2)} ${units[i]}`;
 }

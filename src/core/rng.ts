@@ -27,6 +27,18 @@ export class Rng {
     return low + (high - low) * this.next();
   }
 
+  /** out[i] ← uniform(low, high) for every i, in order: the same values, with `next` inlined (a large layer's fill is this loop). */
+  fillUniform(out: Float32Array | Float64Array, low: number, high: number): void {
+    let state = this.state;
+    for (let i = 0; i < out.length; i++) {
+      let t = (state = (state + 0x6d2b79f5) >>> 0);
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      out[i] = low + (high - low) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
+    }
+    this.state = state;
+  }
+
   /** Standard normal N(0, 1). */
   normal(): number {
     if (this.spare !== null) {
@@ -42,8 +54,59 @@ export class Rng {
     return r * Math.cos(2 * Math.PI * v);
   }
 
+  /** Where the generator is: a generator made `Rng.at(state)` draws what this one draws next. */
+  get position(): RngPosition {
+    return { state: this.state, spare: this.spare };
+  }
+
+  /** A generator at `position` (from `rng.position`). */
+  static at(position: RngPosition): Rng {
+    const rng = new Rng(0);
+    rng.state = position.state;
+    rng.spare = position.spare;
+    return rng;
+  }
+
+  /** Moves on as `count` calls of `next()` (or `uniform`) would, in O(1): the state only steps by a constant. */
+  skipUniform(count: number): void {
+    this.state = (this.state + Math.imul(count >>> 0, 0x6d2b79f5)) >>> 0;
+  }
+
+  /**
+   * Moves on as `count` calls of `normal()` would, without the logarithms and sines: only the
+   * first draw of each pair is mixed, to see whether it is the rare 0 that `normal` draws again.
+   */
+  skipNormal(count: number): void {
+    if (count > 0 && this.spare !== null) {
+      this.spare = null;
+      count--;
+    }
+    // Pairs whose values are not needed; the last pair is drawn for real, as its spare is kept.
+    let state = this.state;
+    for (let pairs = Math.floor((count - 1) / 2); pairs > 0; pairs--) {
+      // next() inlined: u is 0 exactly when the mixed word is 0; then u is drawn again. v is not needed.
+      let t: number;
+      do {
+        t = state = (state + 0x6d2b79f5) >>> 0;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      } while ((t ^ (t >>> 14)) === 0);
+      state = (state + 0x6d2b79f5) >>> 0;
+    }
+    this.state = state;
+    for (let left = count > 0 ? 2 - (count % 2) : 0; left > 0; left--) this.normal();
+  }
+
   /** An integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.next() * n);
   }
+}
+
+/** The whole state of an Rng (see `Rng.position`). */
+export interface RngPosition {
+  /** mulberry32's 32-bit state. */
+  readonly state: number;
+  /** The second normal of the last Box–Muller pair, not yet returned (or null). */
+  readonly spare: number | null;
 }

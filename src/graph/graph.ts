@@ -12,7 +12,7 @@ import { Rng } from '../core/rng.ts';
 import { formatShape, isConcrete, type Shape } from '../core/shape.ts';
 import { callSite } from '../core/site.ts';
 import { floatOnly, getOp, isOp, ops, type OpDef } from '../ops/index.ts';
-import { resolveInitializer, type Initializer } from './initializers.ts';
+import { resolveInitializer, skipDraw, type Initializer, type ParameterInit } from './initializers.ts';
 import { formatGraph, graphToDot, notesOf } from './print.ts';
 import { Tensor, type TensorLike } from './tensor.ts';
 
@@ -56,13 +56,12 @@ export class Graph {
   private readonly nodes: Node[] = [];
   private readonly handles: Tensor[] = [];
   private readonly data = new Map<number, Float64Array>();
+  private readonly inits = new Map<number, ParameterInit>();
   private readonly names = new Map<string, number>();
   private readonly hashed = new Map<string, number>();
   private readonly prefixCounts = new Map<string, number>();
   private readonly updates: TrainingUpdate[] = [];
   private frozen: IR | null = null;
-  /** Values of every parameter so far: a graph whose parameters no device can hold is refused as it is built. */
-  private parameterValues = 0;
   /** While autodiff runs a gradient rule: the forward node, recorded on the nodes it makes. */
   private building: number | undefined = undefined;
 
@@ -95,29 +94,39 @@ export class Graph {
       throw new GraphError(`parameter '${name}': shape ${formatShape(shape)} must be fully known`, callSite());
     }
     const size = shape.reduce((a, b) => a * b, 1);
-    if (this.parameterValues + size > MAX_ELEMENTS) {
-      // Refused before the initializer fills gigabytes.
-      const others = this.parameterValues > 0 ? ` (with the ${this.parameterValues.toLocaleString('en-US')} of the other parameters)` : '';
+    if (size > MAX_ELEMENTS) {
+      // No device can ever hold it: said at the user's line. Whether parameters and optimizer state fit together is judged by compile.
       throw new GraphError(
-        `parameter '${name}' ${formatShape(shape)}: ${size.toLocaleString('en-US')} values need ${formatBytes(size * 4)} as float32${others}, more than a device holds (${formatBytes(MAX_ELEMENTS * 4)})`,
+        `parameter '${name}' ${formatShape(shape)}: ${size.toLocaleString('en-US')} values need ${formatBytes(size * 4)} as float32, more than a device holds (${formatBytes(MAX_ELEMENTS * 4)})`,
         callSite(),
       );
     }
-    const values =
-      typeof init === 'string' || typeof init === 'function'
-        ? resolveInitializer(init)(shape, this.rng)
-        : Float64Array.from(init);
-    if (values.length !== size) {
+    const initial = this.initialOf(init, shape, size);
+    if ('values' in initial && initial.values.length !== size) {
       throw new GraphError(
-        `parameter '${name}': ${values.length} initial values for shape ${formatShape(shape)} (${size} elements)`,
+        `parameter '${name}': ${initial.values.length} initial values for shape ${formatShape(shape)} (${size} elements)`,
         callSite(),
       );
     }
     const attrs = options.trainable === false ? { shape: [...shape], trainable: false } : { shape: [...shape] };
-    this.parameterValues += size;
     const t = this.add(ops.parameter, [], attrs, shape, 'float', this.claim(name));
-    this.data.set(t.id, values);
+    this.inits.set(t.id, initial);
     return t;
+  }
+
+  /**
+   * How a parameter's initial values are made. An initializer that says how it draws is not run:
+   * the graph notes where its Rng stands and moves it on as the draws would, and the device draws
+   * the values into its own memory (`fillInitial`). Given values, and functions of the user's, are kept.
+   */
+  private initialOf(init: Initializer | ArrayLike<number>, shape: readonly number[], size: number): ParameterInit {
+    if (typeof init !== 'string' && typeof init !== 'function') return { values: Float64Array.from(init) };
+    const fn = resolveInitializer(init);
+    if (!fn.draw) return { values: fn(shape, this.rng) };
+    const draw = fn.draw(shape);
+    const from = this.rng.position;
+    skipDraw(this.rng, draw, size);
+    return { draw, size, from };
   }
 
   /**
@@ -269,7 +278,7 @@ export class Graph {
 
   /** An immutable snapshot of the graph as it is now, for the compiler and the passes. */
   ir(): IR {
-    if (!this.frozen) this.frozen = freeze({ nodes: [...this.nodes], data: new Map(this.data) });
+    if (!this.frozen) this.frozen = freeze({ nodes: [...this.nodes], data: new Map(this.data), init: new Map(this.inits) });
     return this.frozen;
   }
 

@@ -28,6 +28,7 @@ import type { Device } from '../runtime/device.ts';
 import { ancestors, type Attrs, type DType } from '../core/ir.ts';
 import { formatShape, type Shape } from '../core/shape.ts';
 import type { Precision } from '../runtime/memory.ts';
+import { initialValues } from '../graph/initializers.ts';
 import type { Tensor } from '../graph/tensor.ts';
 import { lossNames, type LossName } from './losses.ts';
 import { Model } from './model.ts';
@@ -150,7 +151,7 @@ function encodeModel(model: Model, read: (name: string) => Float64Array): Uint8A
   };
   for (const p of g.parameters) {
     if (model.device.hasParameter(p.name!)) add(p.name!, p.shape as number[], read(p.name!), model.device.dtype === 'float64');
-    else add(p.name!, p.shape as number[], g.ir().data.get(p.id)!, true);
+    else add(p.name!, p.shape as number[], initialValues(g.ir().init.get(p.id)!), true);
   }
   for (const id of ids) if (isOp(nodes[id], ops.constant)) add(`constant:${index.get(id)}`, nodes[id].shape as number[], g.ir().data.get(id)!, true);
   // F64 first: each F64 tensor is a multiple of 8 bytes, so every tensor starts aligned to its width.
@@ -229,11 +230,22 @@ function parseJson(text: string, what: string, fail: Fail, offset: number): unkn
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
+/** The first bytes of a file, as text if they read as text, else in hex: what the file might be. */
+function startOf(bytes: Uint8Array): string {
+  const head = bytes.subarray(0, 16);
+  const text = head.every((b) => (b >= 0x20 && b < 0x7f) || b === 0x0a || b === 0x0d || b === 0x09);
+  const more = bytes.length > head.length ? '…' : '';
+  return text ? `with the text ${JSON.stringify(String.fromCharCode(...head))}${more}` : `with the bytes ${Array.from(head, (b) => b.toString(16).padStart(2, '0')).join(' ')}${more}`;
+}
+
 /** The header of a safetensors file: entries checked one by one, then as a layout of the data. */
 function readSafetensors(bytes: Uint8Array, fail: Fail): Safetensors {
-  const notModel = (why: string): never => fail(`not a deltagraph model file (${why})`, 0);
-  if (bytes.length < 9) notModel(`${bytes.length} bytes is too short for a safetensors header`);
-  if (bytes[8] !== 0x7b) notModel(`a safetensors header is JSON starting with '{' at byte 8, found byte 0x${bytes[8].toString(16).padStart(2, '0')}`);
+  // A whole-file verdict, so no byte offset in front: the layout it expected, then what the file starts with.
+  const notModel = (why: string): never => fail(`not a deltagraph model file: ${why}`);
+  const layout = 'a model file (safetensors) is 8 bytes giving the header length, then a JSON header starting with \'{\'';
+  if (bytes.length === 0) notModel('the file is empty');
+  if (bytes.length < 9) notModel(`it has only ${bytes.length} bytes, starting ${startOf(bytes)}; ${layout}`);
+  if (bytes[8] !== 0x7b) notModel(`${layout}; this file starts ${startOf(bytes)}`);
   const claimed = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (claimed > BigInt(bytes.length - 8)) fail(`the header claims ${claimed} bytes but the file has ${bytes.length - 8} after the length (truncated?)`, 0);
   const headerLength = Number(claimed);
@@ -245,7 +257,7 @@ function readSafetensors(bytes: Uint8Array, fail: Fail): Safetensors {
     return fail('the header is not valid UTF-8', 8);
   }
   const header = parseJson(text, 'the header', fail, 8);
-  if (!isObject(header)) return notModel('the safetensors header is not a JSON object');
+  if (!isObject(header)) return fail('not a deltagraph model file: the safetensors header is not a JSON object', 8);
   const metadata = header.__metadata__;
   if (!isObject(metadata) || typeof metadata.deltagraph !== 'string') return fail('no deltagraph model in the safetensors metadata (is this a deltagraph model file?)', 8);
   for (const [key, value] of Object.entries(metadata)) if (typeof value !== 'string') fail(`metadata '${key}' is ${formatValue(value)}; safetensors metadata values are strings`, 8);

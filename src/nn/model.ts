@@ -6,10 +6,12 @@
  */
 import { checkOptionNames, formatValue, GraphError } from '../core/errors.ts';
 import { ancestors } from '../core/ir.ts';
+import { formatBytes, MAX_ELEMENTS } from '../core/limits.ts';
 import { formatShape } from '../core/shape.ts';
 import { isOp, ops } from '../ops/index.ts';
 import { grad } from '../graph/autodiff.ts';
 import type { Graph } from '../graph/graph.ts';
+import { initialValues } from '../graph/initializers.ts';
 import type { Tensor } from '../graph/tensor.ts';
 import { checkNumericsByDefault, compile } from '../runtime/compile.ts';
 import { Device } from '../runtime/device.ts';
@@ -158,6 +160,7 @@ export class Model {
     const lossFn = lossFor(config?.loss);
     if (!config.optimizer || typeof config.optimizer.updates !== 'function') throw new GraphError('Model.compile: optimizer must be made by sgd(), momentum() or adam()');
     if (config.l2 !== undefined && !(Number.isFinite(config.l2) && config.l2 >= 0)) throw new GraphError(`Model.compile: l2 must be a number ≥ 0, got ${formatValue(config.l2)}`);
+    refuseOptimizerBeyondDevice(this, config.optimizer);
     this.compiled = { config, loss: lossFn(this.output, this.labels) };
     this.trainSteps.clear();
     this.evalProgram = null;
@@ -278,15 +281,15 @@ export class Model {
   /** A copy of every parameter of the graph (optimizer state included), by name. */
   getWeights(): Map<string, Float64Array> {
     this.refuseOnGpu('getWeights', 'getWeightsAsync()');
-    const data = this.graph.ir().data;
+    const init = this.graph.ir().init;
     // A parameter no program has used yet (optimizer state before the first fit) has its initial value.
-    return new Map(this.graph.parameters.map((p) => [p.name!, this.device.hasParameter(p.name!) ? this.device.read(p.name!) : Float64Array.from(data.get(p.id)!)]));
+    return new Map(this.graph.parameters.map((p) => [p.name!, this.device.hasParameter(p.name!) ? this.device.read(p.name!) : initialValues(init.get(p.id)!)]));
   }
 
   /** `getWeights` on any device (the only way on a WebGPU device). */
   async getWeightsAsync(): Promise<Map<string, Float64Array>> {
-    const data = this.graph.ir().data;
-    const entries = await Promise.all(this.graph.parameters.map(async (p) => [p.name!, this.device.hasParameter(p.name!) ? await this.device.readAsync(p.name!) : Float64Array.from(data.get(p.id)!)] as const));
+    const init = this.graph.ir().init;
+    const entries = await Promise.all(this.graph.parameters.map(async (p) => [p.name!, this.device.hasParameter(p.name!) ? await this.device.readAsync(p.name!) : initialValues(init.get(p.id)!)] as const));
     return new Map(entries);
   }
 
@@ -362,4 +365,29 @@ export class Model {
     this.predictProgram ??= compile(this.graph, { outputs: [this.output], device: this.device, training: false });
     return this.predictProgram;
   }
+}
+
+/**
+ * Refuses, at Model.compile and before anything is filled, an optimizer whose state does not fit
+ * beside the parameters the device holds (Adam keeps two values per parameter): the largest layer
+ * named, with its line. The training step's compile checks again, with every buffer it places.
+ */
+function refuseOptimizerBeyondDevice(model: Model, optimizer: Optimizer): void {
+  const slots = optimizer.slots?.length ?? 0;
+  if (slots === 0) return;
+  const { device, graph } = model;
+  const sizeOf = (p: Tensor) => (p.shape as number[]).reduce((a, b) => a * b, 1);
+  const params = graph.trainableParameters.filter((p) => !optimizer.slots.some((s) => device.hasParameter(`optimizer/${p.name}/${s}`)));
+  const state = params.reduce((sum, p) => sum + sizeOf(p) * slots, 0);
+  if (device.size + state <= MAX_ELEMENTS) return;
+  const width = device.dtype === 'float32' ? 4 : 8;
+  const bytes = (n: number) => formatBytes(n * width);
+  const largest = params.reduce((a, b) => (sizeOf(b) > sizeOf(a) ? b : a));
+  const site = largest.node.site ? ` (${largest.node.site})` : '';
+  throw new GraphError(
+    `Model.compile: ${optimizer.name} keeps ${slots} values (${optimizer.slots.join(', ')}) beside each trainable parameter: ${bytes(state)} as ${device.dtype} for its state, ` +
+      `beside the ${bytes(device.size)} the device holds (the parameters), more than the ${bytes(MAX_ELEMENTS)} a device holds. ` +
+      `The largest layer: '${largest.name}' ${formatShape(largest.shape)}${site}, ${bytes(sizeOf(largest))} and ${bytes(sizeOf(largest) * slots)} of ${optimizer.name} state. ` +
+      `sgd keeps no state; or make the layer smaller. None of the state was allocated`,
+  );
 }

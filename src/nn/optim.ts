@@ -49,6 +49,8 @@ export interface Optimizer {
   readonly learningRate: LearningRate;
   /** Everything needed to make the same optimizer again (saved with a model). */
   readonly config: OptimizerConfig;
+  /** The state kept beside each trainable parameter, one tensor of its shape per name (`optimizer/<parameter>/<name>`). */
+  readonly slots: readonly string[];
   /** The update of every parameter, given its gradient and the learning-rate tensor. */
   updates(params: readonly Tensor[], grads: readonly Tensor[], lr: Tensor): [Tensor, Tensor][];
 }
@@ -98,10 +100,11 @@ export function cosineDecay(options: { initial: number; epochs: number; final?: 
  */
 export function sgd(options: { learningRate: LearningRate }): Optimizer {
   checkOptionNames('sgd', options, ['learningRate']);
-  const learningRate = checkRate('sgd', options.learningRate);
+  const learningRate = checkRate('sgd', options?.learningRate); // sgd() from JavaScript: said, not a TypeError
   return {
     name: 'sgd',
     learningRate,
+    slots: [],
     config: { name: 'sgd', learningRate: rateConfig(learningRate) },
     updates: (params, grads, lr) => params.map((p, i) => [p, p.sub(grads[i].mul(lr))]),
   };
@@ -116,14 +119,15 @@ export function sgd(options: { learningRate: LearningRate }): Optimizer {
  */
 export function momentum(options: { learningRate: LearningRate; momentum?: number; nesterov?: boolean }): Optimizer {
   checkOptionNames('momentum', options, ['learningRate', 'momentum', 'nesterov']);
-  const learningRate = checkRate('momentum', options.learningRate);
-  const mu = options.momentum ?? 0.9;
-  const nesterov = options.nesterov ?? false;
+  const learningRate = checkRate('momentum', options?.learningRate);
+  const mu = options?.momentum ?? 0.9;
+  const nesterov = options?.nesterov ?? false;
   checkRange('momentum', 'momentum', mu, 0, 1);
   if (typeof nesterov !== 'boolean') throw new GraphError(`momentum: nesterov must be true or false, got ${formatValue(nesterov)}`);
   return {
     name: 'momentum',
     learningRate,
+    slots: ['velocity'],
     config: { name: 'momentum', learningRate: rateConfig(learningRate), momentum: mu, nesterov },
     updates: (params, grads, lr) =>
       params.flatMap((p, i) => {
@@ -157,6 +161,7 @@ export function adam(options: { learningRate?: LearningRate; beta1?: number; bet
   return {
     name: 'adam',
     learningRate,
+    slots: ['m', 'v'],
     config: { name: 'adam', learningRate: rateConfig(learningRate), beta1, beta2, epsilon },
     updates: (params, grads, lr) => {
       if (params.length === 0) return [];

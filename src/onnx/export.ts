@@ -17,6 +17,7 @@ import type { DType, Node } from '../core/ir.ts';
 import { describeNode } from '../core/ir.ts';
 import { placement, type PoolAttrs, type WindowAttrs } from '../ops/conv.ts';
 import type { Graph } from '../graph/graph.ts';
+import { initialValues } from '../graph/initializers.ts';
 import { Tensor } from '../graph/tensor.ts';
 import { OnnxError } from './errors.ts';
 import { DataType, encodeModel, type AttributeOut, type DimProto, type NodeOut, type TensorOut, type ValueInfoOut } from './proto.ts';
@@ -211,7 +212,7 @@ class Exporter {
         this.types.set(node.name!, out);
         return node.name!;
       case 'parameter': {
-        const values = this.spec.weights?.get(node.name!) ?? this.ir.data.get(node.id)!;
+        const values = this.spec.weights?.get(node.name!) ?? initialValues(this.ir.init.get(node.id)!);
         return this.initializer(node.name!, node.shape as number[], DataType.FLOAT, values);
       }
       case 'constant': {

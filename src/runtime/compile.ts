@@ -5,7 +5,8 @@
  * function(inputs, outputs, updates)).
  */
 import { checkOptionNames, formatValue, GraphError } from '../core/errors.ts';
-import { ancestors, describeNode } from '../core/ir.ts';
+import { ancestors, describeNode, type IR, type Node } from '../core/ir.ts';
+import { formatBytes, MAX_ELEMENTS } from '../core/limits.ts';
 import { formatShape, sameShape } from '../core/shape.ts';
 import { callSite } from '../core/site.ts';
 import { isOp, ops } from '../ops/index.ts';
@@ -111,13 +112,36 @@ export function compile(graph: Graph, options: CompileOptions): Program {
   const skip = [...(options.skipPasses ?? []), ...(checkNumerics ? speedOnlyPasses : [])];
   const ir = optimize(graph.ir(), { outputs: outputs.map((t) => t.id), updates: updateIds }, skip, training);
   const roots = [...outputs.map((t) => t.id), ...updates.map(([, v]) => v.id)];
+  const schedule = ancestors(ir.nodes, roots);
+  refuseParametersBeyondDevice(ir, schedule, device, site);
   return new Program(
     ir,
     device,
-    ancestors(ir.nodes, roots),
+    schedule,
     outputs.map((t) => t.id),
     updateIds,
     training,
     checkNumerics,
+  );
+}
+
+/**
+ * Refuses a program whose parameters (optimizer state included: it is parameters too) do not fit
+ * beside what its device holds already, before any is filled: the largest named, with their lines.
+ */
+function refuseParametersBeyondDevice(ir: IR, schedule: readonly number[], device: Device, site: string | undefined): void {
+  const sizeOf = (n: Node) => (n.shape as number[]).reduce((a, b) => a * b, 1);
+  const placing = schedule.map((id) => ir.nodes[id]).filter((n) => isOp(n, ops.parameter) && !device.hasParameter(n.name!));
+  const needed = placing.reduce((sum, n) => sum + sizeOf(n), 0);
+  if (device.size + needed <= MAX_ELEMENTS) return;
+  const width = device.dtype === 'float32' ? 4 : 8;
+  const largest = [...placing].sort((a, b) => sizeOf(b) - sizeOf(a));
+  const named = largest.slice(0, 3).map((n) => `'${n.name}' ${formatShape(n.shape)} ${formatBytes(sizeOf(n) * width)}${n.site ? ` (${n.site})` : ''}`);
+  const rest = largest.slice(3);
+  if (rest.length > 0) named.push(`${rest.length} more (${formatBytes(rest.reduce((sum, n) => sum + sizeOf(n), 0) * width)})`);
+  const held = device.size > 0 ? ` beside the ${formatBytes(device.size * width)} the device holds already` : '';
+  throw new GraphError(
+    `compile: the parameters of this program need ${formatBytes(needed * width)} as ${device.dtype} (${needed.toLocaleString('en-US')} values)${held}, more than the ${formatBytes(MAX_ELEMENTS * width)} a device holds; the largest: ${named.join(', ')}. Nothing was allocated`,
+    site,
   );
 }

@@ -9,6 +9,7 @@ import { GraphError, RunError } from '../core/errors.ts';
 import { formatBytes, MAX_ELEMENTS } from '../core/limits.ts';
 import { FreeList } from './free-list.ts';
 import type { FloatArray, GpuArena } from '../backends/index.ts';
+import { fillInitial, type ParameterInit } from '../graph/initializers.ts';
 
 /** The precision of a program's float values. */
 export type Precision = 'float32' | 'float64';
@@ -100,8 +101,8 @@ export class Memory {
     return this.blocks.end;
   }
 
-  /** The storage of a parameter, allocated and set to `initial` the first time it is asked for. */
-  parameter(name: string, shape: readonly number[], initial: ArrayLike<number>): ParameterSlot {
+  /** The storage of a parameter, allocated and filled from `initial` the first time it is asked for. */
+  parameter(name: string, shape: readonly number[], initial: ParameterInit): ParameterSlot {
     const slot = this.slots.get(name);
     if (slot) {
       if (slot.shape.length !== shape.length || slot.shape.some((d, i) => d !== shape[i])) {
@@ -111,7 +112,12 @@ export class Memory {
     }
     const size = shape.reduce((a, b) => a * b, 1);
     const created = { offset: this.alloc(size), shape: [...shape], size };
-    this.write(created.offset, initial);
+    if (this.gpu) {
+      // Drawn into a staging array in the device's precision, then uploaded.
+      const staging = this.make(size);
+      fillInitial(staging, initial);
+      this.write(created.offset, staging);
+    } else fillInitial(this.view(created.offset, size), initial);
     this.slots.set(name, created);
     return created;
   }

@@ -287,7 +287,7 @@ export class Plan {
 
   /** Turns the allocation into offsets: parameters in their slots, the rest in one block of this plan. */
   private place(): void {
-    const { nodes, data } = this.ir;
+    const { nodes, data, init } = this.ir;
     const { places, fixed, workspace } = this.allocation;
     const memory = this.device.memory;
     // On a GPU, 16 elements past the workspace hold the fault slot kernels report bad values in.
@@ -301,7 +301,7 @@ export class Plan {
       if (!place) continue; // folded into a fused kernel: no buffer
       if (place.kind === 'parameter') {
         const param = nodes[place.parameter];
-        this.offsets.set(id, memory.parameter(param.name!, param.shape as number[], data.get(param.id)!).offset);
+        this.offsets.set(id, memory.parameter(param.name!, param.shape as number[], init.get(param.id)!).offset);
       } else if (place.kind === 'alias') {
         this.offsets.set(id, this.offsets.get(place.of)!);
       } else {

@@ -91,7 +91,7 @@ export class Program {
     // Parameters get their place in the memory now, so they can be read and written before a run.
     for (const id of schedule) {
       const node = ir.nodes[id];
-      if (isOp(node, ops.parameter)) device.memory.parameter(node.name!, node.shape as number[], ir.data.get(id)!);
+      if (isOp(node, ops.parameter)) device.memory.parameter(node.name!, node.shape as number[], ir.init.get(id)!);
     }
   }
 

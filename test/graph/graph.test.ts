@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Graph, GraphError, ShapeError } from '../../src/index.ts';
+import { initialValues } from '../../src/graph/initializers.ts';
 
 /** The line of the caller, to check that errors point at the user's line. */
 function currentLine(): number {
@@ -92,7 +93,7 @@ describe('Graph builder', () => {
     const values = (seed: number) => {
       const g = new Graph({ seed });
       g.dense(g.input('x', [null, 5]), 3);
-      return g.ir().data.get(g.parameters[0].id)!;
+      return initialValues(g.ir().init.get(g.parameters[0].id)!);
     };
     expect(values(3)).toEqual(values(3));
     expect(values(3)).not.toEqual(values(4));
@@ -101,7 +102,7 @@ describe('Graph builder', () => {
   it('accepts given initial values and checks their count', () => {
     const g = new Graph();
     const w = g.parameter('w', [2, 2], [1, 2, 3, 4]);
-    expect(Array.from(g.ir().data.get(w.id)!)).toEqual([1, 2, 3, 4]);
+    expect(Array.from(initialValues(g.ir().init.get(w.id)!))).toEqual([1, 2, 3, 4]);
     expect(thrown(() => g.parameter('v', [2, 2], [1, 2])).message).toContain("parameter 'v': 2 initial values for shape [2,2]");
   });
 

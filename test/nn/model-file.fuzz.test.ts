@@ -1,12 +1,13 @@
 /**
- * Random byte mutations of model files: every one must load identically or fail with a
- * ModelFileError — never another error, a hang, or a model that loads but differs.
+ * Edited model files (fast-check properties, shrunk to the smallest failing edit): every one must
+ * load identically or fail with a ModelFileError — never another error, a hang, or a model that
+ * loads but differs.
  */
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../src/core/rng.ts';
+import fc from 'fast-check';
 import { Graph } from '../../src/index.ts';
 import { adam, Model, modelFromBytes, ModelFileError, modelToBytes, momentum, stepDecay } from '../../src/nn/index.ts';
-import { fuzzRuns, mutate, Tally } from '../fuzz.ts';
+import { applyEdits, edits, fuzzParameters, fuzzRuns, Outcomes, timed } from '../fuzz.ts';
 import { blobs } from './helpers.ts';
 
 const data = blobs(30, 4, 2, 3);
@@ -40,49 +41,38 @@ function fingerprint(model: Model): string {
   return [weights.join(';'), config, model.epochsTrained, model.device.dtype, Array.from(model.predict(data.x)).join(','), model.graph.toString().replace(/ *# .*$/gm, '')].join('|');
 }
 
-/** Where the structure is: the length, the header and the start of each tensor. */
-function hotspots(bytes: Uint8Array): [number, number][] {
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
-  return [
-    [0, 8 + n],
-    [8 + n, Math.min(bytes.length, 8 + n + 64)],
-  ];
-}
-
-describe('fuzz: mutated model files', () => {
+describe('fuzz: edited model files (fast-check)', () => {
   it('load identically or fail with a ModelFileError, never anything else', () => {
-    const runs = fuzzRuns(600);
-    const rng = new Rng(20261130);
-    const tally = new Tally();
-    const debugTrials: string[] = [];
     const originals = models().map((m) => {
       const bytes = modelToBytes(m);
-      const print = fingerprint(modelFromBytes(bytes));
-      return { bytes, print, spots: hotspots(bytes) };
+      return { bytes, print: fingerprint(modelFromBytes(bytes)) };
     });
-    for (let t = 0; t < runs; t++) {
-      const { bytes, print, spots } = originals[t % originals.length];
-      const mutated = mutate(bytes, rng, spots);
-      tally.record(
-        `trial ${t}`,
-        () => {
-          const model = modelFromBytes(mutated, 'fuzz.safetensors');
-          const now = fingerprint(model);
-          const same = now === print;
-          if (!same && process.env.FUZZ_DEBUG) {
-            let i = 0;
-            while (i < now.length && now[i] === print[i]) i++;
-            debugTrials.push(`trial ${t}: differs at ${i}: ${print.slice(i - 80, i + 40)} → ${now.slice(i - 80, i + 40)}`);
+    // Where the structure is: the length, the header and the start of the tensors.
+    const hot = Math.max(...originals.map(({ bytes }) => 8 + Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true)) + 64));
+    const outcomes = new Outcomes();
+    fc.assert(
+      fc.property(fc.nat({ max: originals.length - 1 }), edits(hot), (which, list) => {
+        const { bytes, print } = originals[which];
+        const mutated = applyEdits(bytes, list);
+        timed(5000, () => {
+          let model: Model;
+          try {
+            model = modelFromBytes(mutated, 'fuzz.safetensors');
+          } catch (e) {
+            if (e instanceof ModelFileError && /^fuzz\.safetensors: /.test(e.message)) return outcomes.add('clean error');
+            throw e;
           }
-          model.dispose();
-          return same ? 'identical' : 'silent difference';
-        },
-        (e) => e instanceof ModelFileError && /^fuzz\.safetensors: /.test(e.message),
-      );
-    }
-    console.log(tally.summary('model-file mutations'));
-    if (process.env.FUZZ_DEBUG) for (const t of debugTrials) console.log(t);
-    expect(tally.failures.slice(0, 5)).toEqual([]);
-    expect(tally.counts['clean error']).toBeGreaterThan(runs / 2);
+          try {
+            expect(fingerprint(model), 'loaded without an error but differs').toBe(print);
+            outcomes.add('identical');
+          } finally {
+            model.dispose();
+          }
+        });
+      }),
+      fuzzParameters(600, 20261130),
+    );
+    console.log(outcomes.summary('model-file edits'));
+    expect(outcomes.get('clean error')).toBeGreaterThan(fuzzRuns(600) / 2);
   }, 120_000);
 });

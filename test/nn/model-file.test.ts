@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Graph } from '../../src/index.ts';
-import { adam, loadModel, Model, modelFromBytes, modelToBytes, ModelFileError, saveModel, sgd } from '../../src/nn/node/index.ts';
+import { adam, loadModel, Model, modelFromBytes, modelToBytes, ModelFileError, momentum, saveModel, sgd } from '../../src/nn/node/index.ts';
 import { blobs } from './helpers.ts';
 import { craft, disassemble, relayout, type ModelFileParts } from './model-file.ts';
 
@@ -93,8 +93,11 @@ describe('model files: the layout of the data', () => {
 describe('model files: the header and the model description', () => {
   it('says "not a deltagraph model file" for garbage, and names the version it reads', () => {
     const garbage = Uint8Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 24);
-    expect(load(garbage)).toThrow(/m\.safetensors: byte 0: not a deltagraph model file \(a safetensors header is JSON starting with '\{' at byte 8/);
-    expect(load(new TextEncoder().encode('hello, world!\n'))).toThrow(/not a deltagraph model file/);
+    expect(load(garbage)).toThrow(/^m\.safetensors: not a deltagraph model file: a model file \(safetensors\) is 8 bytes giving the header length, then a JSON header starting with '\{'; this file starts with the bytes [0-9a-f ]+…$/);
+    expect(load(new TextEncoder().encode('hello, world!\n'))).toThrow(
+      "m.safetensors: not a deltagraph model file: a model file (safetensors) is 8 bytes giving the header length, then a JSON header starting with '{'; this file starts with the text \"hello, world!\\n\"",
+    );
+    expect(load(new Uint8Array(0))).toThrow('m.safetensors: not a deltagraph model file: the file is empty');
     const newer = craft(good, ({ saved }) => {
       saved.version = 3;
     });
@@ -246,6 +249,8 @@ describe('loading reads regular files only', () => {
 describe('optimizer options are checked for type', () => {
   it.each([
     [() => sgd({ learningRate: '0.1' as never }), /sgd: learningRate must be a positive number or a schedule \(stepDecay, cosineDecay\), got '0\.1' \(a string\)/],
+    [() => (sgd as () => unknown)(), /^sgd: learningRate must be a positive number or a schedule \(stepDecay, cosineDecay\), got undefined$/],
+    [() => (momentum as () => unknown)(), /^momentum: learningRate must be a positive number or a schedule \(stepDecay, cosineDecay\), got undefined$/],
     [() => sgd({ learningRate: 0.1, momentum: 0.9 } as never), /sgd: unknown option 'momentum'; the options are learningRate/],
     [() => adam({ beta1: 5 }), /adam: beta1 must be a number in \[0, 1\), got 5/],
     [() => adam({ epsilon: '1e-8' as never }), /adam: epsilon must be a positive number, got '1e-8' \(a string\)/],

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { compile, grad, Graph, NumericsError } from '../../src/index.ts';
+import { compile, grad, Graph, GraphError, NumericsError } from '../../src/index.ts';
 import { sgd } from '../../src/nn/index.ts';
 import { blobs, smallModel } from '../nn/helpers.ts';
 
@@ -86,6 +86,31 @@ describe('checkNumerics from fit and from the environment', () => {
     for (const w of model.getWeights().values()) expect(w.every(Number.isFinite)).toBe(true);
     expect(() => make().fit(data, { epochs: 3, batchSize: 10, checkNumerics: true })).toThrow(/^fit \(epoch \d+, step \d+\): checkNumerics: \w+ \(%\d+ \w+/);
     expect(() => make().fit(data, { epochs: 3, batchSize: 10, checkNumerics: true })).toThrow(NumericsError);
+  });
+
+  it('when the replay does not reproduce the NaN (it came from an augmentation), fit says to fit again with checkNumerics', () => {
+    const data = blobs(40);
+    const model = smallModel().compile({ loss: 'quadratic', optimizer: sgd({ learningRate: 0.1 }) });
+    model.fit(data, { epochs: 1, batchSize: 10 });
+    const start = model.getWeights(); // the weights at the start of epoch 2
+    let calls = 0;
+    // A buggy augmentation puts a NaN in the third batch of epoch 2; the replay leaves augmentation out, so it runs clean.
+    const augment = (x: Float32Array | Float64Array) => {
+      if (++calls === 3) x[0] = NaN;
+    };
+    let error: unknown;
+    try {
+      model.fit(data, { epochs: 1, batchSize: 10, augment });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(GraphError);
+    expect(error).not.toBeInstanceOf(NumericsError);
+    expect((error as Error).message).toBe(
+      'fit: the loss became NaN at epoch 2, step 3: training diverged (try a lower learning rate); the weights are back as they were at the start of epoch 2; fit again with { checkNumerics: true } (or DELTAGRAPH_CHECK_NUMERICS=1) to name the op that made the first NaN or infinity',
+    );
+    // The replay trained two steps on its way; the weights are those of the epoch's start all the same.
+    expect(model.getWeights()).toEqual(start);
   });
 
   it('DELTAGRAPH_CHECK_NUMERICS=1 turns it on for every program', () => {

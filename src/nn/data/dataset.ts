@@ -28,6 +28,9 @@ export interface Dataset {
 
 const isCount = (n: number): boolean => Number.isInteger(n) && n >= 0;
 
+/** What a dataset holds, for the message that says one is missing something. */
+const datasetFields = '{ x: Float32Array (count × features values), y: Int32Array (count class ids), count, features, classes }';
+
 /**
  * Throws a DataError (with `file` = name) unless the dataset is consistent: whole-number sizes,
  * matching array lengths, finite inputs and labels that are integers in [0, classes).
@@ -43,6 +46,12 @@ const isCount = (n: number): boolean => Number.isInteger(n) && n >= 0;
 export function validateDataset(ds: Dataset, name = 'dataset', options: { finite?: boolean } = {}): void {
   const { finite = true } = options;
   const file = name;
+  if (ds === null || typeof ds !== 'object') throw new DataError(`expected a dataset ${datasetFields}, got ${formatValue(ds)}`, { file });
+  const missing = (['x', 'y', 'count', 'features', 'classes'] as const).filter((k) => ds[k] === undefined);
+  if (missing.length > 0) {
+    const has = Object.keys(ds).filter((k) => (ds as unknown as Record<string, unknown>)[k] !== undefined);
+    throw new DataError(`a dataset needs ${datasetFields}; ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing (it has ${has.join(', ') || 'nothing'})`, { file });
+  }
   if (!isCount(ds.count)) throw new DataError(`count must be a whole number, got ${formatValue(ds.count)}`, { file });
   if (!isCount(ds.features) || ds.features === 0) throw new DataError(`features must be a positive whole number, got ${formatValue(ds.features)}`, { file });
   if (!isCount(ds.classes) || ds.classes === 0) throw new DataError(`classes must be a positive whole number, got ${formatValue(ds.classes)}`, { file });

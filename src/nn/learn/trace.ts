@@ -17,6 +17,7 @@
 import { GraphError } from '../../core/errors.ts';
 import { isOp, ops } from '../../ops/index.ts';
 import { grad } from '../../graph/autodiff.ts';
+import { initialValues } from '../../graph/initializers.ts';
 import { labelNode } from '../../graph/labels.ts';
 import { formatMath } from '../../graph/print.ts';
 import type { Tensor } from '../../graph/tensor.ts';
@@ -321,7 +322,7 @@ export class BackpropTracer {
     const graph = input.graph;
     const values = weights instanceof Map ? weights : new Map(Object.entries(weights ?? {}));
     for (const p of this.layers.flatMap((l) => (l.bias ? [l.weight, l.bias] : [l.weight]))) {
-      this.device.write(p.name!, values.get(p.name!) ?? graph.ir().data.get(p.id)!);
+      this.device.write(p.name!, values.get(p.name!) ?? initialValues(graph.ir().init.get(p.id)!));
     }
     const feedY = targets.dtype === 'int' ? Int32Array.from({ length: m }, (_, r) => argmaxRow(y, r)) : y.data;
     const out = this.program.run({ [input.name!]: Float64Array.from(batch.x), [targets.name!]: feedY });
@@ -339,8 +340,8 @@ export class BackpropTracer {
     let k = 1 + 4 * L;
     const dbs = this.layers.map((l) => (l.bias ? read(k++) : matrix(1, l.weight.shape[1] as number)));
 
-    const weightValues = this.layers.map((l) => values.get(l.weight.name!) ?? graph.ir().data.get(l.weight.id)!);
-    const biasValues = this.layers.map((l, i) => (l.bias ? values.get(l.bias.name!) ?? graph.ir().data.get(l.bias.id)! : new Float64Array(this.sizes[i + 1])));
+    const weightValues = this.layers.map((l) => values.get(l.weight.name!) ?? initialValues(graph.ir().init.get(l.weight.id)!));
+    const biasValues = this.layers.map((l, i) => (l.bias ? values.get(l.bias.name!) ?? initialValues(graph.ir().init.get(l.bias.id)!) : new Float64Array(this.sizes[i + 1])));
     const net = referenceNetFor(this.sizes, this.activations, this.source.cost, weightValues, biasValues);
     const x = matrix(m, n0, batch.x);
     const ref = typeof net === 'string' ? null : { pass: forward(net, x), result: backprop(net, x, y) };
@@ -403,13 +404,13 @@ export function referenceNetOf(source: Model | GraphToTrace): Net {
   const activations = layers.map((l) => l.activation);
   if (s.cost === 'softmaxCrossEntropy' && activations[activations.length - 1] === 'linear') activations[activations.length - 1] = 'softmax';
   const values = s.weights instanceof Map ? s.weights : new Map(Object.entries(s.weights ?? {}));
-  const data = s.output.graph.ir().data;
+  const init = s.output.graph.ir().init;
   const net = referenceNetFor(
     sizes,
     activations,
     s.cost,
-    layers.map((l) => values.get(l.weight.name!) ?? data.get(l.weight.id)!),
-    layers.map((l, i) => (l.bias ? values.get(l.bias.name!) ?? data.get(l.bias.id)! : new Float64Array(sizes[i + 1]))),
+    layers.map((l) => values.get(l.weight.name!) ?? initialValues(init.get(l.weight.id)!)),
+    layers.map((l, i) => (l.bias ? values.get(l.bias.name!) ?? initialValues(init.get(l.bias.id)!) : new Float64Array(sizes[i + 1]))),
   );
   if (typeof net === 'string') throw new GraphError(`referenceNetOf: ${net}`);
   return net;

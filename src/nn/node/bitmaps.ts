@@ -1,9 +1,10 @@
 /** Folders of the 32x32 text-bitmap digits (Node only); parsing one lives in data/bitmaps.ts. */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BITMAP_FEATURES, parseBitmap } from '../data/bitmaps.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { DataError, describeFsError } from '../data/errors.ts';
+import { readDataFile } from './file-io.ts';
 
 /** `<label>_<seq>.txt`, e.g. 7_12.txt. */
 const NAME = /^(\d+)_(\d+)\.txt$/i;
@@ -12,7 +13,7 @@ const NAME = /^(\d+)_(\d+)\.txt$/i;
  * Loads every `<label>_<seq>.txt` in `dir` (other extensions are ignored) as one Dataset with
  * features 1024 and values 0/1. Files are ordered by label, then seq, then name, so the order is
  * the same on every machine. Errors name the file: a bad name, a label >= classes, a bad bitmap,
- * or a folder with no bitmap files.
+ * an entry that is not a regular file (a FIFO, a device), or a folder with no bitmap files.
  *
  * @example
  * const train = loadBitmapFolder('digits/trainingDigits'); // train.count ≈ 1934
@@ -64,10 +65,7 @@ function listBitmapFiles(dir: string, classes: number): BitmapEntry[] {
   return entries.sort((a, b) => a.label - b.label || a.seq - b.seq || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+/** Regular files only: a FIFO named like a bitmap is refused, never opened blocking (it would hang). */
 function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new DataError(`file ${describeFsError(err)}`, { file: path }, { cause: err });
-  }
+  return new TextDecoder().decode(readDataFile(path));
 }

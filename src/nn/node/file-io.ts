@@ -5,6 +5,7 @@
  */
 import { closeSync, constants, fstatSync, fsyncSync, openSync, readdirSync, readSync, renameSync, rmSync, writeSync, type Stats } from 'node:fs';
 import path from 'node:path';
+import { DataError } from '../data/errors.ts';
 
 /** A file system problem, as a short phrase for a message after the file name. */
 export function describeFileError(err: unknown): string {
@@ -43,6 +44,13 @@ export function readRegularFile(file: string, fail: (detail: string, cause?: unk
     closeSync(fd);
   }
   return typeof result === 'string' ? fail(result) : result;
+}
+
+/** The bytes of a data file (IDX, bitmap): what `readRegularFile` refuses becomes a DataError naming the path. */
+export function readDataFile(file: string): Uint8Array {
+  return readRegularFile(file, (detail, cause) => {
+    throw new DataError(detail === 'file not found' ? 'file not found' : `file ${detail}`, { file }, { cause });
+  });
 }
 
 /** The bytes of an open regular file, or what is wrong. */

@@ -2,7 +2,7 @@
 import { constants as zlib, gunzipSync } from 'node:zlib';
 import { decodeIdx, isGzip, readHeader, shapeText, type IdxArray } from '../data/idx.ts';
 import { DataError } from '../data/errors.ts';
-import { readRegularFile } from './file-io.ts';
+import { readDataFile } from './file-io.ts';
 
 /**
  * Reads and parses an IDX file; gzip-compressed files (`*.gz` as downloaded) are decompressed first.
@@ -13,9 +13,7 @@ import { readRegularFile } from './file-io.ts';
  * labels.shape; // [60000]
  */
 export function readIdx(path: string): IdxArray {
-  let bytes = readRegularFile(path, (detail, cause) => {
-    throw new DataError(detail === 'file not found' ? 'file not found' : `file ${detail}`, { file: path }, { cause });
-  });
+  let bytes = readDataFile(path);
   if (isGzip(bytes)) bytes = gunzipIdx(bytes, path);
   return decodeIdx(bytes, path, false);
 }

@@ -6,6 +6,7 @@
 import { grad } from '../../graph/autodiff.ts';
 import { Graph } from '../../graph/graph.ts';
 import { compile } from '../../runtime/compile.ts';
+import { initialValues } from '../../graph/initializers.ts';
 import type { Tensor } from '../../graph/tensor.ts';
 import { Rng } from '../../core/rng.ts';
 import { dense } from '../layers.ts';
@@ -99,8 +100,8 @@ export function compareWithReference(spec: NetSpec, overrides: Partial<Equations
 
   const layers = spec.sizes.length - 1;
   const ir = g.ir();
-  const weights = Array.from({ length: layers }, (_, l) => matrix(spec.sizes[l], spec.sizes[l + 1], ir.data.get(params[2 * l].id)));
-  const biases = Array.from({ length: layers }, (_, l) => Float64Array.from(ir.data.get(params[2 * l + 1].id)!));
+  const weights = Array.from({ length: layers }, (_, l) => matrix(spec.sizes[l], spec.sizes[l + 1], initialValues(ir.init.get(params[2 * l].id)!)));
+  const biases = Array.from({ length: layers }, (_, l) => initialValues(ir.init.get(params[2 * l + 1].id)!));
   const net: Net = { weights, biases, hidden: activations[spec.hidden], output: sigmoid, cost: spec.cost };
   const reference = backprop(net, matrix(spec.batch, n0, x), matrix(spec.batch, nL, y), overrides);
 

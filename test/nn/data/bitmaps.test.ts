@@ -1,6 +1,7 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseBitmap } from '../../../src/nn/data/bitmaps.ts';
 import { loadBitmapFolder } from '../../../src/nn/node/bitmaps.ts';
@@ -119,4 +120,22 @@ describe('loadBitmapFolder', () => {
     const missing = join(root, 'nope');
     expect(dataError(() => loadBitmapFolder(missing)).message).toBe(`${missing}: folder not found`);
   });
+
+  it('refuses a FIFO among the bitmaps without opening it blocking', () => {
+    const dir = folder('fifo', { '0_0.txt': bitmap(), '2_0.txt': bitmap(1) });
+    const fifo = join(dir, '1_0.txt');
+    execFileSync('mkfifo', [fifo]);
+    // In a child with a time limit: a loader that opens the FIFO blocking would wait for a writer for ever.
+    const script = join(root, 'load-fifo.ts');
+    const src = resolve(import.meta.dirname, '../../../src/nn/node/bitmaps.ts');
+    writeFileSync(
+      script,
+      `import { loadBitmapFolder } from ${JSON.stringify(src)};
+       try { loadBitmapFolder(${JSON.stringify(dir)}); console.log('loaded'); } catch (e) { console.log(String(e)); }`,
+    );
+    const tsx = resolve(import.meta.dirname, '../../../node_modules/.bin/tsx');
+    const out = spawnSync(tsx, [script], { encoding: 'utf8', timeout: 20_000 });
+    expect(out.signal, 'the loader hung on the FIFO').toBeNull();
+    expect(out.stdout.trim()).toBe(`DataError: ${fifo}: file is a FIFO (named pipe), not a regular file`);
+  }, 60_000);
 });

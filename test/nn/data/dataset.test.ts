@@ -36,6 +36,12 @@ describe('validateDataset', () => {
     expect(e.message).toBe('toy: x has 9 values, expected count x features = 5 x 2 = 10');
     expect(dataError(() => validateDataset({ ...toy(), y: new Int32Array(4) }, 'toy')).message).toBe('toy: y has 4 labels, expected count = 5 (one class id per sample)');
     expect(dataError(() => validateDataset({ ...toy(), count: 2.5 }, 'toy')).message).toMatch(/count must be a whole number, got 2.5/);
+    const { x, y } = toy();
+    expect(dataError(() => validateDataset({ x, y } as never, 'training data')).message).toBe(
+      'training data: a dataset needs { x: Float32Array (count × features values), y: Int32Array (count class ids), count, features, classes }; count, features, classes are missing (it has x, y)',
+    );
+    expect(dataError(() => validateDataset({ ...toy(), classes: undefined } as never, 'toy')).message).toMatch(/; classes is missing \(it has x, y, count, features\)$/);
+    expect(dataError(() => validateDataset(null as never, 'toy')).message).toMatch(/^toy: expected a dataset \{ x: .*, got null$/);
   });
 
   it('names the sample and feature of a non-finite input', () => {
