@@ -185,7 +185,8 @@ const trainButton = $<HTMLButtonElement>('train');
 
 trainButton.addEventListener('click', () => {
   const number = (id: string) => Number($<HTMLInputElement>(id).value);
-  train({ hidden: number('hidden'), epochs: number('epochs'), limit: number('limit'), batchSize: 10, seed: 1 });
+  const backend = $<HTMLSelectElement>('backend').value as TrainRequest['backend'];
+  train({ hidden: number('hidden'), epochs: number('epochs'), limit: number('limit'), batchSize: 10, seed: 1, backend });
 });
 
 function train(request: TrainRequest): void {
@@ -224,11 +225,11 @@ function train(request: TrainRequest): void {
       drawLosses(state);
     } else if (m.type === 'epoch') {
       state.epochs.push(m);
-      $('epochs-log').textContent += `epoch ${m.epoch}: train ${pct(m.accuracy)}, val ${pct(m.valAccuracy)}, ${m.msPerStep.toFixed(3)} ms/step\n`;
+      $('epochs-log').textContent += `epoch ${m.epoch}: train ${pct(m.accuracy)}, val ${pct(m.valAccuracy)}, ${m.msPerStep.toFixed(3)} ms/step on ${request.backend === 'webgpu' ? 'the GPU' : 'the CPU'}\n`;
     } else if (m.type === 'done') {
       const { model: bytes, type: _, ...result } = m;
       state.result = result;
-      trainStatus.textContent = `trained: ${pct(m.testAccuracy)} on the 10,000 test images; helper thread in the worker: ${yes(m.helperThread)}`;
+      trainStatus.textContent = `trained on ${m.backend}: ${pct(m.testAccuracy)} on the 10,000 test images, ${m.msPerStep.toFixed(3)} ms/step; helper thread in the worker: ${yes(m.helperThread)}`;
       finish('done');
       useModel(modelFromBytes(new Uint8Array(bytes), 'trained in the page'), `trained in the page ([784,${request.hidden},10], ${pct(m.testAccuracy)})`);
     } else {

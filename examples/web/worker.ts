@@ -4,8 +4,9 @@
  * the asked hidden size, trains it with fitAsync (which yields, so this worker still gets messages)
  * and posts the loss every few steps, each epoch's accuracy, and at the end the model's bytes.
  */
-import { Graph, wasmFeatures, type WasmFeatures } from '../../src/index.ts';
-import { MNIST_FILES, Model, mnistFromIdx, modelToBytes, parseIdxAsync, sgd } from '../../src/nn/index.ts';
+import { Device, Graph, wasmFeatures, type WasmFeatures } from '../../src/index.ts';
+import '../../src/webgpu.ts';
+import { MNIST_FILES, Model, mnistFromIdx, modelToBytesAsync, parseIdxAsync, sgd } from '../../src/nn/index.ts';
 
 export interface TrainRequest {
   hidden: number;
@@ -14,6 +15,8 @@ export interface TrainRequest {
   limit: number;
   batchSize: number;
   seed: number;
+  /** 'wasm' (the CPU) or 'webgpu' (the GPU, where the browser has WebGPU). */
+  backend: 'wasm' | 'webgpu';
 }
 
 export type WorkerMessage =
@@ -26,6 +29,8 @@ export type WorkerMessage =
       model: ArrayBuffer;
       testAccuracy: number;
       msPerStep: number;
+      /** The device the net trained on, as deltagraph describes it ('wasm (asked for)', 'webgpu (google swiftshader, …)'). */
+      backend: string;
       steps: number;
       features: WasmFeatures;
       /** Whether the model's device started a helper thread (a Web Worker of this worker), and what it did. */
@@ -58,9 +63,10 @@ async function train(request: TrainRequest): Promise<void> {
   const x = g.input('x', [null, 784]);
   const init = { kernelInitializer: 'randomNormal', biasInitializer: 'randomNormal' } as const;
   const h = g.dense(x, request.hidden, { activation: 'sigmoid', ...init });
-  const model = new Model({ inputs: x, outputs: g.dense(h, 10, { activation: 'sigmoid', ...init }) });
+  const device = await Device.create({ backend: request.backend });
+  const model = new Model({ inputs: x, outputs: g.dense(h, 10, { activation: 'sigmoid', ...init }), device });
   model.compile({ loss: 'quadratic', optimizer: sgd({ learningRate: 3 }) });
-  post({ type: 'status', text: `training on ${data.train.count} images…` });
+  post({ type: 'status', text: `training on ${data.train.count} images on ${device.backendNote}…` });
 
   const every = Math.max(10, Math.floor(data.train.count / request.batchSize / 50));
   let steps = 0;
@@ -85,12 +91,13 @@ async function train(request: TrainRequest): Promise<void> {
     ],
   });
   const msPerStep = history.epochs.reduce((s, e) => s + e.msPerStep, 0) / history.epochs.length;
-  const bytes = modelToBytes(model);
+  const bytes = await modelToBytesAsync(model);
   const done: WorkerMessage = {
     type: 'done',
     model: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
-    testAccuracy: model.evaluate(data.test).accuracy,
+    testAccuracy: (await model.evaluateAsync(data.test)).accuracy,
     msPerStep,
+    backend: device.backendNote,
     steps,
     features: wasmFeatures(),
     helperThread: model.device.shared,

@@ -68,7 +68,7 @@ describe('step(alpha)', () => {
     for (const alpha of [0, -0.5]) {
       const program = compile(g, { outputs: [x.step(alpha)] });
       expect(Array.from(program.run({ x: xs })[0])).toEqual(xs.map((v) => (v > 0 ? 1 : alpha)));
-      expect(program.stats.backends).toEqual(alpha === 0 ? { js: 0, wasm: 1 } : { js: 1, wasm: 0 });
+      expect(program.stats.backends).toEqual(alpha === 0 ? { js: 0, wasm: 1, webgpu: 0 } : { js: 1, wasm: 0, webgpu: 0 });
     }
   });
 

@@ -46,7 +46,8 @@ beforeAll(async () => {
     logLevel: 'error',
   });
   await server.listen();
-  browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+  // WebGPU over SwiftShader (Vulkan on the CPU), for the GPU switch.
+  browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'] });
   page = await browser.newPage({ viewport: { width: 1120, height: 520 } });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   page.on('console', (m) => {
@@ -192,6 +193,27 @@ describe('the demo page in chromium', () => {
     );
     console.log(`ms per training step: page (worker, fitAsync) ${pageMs.toFixed(4)}, Node fit ${nodeMs.toFixed(4)}, Node fitAsync ${nodeAsyncMs.toFixed(4)}`);
   }, 60_000);
+
+  it('trains on the GPU when the switch says so (WebGPU over SwiftShader), and shows the ms per step of each', async () => {
+    await page.fill('#hidden', '30');
+    await page.fill('#epochs', '1');
+    await page.fill('#limit', '3000');
+    await page.selectOption('#backend', 'webgpu');
+    await page.click('#train');
+    await page.waitForFunction(() => window.demo.training?.status !== 'running', null, { timeout: 120_000 });
+    const training = (await page.evaluate(() => window.demo.training))!;
+    await page.selectOption('#backend', 'wasm');
+    expect(training.error).toBeUndefined();
+    expect(training.status).toBe('done');
+    const result = training.result!;
+    expect(result.backend).toMatch(/^webgpu \(google swiftshader/);
+    const [first, last] = [training.losses[0]!, training.losses.at(-1)!];
+    expect(last.loss).toBeLessThan(0.8 * first.loss);
+    expect(result.testAccuracy).toBeGreaterThan(0.5); // 300 steps; chance is 0.1
+    expect(await page.textContent('#epochs-log')).toMatch(/epoch 1: .* ms\/step on the GPU/);
+    expect(await page.textContent('#train-status')).toMatch(/trained on webgpu \(google swiftshader.*ms\/step/);
+    console.log(`in-page training on WebGPU (SwiftShader): ${result.msPerStep.toFixed(2)} ms/step, test accuracy ${(100 * result.testAccuracy).toFixed(2)}% after 300 steps`);
+  }, 150_000);
 
   it('loads a model file the user picks, and says what is wrong with a broken one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'deltagraph-demo-'));
