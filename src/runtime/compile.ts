@@ -106,7 +106,11 @@ export function compile(graph: Graph, options: CompileOptions): Program {
   }
   if (options.device?.isDisposed) throw new GraphError('compile: the device was disposed', site);
   const device = options.device ?? new Device({ dtype: options.dtype ?? 'float32' });
-  const checkNumerics = options.checkNumerics ?? checkNumericsByDefault();
+  if (options.checkNumerics && options.device?.gpu) {
+    throw new GraphError("compile: checkNumerics scans every kernel's output on the CPU; to find the op that made a NaN, compile this program for a 'wasm' device", site);
+  }
+  // The environment's default asks every CPU program; a WebGPU device cannot scan its kernels' outputs.
+  const checkNumerics = options.checkNumerics ?? (options.device?.gpu ? false : checkNumericsByDefault());
   if (typeof checkNumerics !== 'boolean') throw new GraphError(`compile: checkNumerics must be true or false, got ${formatValue(checkNumerics)}`, site);
   const updateIds = updates.map(([p, v]) => [p.id, v.id] as const);
   const skip = [...(options.skipPasses ?? []), ...(checkNumerics ? speedOnlyPasses : [])];

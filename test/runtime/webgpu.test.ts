@@ -162,6 +162,13 @@ describe('errors on WebGPU', { timeout: 60_000 }, () => {
     expect(() => compile(g, { outputs: [cube(x)], device })).toThrow(/op 'gpuTestCube' has no WebGPU kernel \(first: %\d+ gpuTestCube\); compile this program for a 'wasm' device.*\n\s+at .*webgpu\.test\.ts/);
   });
 
+  it('checkNumerics is refused on a GPU device, naming what to do instead', async () => {
+    const device = await gpuDevice();
+    const g = new Graph({ seed: 1 });
+    const x = g.input('x', [null, 2]);
+    expect(() => compile(g, { outputs: [x.log()], device, checkNumerics: true })).toThrow(/checkNumerics scans every kernel's output on the CPU.*'wasm' device/);
+  });
+
   it('a disposed device refuses to run', async () => {
     const { create } = await import('webgpu');
     const device = await Device.create({ backend: 'webgpu', gpu: create([]) });
