@@ -7,6 +7,7 @@
  *   npm run mnist -- --epochs 1 --limit 5000     # a quick look
  *   npm run mnist -- --save model.safetensors    # then: --load model.safetensors
  *   npm run mnist -- --export-onnx model.onnx    # for ONNX Runtime, PyTorch's tools, … (docs/interop.md)
+ *   npm run mnist -- --preset conv --backend webgpu   # on the GPU (docs/webgpu.md)
  *
  * Shows the model summary, a progress bar per epoch, the loss and accuracy after every epoch, the
  * test accuracy at the end; writes the history (JSON and CSV) and loss/accuracy curves (SVG) to
@@ -15,7 +16,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Graph, type Initializer, type Tensor } from 'deltagraph';
+import { Device, Graph, type Initializer, type Tensor } from 'deltagraph';
 import {
   adam,
   cosineDecay,
@@ -29,6 +30,9 @@ import {
   progressBar,
   randomShift,
   saveModel,
+  saveModelAsync,
+  modelFromBytes,
+  modelToBytesAsync,
   sgd,
   svgChart,
   terminalChart,
@@ -120,6 +124,8 @@ const usage = `Usage: npm run mnist -- [options]
   --save FILE        save the trained model (safetensors; weights, topology, optimizer state)
   --load FILE        evaluate a saved model on the test set (with --epochs, train it further)
   --export-onnx FILE write the trained model as ONNX (opset 17; input and output as the model's)
+  --backend NAME     wasm (default) or webgpu: the GPU, through the npm package webgpu in Node
+                     (augmentation and the test accuracy per epoch stay on the CPU backends)
   --out DIR          where to write history and curves (default runs/mnist-<preset>-seed<seed>)
   --quiet            no live progress bar and no terminal charts
   --help             this text
@@ -130,7 +136,7 @@ ${Object.entries(presets)
   .join('\n')}
 `;
 
-function main(): void {
+async function main(): Promise<void> {
   const { values: args } = parseArgs({
     options: {
       preset: { type: 'string', default: 'classic' },
@@ -146,6 +152,7 @@ function main(): void {
       'export-onnx': { type: 'string' },
       out: { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      backend: { type: 'string', default: 'wasm' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -169,6 +176,9 @@ function main(): void {
   const hidden = args.hidden === undefined ? preset.hidden : args.hidden.split(',').map((h) => int('hidden', h, 0));
   if (hidden.some((h) => h <= 0)) throw new UsageError(`--hidden takes positive sizes like 100 or 128,64, got '${args.hidden}'`);
   const out = args.out ?? path.join('runs', `mnist-${args.preset}-seed${seed}`);
+  if (args.backend !== 'wasm' && args.backend !== 'webgpu') throw new UsageError(`--backend must be wasm or webgpu, got '${args.backend}'`);
+  const device = args.backend === 'webgpu' ? await gpuDevice() : undefined;
+  if (device) console.log(`Device: ${device.backendNote}`);
 
   const started = performance.now();
   const data = loadMnist({ limit: args.limit === undefined ? undefined : int('limit', args.limit, 0) });
@@ -176,7 +186,7 @@ function main(): void {
 
   let model: Model;
   if (args.load) {
-    model = loadModel(args.load);
+    model = loadModel(args.load, device ? { device } : {});
     console.log(`Loaded ${args.load} (${model.epochsTrained} epochs trained)`);
   } else {
     // The preset's description gives its defaults: say which of them the flags changed.
@@ -187,7 +197,7 @@ function main(): void {
       lr !== preset.lr && `learning rate ${lr}`,
     ].filter(Boolean);
     console.log(`Preset ${args.preset}: ${preset.describe}${changed.length > 0 ? `; flags set ${changed.join(', ')}` : ''}`);
-    model = build(preset, hidden, seed);
+    model = build(preset, hidden, seed, device);
     model.compile({ loss: preset.loss, optimizer: preset.optimizer(lr, epochs), ...(preset.l2 ? { l2: preset.l2 } : {}) });
   }
   console.log(model.summary());
@@ -199,31 +209,35 @@ function main(): void {
     // The tutorial reports test accuracy after every epoch; it is recorded here too (and never
     // used to choose anything: early stopping watches the validation set).
     const testByEpoch: number[] = [];
-    callbacks.push({ onEpochEnd: () => testByEpoch.push(model.evaluate(data.test).accuracy) });
+    if (!device) callbacks.push({ onEpochEnd: () => testByEpoch.push(model.evaluate(data.test).accuracy) });
     const stopper = args['early-stop'] ? earlyStopping({ patience: int('early-stop', args['early-stop'], 5) }) : null;
     if (stopper) callbacks.push(stopper);
-    const augment = preset.shift > 0 && !args.load ? randomShift({ width: 28, height: 28, maxShift: preset.shift }) : undefined;
-    const history = model.fit(data.train, { epochs, batchSize, seed, validationData: data.validation, callbacks, ...(augment ? { augment } : {}) });
+    const augment = preset.shift > 0 && !args.load && !device ? randomShift({ width: 28, height: 28, maxShift: preset.shift }) : undefined;
+    if (device && preset.shift > 0) console.log('(shifted images are made on the CPU: not on the GPU, so this preset trains on the images as they are)');
+    const options = { epochs, batchSize, seed, validationData: data.validation, callbacks, ...(augment ? { augment } : {}) };
+    const history = device ? await model.fitAsync(data.train, options) : model.fit(data.train, options);
     if (stopper?.stoppedEpoch) console.log(`Early stop at epoch ${stopper.stoppedEpoch}; restored epoch ${stopper.bestEpoch} (validation ${(100 * stopper.best).toFixed(2)}%)`);
     // The epoch is chosen on the validation set; its test accuracy is reported, never chosen on.
     const validation = history.epochs.map((e) => e.valAccuracy ?? 0);
     const bestAt = validation.indexOf(Math.max(...validation));
     console.log(
-      `Best validation accuracy ${(100 * validation[bestAt]).toFixed(2)}% at epoch ${history.epochs[bestAt].epoch} (test accuracy after that epoch ${(100 * testByEpoch[bestAt]).toFixed(2)}%)`,
+      `Best validation accuracy ${(100 * validation[bestAt]).toFixed(2)}% at epoch ${history.epochs[bestAt].epoch}` +
+        (device ? '' : ` (test accuracy after that epoch ${(100 * testByEpoch[bestAt]).toFixed(2)}%)`),
     );
     writeResults(out, history, testByEpoch, args.quiet!);
   }
 
-  const test = model.evaluate(data.test);
+  const test = await model.evaluateAsync(data.test);
   console.log(`Test accuracy ${(100 * test.accuracy).toFixed(2)}% (loss ${test.loss.toFixed(4)}) after ${((performance.now() - started) / 1000).toFixed(1)} s`);
   console.log(`Peak memory ${Math.round(process.resourceUsage().maxRSS / 1024)} MB (the process's largest resident set)`);
   if (args.save) {
-    saveModel(model, args.save);
+    await saveModelAsync(model, args.save);
     console.log(`Saved ${args.save}`);
   }
   if (args['export-onnx']) {
     const file = args['export-onnx'];
-    const bytes = exportOnnx(model);
+    // On a GPU the weights are read back asynchronously: export a CPU copy of the model.
+    const bytes = exportOnnx(device ? modelFromBytes(await modelToBytesAsync(model)) : model);
     writeFileSync(`${file}.tmp`, bytes);
     renameSync(`${file}.tmp`, file);
     console.log(`Exported ${file} (ONNX opset 17, ${(bytes.length / 1024).toFixed(0)} KB): input '${model.input.name}' ${JSON.stringify(model.input.shape)}, output 'output' [batch, ${model.classes}]`);
@@ -231,7 +245,7 @@ function main(): void {
 }
 
 /** The network of a preset, written with the graph API. */
-function build(preset: Preset, hidden: readonly number[], seed: number): Model {
+function build(preset: Preset, hidden: readonly number[], seed: number, device?: Device): Model {
   const g = new Graph({ seed });
   const x = g.input('x', preset.conv ? [null, 28, 28, 1] : [null, 784]);
   let h: Tensor = x;
@@ -244,7 +258,19 @@ function build(preset: Preset, hidden: readonly number[], seed: number): Model {
     if (preset.dropout > 0) h = g.dropout(h, preset.dropout);
   }
   const out = g.dense(h, 10, { activation: preset.output, kernelInitializer: preset.init, biasInitializer: preset.biasInit });
-  return new Model({ inputs: x, outputs: out });
+  return new Model({ inputs: x, outputs: out, ...(device ? { device } : {}) });
+}
+
+/** A WebGPU device in Node, through the npm package webgpu (Dawn; a real GPU's Vulkan driver, or Mesa's llvmpipe). */
+async function gpuDevice(): Promise<Device> {
+  await import('deltagraph/webgpu');
+  let webgpu: { create: (options: string[]) => object };
+  try {
+    webgpu = (await import('webgpu')) as typeof webgpu;
+  } catch {
+    throw new UsageError("--backend webgpu needs the npm package webgpu in Node (npm install webgpu)");
+  }
+  return Device.create({ backend: 'webgpu', gpu: webgpu.create([]) });
 }
 
 function writeResults(dir: string, history: Parameters<typeof historyToCsv>[0], testByEpoch: number[], quiet: boolean): void {
@@ -269,7 +295,7 @@ function writeResults(dir: string, history: Parameters<typeof historyToCsv>[0], 
 class UsageError extends Error {}
 
 try {
-  main();
+  await main();
 } catch (e) {
   if (e instanceof UsageError) {
     console.error(`mnist: ${e.message}\n\n${usage}`);
