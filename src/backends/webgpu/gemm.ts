@@ -103,7 +103,10 @@ ${R.map((j) => `  let c${j} = min(colBlock + ${j}u, ${n - 1}u);`).join('\n')}
 ${spec.rowSetup ? R.map((i) => spec.rowSetup!(`r${i}`, i)).join('\n') : ''}
 ${R.map((i) => `  var ${R.map((j) => `acc${i}${j} = 0.0`).join('; var ')};`).join('\n')}
   let kBegin = ${slices === 1 ? '0u' : `b * ${chunk}u`};
-  let kEnd = min(kBegin + ${chunk}u, ${k}u);
+  // A bound the shader compiler cannot see (the memory is never empty): with a constant trip count
+  // it unrolls the K loop whole, which took minutes of compiling (and a GPU process) for a conv.
+  let opaque = select(0u, 1u, arrayLength(&m) == 0u);
+  let kEnd = min(kBegin + ${chunk}u, ${k}u + opaque);
   var kk = kBegin;
   for (; kk + ${UNROLL}u <= kEnd; kk += ${UNROLL}u) {
 ${Array.from({ length: UNROLL }, (_, u) => step(u === 0 ? 'kk' : `(kk + ${u}u)`)).join('\n')}

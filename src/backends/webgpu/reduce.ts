@@ -1,8 +1,8 @@
 /**
  * Reductions on the GPU. Output o reduces the elements r < R of its slice: one invocation per
- * output looping over a short slice, or a workgroup per output (each invocation a strided share,
- * then a tree in workgroup memory) when slices are long and outputs few, as the bias gradient
- * Σ over a batch, or a loss summed to a scalar, are.
+ * output looping over its slice, or a workgroup per output (each invocation a strided share,
+ * then a tree in workgroup memory) when slices are long and outputs few, as batch
+ * normalisation's statistics over every pixel of a batch are.
  */
 import { axesOf, count, logSumExp, max, sum } from '../../ops/reduce.ts';
 import { registerKernel, type GpuDispatch, type ShapeContext } from '../registry.ts';
@@ -38,7 +38,9 @@ const GROUP = 128;
  */
 export function reduceDispatch(input: number, output: number, slices: Slices, init: string, combine: (acc: string, x: string) => string, finish = (acc: string) => acc): GpuDispatch {
   const { outputs, length, index } = slices;
-  if (length <= 64 || outputs >= 2048) {
+  // A workgroup per output only for long slices and few outputs: its barriers are slow on emulators
+  // (a bias gradient, 800 sums of 128, took 36% of a W2 step on SwiftShader that way).
+  if (length <= 1024 || outputs >= 256) {
     return perElement(
       outputs,
       `  var acc = ${init};

@@ -1,0 +1,14 @@
+import { runGpuKernel } from './test/backends/webgpu/gpu.ts';
+const [m, k, n] = [128, 784, 300];
+const a = new Array(m * k).fill(0.01), b = new Array(k * n).fill(0.01);
+let t = performance.now();
+await runGpuKernel('matMul', [a, b], [[m, k], [k, n]], { transposeA: false, transposeB: false });
+const first = performance.now() - t;
+t = performance.now();
+for (let i = 0; i < 5; i++) await runGpuKernel('matMul', [a, b], [[m, k], [k, n]], { transposeA: false, transposeB: false });
+console.log('first', first.toFixed(0), 'ms; then', ((performance.now() - t) / 5).toFixed(0), 'ms per run');
+t = performance.now();
+const x = new Array(16 * 784).fill(0.1), f = new Array(25 * 20).fill(0.1), bias = new Array(20).fill(0);
+await runGpuKernel('conv2dBiasActivation', [x, f, bias], [[16, 28, 28, 1], [5, 5, 1, 20], [20]], { strides: [1, 1], padding: 'valid', dilations: [1, 1], activation: 'relu' });
+console.log('conv first', (performance.now() - t).toFixed(0), 'ms');
+process.exit(0);
