@@ -28,8 +28,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Graph, wasmFeatures } from '../src/index.ts';
-import { loadMnist, Model, momentum, sgd, type Dataset } from '../src/nn/node/index.ts';
+import { wasmFeatures } from '../src/index.ts';
+import { loadMnist, type Model, type Dataset } from '../src/nn/node/index.ts';
+import { buildW1, buildW2, buildW3 } from './workloads.ts';
 import { measurePytorch } from './peers/pytorch.ts';
 import { measureTfjs, type Backend } from './peers/tfjs.ts';
 import { writeDocBlock } from '../scripts/doc-blocks.ts';
@@ -53,33 +54,9 @@ const arg = (name: string): string | undefined => {
   return at > 0 ? process.argv[at + 1] : undefined;
 };
 
-/** W1 and W2: one hidden layer. */
-function mlp(hidden: number, activation: 'sigmoid' | 'relu', loss: 'quadratic' | 'softmaxCrossEntropy', lr: number) {
-  return (threads = true): Model => {
-    const g = new Graph({ seed: 1 });
-    const x = g.input('x', [null, 784]);
-    const h = g.dense(x, hidden, { activation });
-    const out = g.dense(h, 10, { activation: activation === 'sigmoid' ? 'sigmoid' : 'linear' });
-    return new Model({ inputs: x, outputs: out, threads }).compile({ loss, optimizer: sgd({ learningRate: lr }) });
-  };
-}
-
-/** W3, as bench/conv.ts; `threads` undefined leaves the Model's default. */
-function convNet(threads?: boolean): Model {
-  const g = new Graph({ seed: 1 });
-  const x = g.input('x', [null, 28, 28, 1]);
-  let h = g.maxPool2d(g.conv2d(x, 20, { kernelSize: 5, activation: 'relu' }), { poolSize: 2 });
-  h = g.maxPool2d(g.conv2d(h, 40, { kernelSize: 5, activation: 'relu' }), { poolSize: 2 });
-  h = g.dense(g.flatten(h), 100, { activation: 'relu' });
-  return new Model({ inputs: x, outputs: g.dense(h, 10), ...(threads === undefined ? {} : { threads }) }).compile({
-    loss: 'softmaxCrossEntropy',
-    optimizer: momentum({ learningRate: 0.05, momentum: 0.9 }),
-  });
-}
-
 const allWorkloads: Workload[] = [
-  { id: 'W1', name: 'W1 [784,30,10] sigmoid quadratic SGD batch 10', batchSize: 10, warmupSteps: 100, tfjs: ['wasm', 'cpu'], build: mlp(30, 'sigmoid', 'quadratic', 3) },
-  { id: 'W2', name: 'W2 [784,800,10] ReLU softmax-CE SGD batch 128', batchSize: 128, warmupSteps: 20, tfjs: ['wasm', 'cpu'], build: mlp(800, 'relu', 'softmaxCrossEntropy', 0.1) },
+  { id: 'W1', name: 'W1 [784,30,10] sigmoid quadratic SGD batch 10', batchSize: 10, warmupSteps: 100, tfjs: ['wasm', 'cpu'], build: (threads = true) => buildW1({ threads }) },
+  { id: 'W2', name: 'W2 [784,800,10] ReLU softmax-CE SGD batch 128', batchSize: 128, warmupSteps: 20, tfjs: ['wasm', 'cpu'], build: (threads = true) => buildW2({ threads }) },
   {
     id: 'W3',
     name: 'W3 conv 5x5x20-pool-conv 5x5x40-pool-100-10 ReLU softmax-CE momentum batch 64',
@@ -87,7 +64,7 @@ const allWorkloads: Workload[] = [
     warmupSteps: 10,
     sliceSteps: Number(arg('steps') ?? 100),
     tfjs: ['wasm'],
-    build: convNet,
+    build: (threads) => buildW3({ threads }),
   },
 ];
 const only = arg('only')?.split(',');

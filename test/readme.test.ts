@@ -85,5 +85,9 @@ describe('README', () => {
       expect(block(marker).split('\n').filter((l) => /^\| .* \|$/.test(l)).length).toBeGreaterThan(3);
     }
     expect(block('bench-training')).toMatch(/\| W3 \| \d+\.\d\d s \| pytorch-1-threads \| \d+\.\d\d s \|/);
+    // npm run bench:webgpu: written by the script, saying plainly what SwiftShader is.
+    expect(block('bench-webgpu')).toMatch(/^Measured by `npx tsx bench\/webgpu\.ts[^`]*` \(\d{4}-\d\d-\d\d, .+, load \d+\.\d at the end; Chromium [\d.]+/);
+    expect(block('bench-webgpu')).toContain('SwiftShader emulates a GPU on the CPU');
+    expect(block('bench-webgpu')).toMatch(/^\| W2 \| .* \|$/m);
   });
 });
