@@ -61,6 +61,16 @@ function forwardSpec(x: number, f: number, g: Geometry): Omit<GemmSpec, 'store'>
     kSetup: (k) => `let ky = i32(${k} / ${g.kw * g.inC}u) * ${g.dy}; let kx = i32((${k} / ${g.inC}u) % ${g.kw}u) * ${g.dx}; let ci = ${k} % ${g.inC}u;`,
     loadA: (_, __, s) => pixel(x, g, `base${s}`, `y0${s} + ky`, `x0${s} + kx`, 'ci'),
     loadB: (k, col) => `m[${f}u + ${k} * ${g.outC}u + ${col}]`,
+    taps: {
+      count: g.kh * g.kw,
+      channels: g.inC,
+      setup: (t) => `let tky = i32(${t} / ${g.kw}u) * ${g.dy}; let tkx = i32(${t} % ${g.kw}u) * ${g.dx}; let fb = ${t} * ${g.inC * g.outC}u;`,
+      row: (_, s) => `    let iy${s} = y0${s} + tky; let ix${s} = x0${s} + tkx;
+    let ok${s} = iy${s} >= 0 && iy${s} < ${g.h} && ix${s} >= 0 && ix${s} < ${g.w};
+    let at${s} = ${x}u + base${s} + (u32(clamp(iy${s}, 0, ${g.h - 1})) * ${g.w}u + u32(clamp(ix${s}, 0, ${g.w - 1}))) * ${g.inC}u;`,
+      loadA: (s, c) => `select(0.0, m[at${s} + ${c}], ok${s})`,
+      loadB: (c, col) => `m[${f}u + fb + ${c} * ${g.outC}u + ${col}]`,
+    },
   };
 }
 
@@ -107,6 +117,20 @@ function inputSpec(dyAt: number, f: number, g: Geometry): Omit<GemmSpec, 'store'
       return `select(0.0, m[${dyAt}u + ${at}], ${covered(ny, g.sy, g.oh)} && ${covered(nx, g.sx, g.ow)})`;
     },
     loadB: (_, col) => `m[${f}u + (u32(ky * ${g.kw} + kx) * ${g.inC}u + ${col}) * ${g.outC}u + co]`,
+    taps: {
+      count: g.kh * g.kw,
+      channels: g.outC,
+      setup: (t) => `let tky = i32(${t} / ${g.kw}u); let tkx = i32(${t} % ${g.kw}u); let fb = ${t} * ${g.inC * g.outC}u;`,
+      row: (_, s) => {
+        const ny = `ny${s}`;
+        const nx = `nx${s}`;
+        return `    let ${ny} = iy${s} - tky * ${g.dy}; let ${nx} = ix${s} - tkx * ${g.dx};
+    let ok${s} = ${covered(ny, g.sy, g.oh)} && ${covered(nx, g.sx, g.ow)};
+    let at${s} = ${dyAt}u + base${s} + (u32(clamp(${ny} / ${g.sy}, 0, ${g.oh - 1})) * ${g.ow}u + u32(clamp(${nx} / ${g.sx}, 0, ${g.ow - 1}))) * ${g.outC}u;`;
+      },
+      loadA: (s, c) => `select(0.0, m[at${s} + ${c}], ok${s})`,
+      loadB: (c, col) => `m[${f}u + fb + ${col} * ${g.outC}u + ${c}]`,
+    },
   };
 }
 
@@ -236,12 +260,39 @@ registerKernel(maxPool2dGrad, 'webgpu', {
   dispatches: ({ inputs: [x, y, dyAt], inputShapes: [shape], output, attrs }) => {
     const g = poolGeometry(shape, attrs);
     const [ph, pw] = attrs.poolSize;
+    if (g.sy === ph && g.sx === pw && g.top === 0 && g.left === 0 && g.dy === 1 && g.dx === 1) return [tiledMaxPoolGrad(g, ph, pw, x, y, dyAt, output)];
     const visit = `let top = m[${y}u + o];
 ${countTies(g, x, attrs)}
       if (ties == 0.0 || m[${x}u + i] == top) { s += div_(m[${dyAt}u + o], ties); }`;
     return [perElement(size(shape), `  var s = 0.0;\n${eachWindowOf(g, ph, pw, visit)}\n  m[${output}u + i] = s;`)];
   },
 });
+
+/**
+ * maxPool2dGrad when the windows tile the image (stride = pool size, no padding): each pixel is in
+ * at most one window, found by division, without the search over windows.
+ */
+function tiledMaxPoolGrad(g: Geometry, ph: number, pw: number, x: number, y: number, dyAt: number, output: number) {
+  return perElement(
+    g.n * g.h * g.w * g.inC,
+    `  let c = i % ${g.inC}u;
+  let px = (i / ${g.inC}u) % ${g.w}u;
+  let py = (i / ${g.inC * g.w}u) % ${g.h}u;
+  let b = i / ${g.inC * g.w * g.h}u;
+  let r = py / ${ph}u;
+  let q = px / ${pw}u;
+  if (r >= ${g.oh}u || q >= ${g.ow}u) { m[${output}u + i] = 0.0; return; }
+  let o = ((b * ${g.oh}u + r) * ${g.ow}u + q) * ${g.inC}u + c;
+  let top = m[${y}u + o];
+  let corner = ((b * ${g.h}u + r * ${ph}u) * ${g.w}u + q * ${pw}u) * ${g.inC}u + c;
+  var ties = 0.0;
+  for (var u = 0u; u < ${ph}u; u++) {
+    for (var v = 0u; v < ${pw}u; v++) { if (m[${x}u + corner + (u * ${g.w}u + v) * ${g.inC}u] == top) { ties += 1.0; } }
+  }
+  let mine = ties == 0.0 || m[${x}u + i] == top;
+  m[${output}u + i] = select(0.0, div_(m[${dyAt}u + o], ties), mine);`,
+  );
+}
 
 /** WGSL of the in-image pixels of the window at (wy, wx): what avgPool2d divides by. */
 function pixelCount(g: Geometry, ph: number, pw: number): string {

@@ -35,6 +35,26 @@ export interface GemmSpec {
    * Declarations must be `let` (fresh per step).
    */
   readonly kSetup?: (k: string) => string;
+  /**
+   * K as taps × channels (a convolution's window positions, then the channels at each): the
+   * window arithmetic runs once per tap and row, and the inner loop is a plain walk over the
+   * channels, instead of index arithmetic at every K step. Used when K is not split.
+   */
+  readonly taps?: Taps;
+}
+
+/** K = taps · channels, channels fastest (see GemmSpec.taps). */
+export interface Taps {
+  readonly count: number;
+  readonly channels: number;
+  /** WGSL per tap `t` (u32), before the rows: declarations loadB reads. */
+  readonly setup?: (t: string) => string;
+  /** WGSL per tap `t` and row suffix s: declares `ok${s}` (bool: the row reads this tap) and `at${s}` (u32: where channel 0 is). */
+  readonly row: (t: string, s: number) => string;
+  /** WGSL of op(A) at row suffix s, channel c. */
+  readonly loadA: (s: number, c: string) => string;
+  /** WGSL of op(B) at channel c of this tap, column `col`. */
+  readonly loadB: (c: string, col: string) => string;
 }
 
 /** Output blocks below which K is split (to keep enough invocations busy). */
@@ -90,6 +110,37 @@ function product(spec: GemmSpec, slices: number, partial: GemmSpec['store'] | nu
     lines.push('    }');
     return lines.join('\n');
   };
+  const tapped = (c: string) => {
+    const taps = spec.taps!;
+    return [
+      '    {',
+      ...R.map((i) => `      let a${i} = ${taps.loadA(i, c)};`),
+      ...R.map((j) => `      let b${j} = ${taps.loadB(c, `c${j}`)};`),
+      ...R.map((i) => `      ${R.map((j) => `acc${i}${j} = fma(a${i}, b${j}, acc${i}${j});`).join(' ')}`),
+      '    }',
+    ].join('\n');
+  };
+  const kLoop =
+    // Few channels a tap (a first layer's image) gain nothing from the split and pay its setup per tap.
+    spec.taps && slices === 1 && spec.taps.channels >= 4
+      ? `  for (var t = 0u; t < ${spec.taps.count}u + opaque; t++) {
+${spec.taps.setup ? `    ${spec.taps.setup('t')}` : ''}
+${R.map((i) => spec.taps!.row('t', i)).join('\n')}
+    var ch = 0u;
+    for (; ch + ${UNROLL}u <= ${spec.taps.channels}u + opaque; ch += ${UNROLL}u) {
+${Array.from({ length: UNROLL }, (_, u) => tapped(u === 0 ? 'ch' : `(ch + ${u}u)`)).join('\n')}
+    }
+    for (; ch < ${spec.taps.channels}u + opaque; ch++) {
+${tapped('ch')}
+    }
+  }`
+      : `  var kk = kBegin;
+  for (; kk + ${UNROLL}u <= kEnd; kk += ${UNROLL}u) {
+${Array.from({ length: UNROLL }, (_, u) => step(u === 0 ? 'kk' : `(kk + ${u}u)`)).join('\n')}
+  }
+  for (; kk < kEnd; kk++) {
+${step('kk')}
+  }`;
   const code = `${prelude}
 @compute @workgroup_size(8, 8, 1)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
@@ -107,13 +158,7 @@ ${R.map((i) => `  var ${R.map((j) => `acc${i}${j} = 0.0`).join('; var ')};`).joi
   // it unrolls the K loop whole, which took minutes of compiling (and a GPU process) for a conv.
   let opaque = select(0u, 1u, arrayLength(&m) == 0u);
   let kEnd = min(kBegin + ${chunk}u, ${k}u + opaque);
-  var kk = kBegin;
-  for (; kk + ${UNROLL}u <= kEnd; kk += ${UNROLL}u) {
-${Array.from({ length: UNROLL }, (_, u) => step(u === 0 ? 'kk' : `(kk + ${u}u)`)).join('\n')}
-  }
-  for (; kk < kEnd; kk++) {
-${step('kk')}
-  }
+${kLoop}
 ${R.map((i) => R.map((j) => `  if (rowBlock + ${i}u < ${m}u && colBlock + ${j}u < ${n}u) { ${store(`r${i}`, `c${j}`, `acc${i}${j}`)} }`).join('\n')).join('\n')}
 }
 `;

@@ -65,6 +65,11 @@ const cases: Case[] = [
   { op: 'conv2d', label: '[2,9,8,3] ⋆ 3×3×3×5 valid', shapes: [[2, 9, 8, 3], [3, 3, 3, 5]], attrs: window() },
   { op: 'conv2d', label: '[2,9,8,3] ⋆ 3×2×3×5 same, stride 2', shapes: [[2, 9, 8, 3], [3, 2, 3, 5]], attrs: window('same', [2, 2]) },
   { op: 'conv2d', label: '[1,10,11,2] ⋆ 3×3×2×4 padding [[2,1],[0,3]], dilation 2', shapes: [[1, 10, 11, 2], [3, 3, 2, 4]], attrs: window([[2, 1], [0, 3]], [1, 1], [2, 2]) },
+  // Four or more channels a tap: the window arithmetic once per tap, then a walk over the channels.
+  { op: 'conv2d', label: '[2,7,6,6] ⋆ 3×3×6×5 same, stride 2 (channels walked per tap)', shapes: [[2, 7, 6, 6], [3, 3, 6, 5]], attrs: window('same', [2, 2]) },
+  { op: 'conv2d', label: '[1,9,9,5] ⋆ 2×3×5×3 padding [[1,2],[2,0]], dilation (2,1), channels walked', shapes: [[1, 9, 9, 5], [2, 3, 5, 3]], attrs: window([[1, 2], [2, 0]], [1, 1], [2, 1]) },
+  { op: 'conv2dBiasActivation', label: 'conv + b, relu, 8 channels walked', shapes: [[2, 6, 6, 8], [3, 3, 8, 7], [7]], attrs: { ...window('valid'), activation: 'relu' } },
+  { op: 'maxPool2dGrad', label: 'max grad 2×2 stride 2 on 7×7 (a row and column in no window)', shapes: [[1, 7, 7, 2], [1, 3, 3, 2], [1, 3, 3, 2]], attrs: { ...window('valid', [2, 2]), poolSize: [2, 2] }, values: (() => { const x = Array.from({ length: 98 }, (_, i) => (i * 7) % 5); return [x, runKernel('maxPool2d', 'js float64', [x], [[1, 7, 7, 2]], { ...window('valid', [2, 2]), poolSize: [2, 2] })!, Array.from({ length: 18 }, (_, i) => i - 9)]; })() },
   ...['linear', 'relu', 'sigmoid'].map((activation): Case => ({ op: 'conv2dBiasActivation', label: `conv + b, ${activation}`, shapes: [[2, 7, 7, 3], [3, 3, 3, 6], [6]], attrs: { ...window('same'), activation } })),
   { op: 'conv2dBackpropInput', label: 'dx of valid 3×3', shapes: [[2, 7, 6, 5], [3, 3, 3, 5]], attrs: { ...window(), inputSize: [9, 8] } },
   { op: 'conv2dBackpropInput', label: 'dx of same, stride 2', shapes: [[2, 5, 4, 5], [3, 2, 3, 5]], attrs: { ...window('same', [2, 2]), inputSize: [9, 8] } },
