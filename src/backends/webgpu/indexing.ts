@@ -3,16 +3,9 @@
  * per dimension of an output (strides, 0 where it is broadcast) and the WGSL of that index.
  */
 
-/** Row-major strides of a shape. */
-export function strides(shape: readonly number[]): number[] {
-  const out = new Array<number>(shape.length);
-  let s = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    out[d] = s;
-    s *= shape[d];
-  }
-  return out;
-}
+import { stridesOf as strides } from '../../core/shape.ts';
+
+export { strides };
 
 /**
  * The WGSL index of a strided read: Σ coord_d(i) · stride_d over the dimensions of `shape`
