@@ -39,8 +39,9 @@ export function writeDocBlock(file: string, marker: string, content: string): vo
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
 
 /**
- * The README's headline: the speed of W1 and W3 beside their peers and the presets' test
- * accuracies, taken from the blocks the benchmarks and readme:figures wrote into the guides.
+ * The README's headline: the speed of W1 and W3 beside their peers, W2 and W3 on WebGPU beside
+ * theirs, and the presets' test accuracies, taken from the blocks the benchmarks and
+ * readme:figures wrote into the guides.
  */
 export function headline(performance: string, training: string): string {
   const speed = blockOf(performance, 'bench-training', 'docs/performance.md');
@@ -57,11 +58,22 @@ export function headline(performance: string, training: string): string {
     const figures = blockOf(training, marker, 'docs/training.md');
     return /ends at ((?:\d+\.\d\d%, ){2}\d+\.\d\d%) test accuracy/.exec(figures)![1];
   };
+  const gpu = blockOf(performance, 'bench-webgpu', 'docs/performance.md');
+  const gpuRow = (workload: string) => {
+    const found = new RegExp(`^\\| ${workload} \\| (\\S+ ms) \\| \\S+ ms \\| (\\S+ ms) \\| (\\S+ ms) \\| [^|]+ \\| [^|]+\\((\\S+x) faster\\) \\| [^|]+\\((\\S+x) (faster|slower)\\) \\|$`, 'm').exec(gpu);
+    if (!found) throw new Error(`docs/performance.md's bench-webgpu table has no ${workload} row`);
+    return { ours: found[1], tfjs: found[2], jax: found[3], vsTfjs: found[4], vsJax: `${found[5]} ${found[6]}` };
+  };
+  const [w2g, w3g] = [gpuRow('W2'), gpuRow('W3')];
   return [
     `- Nielsen's [784,30,10] sigmoid net trains an epoch of the 50,000 MNIST images in ${w1.ours}, ${w1.ratio}`,
     `  faster than TensorFlow.js's wasm backend (${w1.theirs}); the conv net of \`--preset conv\` in ${w3.ours},`,
     `  ${w3.ratio} faster than PyTorch on one thread (${w3.theirs}) and ${w3two.ratio} faster on two (${w3two.theirs}).`,
     `  Measured by \`npm run bench\` on ${date[1]}, Node ${date[2]}, a shared 2-core machine: [performance](docs/performance.md).`,
+    `- On the GPU (WebGPU, a training step one submit): a W2 step in ${w2g.ours}, a conv-net (W3) step in ${w3g.ours}, ${w2g.vsJax}`,
+    `  and ${w3g.vsJax} than jax-js (${w2g.jax}, ${w3g.jax}) and ${w2g.vsTfjs} and ${w3g.vsTfjs} faster than TF.js (${w2g.tfjs}, ${w3g.tfjs}) in one`,
+    '  Chromium page on SwiftShader, which emulates a GPU on the CPU: these figures compare code on one',
+    '  emulator, not GPUs (`npm run bench:webgpu`: [the GPU](docs/webgpu.md), [performance](docs/performance.md)).',
     `- Test accuracy over seeds 1, 2, 3: ${accuracy('mnist-figures')} for the classic preset (why one seed`,
     `  stalls: [getting started](docs/getting-started.md)), ${accuracy('mnist-improved-figures')} for the improved one,`,
     `  ${accuracy('mnist-conv-figures')} for the conv net (\`npm run readme:figures\`: [training](docs/training.md)).`,
