@@ -66,8 +66,8 @@ describe('profileProgram', () => {
     const b = tinyStep();
     a.run(feeds);
     b.run(feeds);
-    profileProgram(a, { steps: 2 }); // four steps
-    for (let i = 0; i < 4; i++) b.run(feeds);
+    profileProgram(a, { steps: 2 }); // 6 uncounted + 4 counted steps
+    for (let i = 0; i < 10; i++) b.run(feeds);
     expect(Array.from(a.run(feeds)[0])).toEqual(Array.from(b.run(feeds)[0]));
   });
 
