@@ -164,6 +164,35 @@ export class Plan {
     const closures = this.closures;
     if (this.checks === null) for (let i = 0; i < closures.length; i++) closures[i]();
     else this.runChecked();
+    return this.finishRun();
+  }
+
+  /**
+   * `execute`, with the time of kernel call i added to `times[i]` (ms, performance.now() before
+   * and after each call): for a per-kernel profile (see profile.ts). A method of its own so that
+   * `execute`'s loop stays as it is and profiling costs nothing when off.
+   */
+  executeTimed(times: Float64Array): FloatArray[] {
+    if (this.gpu) throw new RunError('profile: a webgpu device runs a step as one submit; profile on a wasm or js device');
+    this.bindIfStale();
+    const closures = this.closures;
+    let before = performance.now();
+    for (let i = 0; i < closures.length; i++) {
+      closures[i]();
+      const after = performance.now();
+      times[i] += after - before;
+      before = after;
+    }
+    return this.finishRun();
+  }
+
+  /** The node, op and backend of every kernel call, in run order (what `executeTimed` times). */
+  get calls(): readonly { readonly id: number; readonly op: string; readonly name?: string; readonly backend: Step['backend'] }[] {
+    return this.kernels.map(({ id, backend }) => ({ id, op: this.ir.nodes[id].op, ...(this.ir.nodes[id].name ? { name: this.ir.nodes[id].name } : {}), backend }));
+  }
+
+  /** After the kernels: copies outputs the updates overwrite, then writes the updates. */
+  private finishRun(): FloatArray[] {
     const copies = this.copies;
     for (let i = 0; i < copies.length; i++) copies[i][0].set(copies[i][1]);
     const updates = this.updateCopies;

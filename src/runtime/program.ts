@@ -162,11 +162,26 @@ export class Program {
     );
   }
 
+  /**
+   * @internal For profile.ts: runs the plan of the most recent run again on the inputs as they
+   * are (a step as `run()` makes it, updates included); with `times`, each kernel call's ms is
+   * added to `times[i]`. Returns the plan's kernel calls, in the order of `times`.
+   */
+  runAgain(times: Float64Array | null = null): Plan['calls'] {
+    const plan = this.current;
+    if (!plan) throw new RunError('profile: the program has not run yet; run it once first');
+    this.checkNotRunning();
+    const calls = plan.calls;
+    if (times && times.length !== calls.length) throw new RunError(`profile: times has ${times.length} slots for ${calls.length} kernel calls`);
+    this.execute(plan, times);
+    return calls;
+  }
+
   /** Runs a plan, marking the device busy so that a run from inside a kernel is refused. */
-  private execute(plan: Plan): FloatArray[] {
+  private execute(plan: Plan, times: Float64Array | null = null): FloatArray[] {
     this.device.running = true;
     try {
-      return plan.execute();
+      return times ? plan.executeTimed(times) : plan.execute();
     } finally {
       this.device.running = false;
     }
