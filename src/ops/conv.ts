@@ -56,6 +56,29 @@ export function placement(length: number, size: number, axis: 0 | 1, { strides, 
   return { out, before };
 }
 
+/** The layout of a convolution: image, filter and output sizes, and where the windows sit (every backend's kernels start from it). */
+export interface ConvGeometry {
+  n: number;
+  h: number;
+  w: number;
+  inC: number;
+  kh: number;
+  kw: number;
+  outC: number;
+  oh: number;
+  ow: number;
+  top: number;
+  left: number;
+  attrs: WindowAttrs;
+}
+
+/** The geometry of windows [kh, kw] over image x [n, h, w, inC] with outC output channels. */
+export function convGeometry([n, h, w, inC]: readonly number[], kh: number, kw: number, outC: number, attrs: WindowAttrs): ConvGeometry {
+  const rows = placement(h, kh, 0, attrs);
+  const cols = placement(w, kw, 1, attrs);
+  return { n, h, w, inC, kh, kw, outC, oh: rows.out, ow: cols.out, top: rows.before, left: cols.before, attrs };
+}
+
 function image(x: Shape, what: string): [Dim, number, number, number] {
   if (x.length !== 4 || x.slice(1).some((d) => d === null)) throw new RuleError(`${what} must be [batch, height, width, channels] with height, width and channels known, got ${formatShape(x)}`);
   return x as [Dim, number, number, number];

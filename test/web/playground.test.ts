@@ -5,13 +5,13 @@
  * own weights.
  */
 import { statSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from './free-port.ts';
 import { Network, type Column } from '../../examples/network-py.ts';
 
 const root = new URL('../../', import.meta.url);
@@ -34,16 +34,6 @@ interface PageState {
   losses: number[];
 }
 const read = () => page.evaluate(() => JSON.parse(JSON.stringify(window.playground)) as unknown) as Promise<PageState>;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-    probe.on('error', reject);
-  });
-}
 
 beforeAll(async () => {
   const port = await freePort();

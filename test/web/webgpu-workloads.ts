@@ -5,7 +5,8 @@
  */
 import { compile, Device, grad, Graph } from 'deltagraph';
 import 'deltagraph/webgpu';
-import { adam, Model, momentum, randomNormal, sgd, type Dataset } from 'deltagraph/nn';
+import { adam, randomNormal, type Dataset, type Model } from 'deltagraph/nn';
+import { buildW1, buildW2, buildW3 } from '../../bench/workloads.ts';
 
 const STEPS = 50;
 
@@ -18,29 +19,12 @@ function dataset(count: number, features: number, classes: number): Dataset {
   return { x, y, count, features, classes };
 }
 
-function mlp(device: Device, hidden: number, activation: 'sigmoid' | 'relu', loss: 'quadratic' | 'softmaxCrossEntropy', lr: number): Model {
-  const g = new Graph({ seed: 1 });
-  const x = g.input('x', [null, 784]);
-  const h = g.dense(x, hidden, { activation });
-  const out = g.dense(h, 10, { activation: activation === 'sigmoid' ? 'sigmoid' : 'linear' });
-  return new Model({ inputs: x, outputs: out, device }).compile({ loss, optimizer: sgd({ learningRate: lr }) });
-}
-
-function convNet(device: Device): Model {
-  const g = new Graph({ seed: 1 });
-  const x = g.input('x', [null, 28, 28, 1]);
-  let h = g.maxPool2d(g.conv2d(x, 20, { kernelSize: 5, activation: 'relu' }), { poolSize: 2 });
-  h = g.maxPool2d(g.conv2d(h, 40, { kernelSize: 5, activation: 'relu' }), { poolSize: 2 });
-  h = g.dense(g.flatten(h), 100, { activation: 'relu' });
-  return new Model({ inputs: x, outputs: g.dense(h, 10), device }).compile({ loss: 'softmaxCrossEntropy', optimizer: momentum({ learningRate: 0.05, momentum: 0.9 }) });
-}
-
 const models = {
-  W1: { build: (d: Device) => mlp(d, 30, 'sigmoid', 'quadratic', 3), batchSize: 10 },
+  W1: { build: (device: Device) => buildW1({ device }), batchSize: 10 },
   // W2 and W3 at smaller batches than their benchmarks' (128, 64): SwiftShader is slow, and the
   // agreement with wasm does not depend on the batch size.
-  W2: { build: (d: Device) => mlp(d, 800, 'relu', 'softmaxCrossEntropy', 0.1), batchSize: 32 },
-  W3: { build: convNet, batchSize: 8 },
+  W2: { build: (device: Device) => buildW2({ device }), batchSize: 32 },
+  W3: { build: (device: Device) => buildW3({ device }), batchSize: 8 },
 };
 
 /** The losses of STEPS steps of a model (the running mean of the epoch after each step), and the ms a step took. */

@@ -16,7 +16,9 @@ import {
   maxPool2d,
   maxPool2dGrad,
   maxPool2dGradGrad,
+  convGeometry as geometry,
   placement,
+  type ConvGeometry,
   type PoolAttrs,
   type WindowAttrs,
 } from '../../ops/conv.ts';
@@ -24,28 +26,7 @@ import { conv2dBiasActivation } from '../../ops/fused.ts';
 import { registerKernel, type FloatArray, type KernelContext, type ShapeContext } from '../registry.ts';
 import { relu, sigmoid } from './elementwise.ts';
 
-/** The layout of a convolution: image, filter and output sizes, and where the windows sit. */
-export interface ConvGeometry {
-  n: number;
-  h: number;
-  w: number;
-  inC: number;
-  kh: number;
-  kw: number;
-  outC: number;
-  oh: number;
-  ow: number;
-  top: number;
-  left: number;
-  attrs: WindowAttrs;
-}
-
-export function geometry(x: readonly number[], kh: number, kw: number, outC: number, attrs: WindowAttrs): ConvGeometry {
-  const [n, h, w, inC] = x;
-  const rows = placement(h, kh, 0, attrs);
-  const cols = placement(w, kw, 1, attrs);
-  return { n, h, w, inC, kh, kw, outC, oh: rows.out, ow: cols.out, top: rows.before, left: cols.before, attrs };
-}
+export { convGeometry as geometry, type ConvGeometry } from '../../ops/conv.ts';
 
 /** Scratch for one image's windows: a row per output pixel, a column per filter tap and input channel. */
 export const colsSize = (c: ConvGeometry) => c.oh * c.ow * taps(c);

@@ -8,37 +8,25 @@
  * Pooling gradients are written from the input pixel's side (a sum over the windows that hold
  * it), so no two invocations add into one element and no atomics are needed.
  */
-import { avgPool2d, avgPool2dGrad, conv2d, conv2dBackpropFilter, conv2dBackpropInput, maxPool2d, maxPool2dGrad, maxPool2dGradGrad, placement, type PoolAttrs, type WindowAttrs } from '../../ops/conv.ts';
+import { avgPool2d, avgPool2dGrad, conv2d, conv2dBackpropFilter, conv2dBackpropInput, convGeometry, maxPool2d, maxPool2dGrad, maxPool2dGradGrad, type ConvGeometry, type PoolAttrs, type WindowAttrs } from '../../ops/conv.ts';
 import { conv2dBiasActivation } from '../../ops/fused.ts';
 import { registerKernel, type GpuKernel, type ShapeContext } from '../registry.ts';
 import { gemm, gemmScratch, type GemmSpec } from './gemm.ts';
 import { activate } from './matmul.ts';
 import { perElement } from './wgsl.ts';
 
-interface Geometry {
-  n: number;
-  h: number;
-  w: number;
-  inC: number;
-  kh: number;
-  kw: number;
-  outC: number;
-  oh: number;
-  ow: number;
-  top: number;
-  left: number;
+/** The shared geometry, with strides and dilations spelt out for the WGSL templates. */
+interface Geometry extends ConvGeometry {
   sy: number;
   sx: number;
   dy: number;
   dx: number;
 }
 
-function geometry([n, h, w, inC]: readonly number[], kh: number, kw: number, outC: number, attrs: WindowAttrs): Geometry {
-  const rows = placement(h, kh, 0, attrs);
-  const cols = placement(w, kw, 1, attrs);
+function geometry(x: readonly number[], kh: number, kw: number, outC: number, attrs: WindowAttrs): Geometry {
   const [sy, sx] = attrs.strides;
   const [dy, dx] = attrs.dilations;
-  return { n, h, w, inC, kh, kw, outC, oh: rows.out, ow: cols.out, top: rows.before, left: cols.before, sy, sx, dy, dx };
+  return { ...convGeometry(x, kh, kw, outC, attrs), sy, sx, dy, dx };
 }
 
 /** WGSL of the image value at (base, iy, ix, channel) with i32 coordinates: 0 outside the image. */
