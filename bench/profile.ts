@@ -10,6 +10,7 @@
  * compare runs made side by side, and say the load average.
  *
  *   npm run bench:profile -- --workload W2 --threads false --steps 100
+ *   npm run bench:profile -- --nodes      (also every kernel call, with its input shapes)
  *   (--only W2 is the same as --workload W2)
  */
 import { loadavg } from 'node:os';
@@ -68,10 +69,18 @@ for (const k of profile.kernels) {
   kinds.set(kindOf(k), kind);
 }
 const sum = profile.kernels.reduce((s, k) => s + k.ms, 0);
-const row = (name: string, ms: number | string, calls: string, share: string) => `${name.padEnd(34)} ${(typeof ms === 'number' ? ms.toFixed(3) : ms).padStart(8)} ${calls.padStart(6)} ${share.padStart(7)}`;
+const row = (name: string, ms: number | string, calls: string, share: string) => `${name.padEnd(56)} ${(typeof ms === 'number' ? ms.toFixed(3) : ms).padStart(8)} ${calls.padStart(6)} ${share.padStart(7)}`;
 console.log(`${id} batch ${batchSize}, threads ${threads ? 'on' : 'off'}, ${steps} timed steps after ${warmup} warm-up, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log(row('kernel kind', 'ms/step', 'calls', 'share'));
 for (const [name, k] of [...kinds].sort((a, b) => b[1].ms - a[1].ms)) console.log(row(name, k.ms, String(k.calls), `${((100 * k.ms) / sum).toFixed(1)}%`));
+if (process.argv.includes('--nodes')) {
+  console.log(row('kernel call (input shapes)', 'ms/step', 'node', 'share'));
+  for (const k of profile.kernels) {
+    if (k.ms < 0.02) continue;
+    const shapes = k.inputShapes.map((s) => `[${s.join(',')}]`).join(' ');
+    console.log(row(`${kindOf(k)} ${shapes}`, k.ms, `%${k.id}`, `${((100 * k.ms) / sum).toFixed(1)}%`));
+  }
+}
 console.log(row('sum of kernels', sum, String(profile.kernels.length), '100.0%'));
 console.log(row('timed step (whole)', profile.timedMs, '', ''));
 console.log(row('plain step (untimed)', profile.plainMs, '', ''));

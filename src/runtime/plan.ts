@@ -186,9 +186,12 @@ export class Plan {
     return this.finishRun();
   }
 
-  /** The node, op and backend of every kernel call, in run order (what `executeTimed` times). */
-  get calls(): readonly { readonly id: number; readonly op: string; readonly name?: string; readonly backend: Step['backend'] }[] {
-    return this.kernels.map(({ id, backend }) => ({ id, op: this.ir.nodes[id].op, ...(this.ir.nodes[id].name ? { name: this.ir.nodes[id].name } : {}), backend }));
+  /** The node, op, input shapes and backend of every kernel call, in run order (what `executeTimed` times). */
+  get calls(): readonly { readonly id: number; readonly op: string; readonly name?: string; readonly inputShapes: readonly (readonly number[])[]; readonly backend: Step['backend'] }[] {
+    return this.kernels.map(({ id, backend }) => {
+      const node = this.ir.nodes[id];
+      return { id, op: node.op, ...(node.name ? { name: node.name } : {}), inputShapes: node.inputs.map((i) => this.shapes.get(i)!), backend };
+    });
   }
 
   /** After the kernels: copies outputs the updates overwrite, then writes the updates. */

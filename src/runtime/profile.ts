@@ -12,6 +12,8 @@ export interface KernelTime {
   readonly id: number;
   readonly op: string;
   readonly name?: string;
+  /** The shapes of its inputs in this plan. */
+  readonly inputShapes: readonly (readonly number[])[];
   readonly backend: 'js' | 'wasm' | 'webgpu';
   /** Mean ms per step. */
   readonly ms: number;

@@ -51,6 +51,8 @@ export class FunctionBuilder {
   constructor(
     readonly name: string,
     readonly params: readonly ValueType[],
+    /** What it returns: the values left on the stack at its end. */
+    readonly results: readonly ValueType[] = [],
   ) {}
 
   /** A parameter's local. */
@@ -105,6 +107,12 @@ export class FunctionBuilder {
   }
   i32Shl(): this {
     return this.op(0x74);
+  }
+  i32ShrU(): this {
+    return this.op(0x76);
+  }
+  i32Or(): this {
+    return this.op(0x72);
   }
   /** i32.and */
   i32And(): this {
@@ -193,6 +201,9 @@ export class FunctionBuilder {
   f32x4ExtractLane(lane: number): this {
     return this.simd(0x1f, lane);
   }
+  i32x4ExtractLane(lane: number): this {
+    return this.simd(0x1b, lane);
+  }
   v128Zero(): this {
     return this.simd(0x0c, ...new Array<number>(16).fill(0));
   }
@@ -250,9 +261,9 @@ export class FunctionBuilder {
   }
 }
 
-/** A module whose functions take only i32 parameters and use an imported memory `env.memory`. */
+/** A module of the given functions, using an imported memory `env.memory`. */
 export function encodeModule(functions: readonly FunctionBuilder[], memory: { minimumPages: number; shared?: boolean; maximumPages?: number }): Uint8Array<ArrayBuffer> {
-  const types = functions.map((f) => [0x60, ...vector(f.params.map((t) => [t])), 0]);
+  const types = functions.map((f) => [0x60, ...vector(f.params.map((t) => [t])), ...vector(f.results.map((t) => [t]))]);
   const limits = memory.shared
     ? [0x03, ...uleb(memory.minimumPages), ...uleb(memory.maximumPages ?? 65536)]
     : memory.maximumPages === undefined

@@ -27,7 +27,7 @@ import { matMul, type MatMulAttrs } from '../../ops/matmul.ts';
 import { registerKernel, type ShapeContext } from '../registry.ts';
 import type { Handoff, Helper } from './threads.ts';
 
-type Kernel = (...args: number[]) => void;
+type Kernel = (...args: number[]) => number | undefined;
 /** The module's exports: matmul.ts's kernels, and elementwise.ts's add_11 (the K split's sum). */
 export type MatMulExports = Record<string, Kernel>;
 
@@ -44,6 +44,11 @@ export interface MatMulSpec {
   transposeB: boolean;
   /** C ← C + alpha·op(A)·op(B) instead of C = op(A)·op(B); alpha is given at each call. */
   accumulate: boolean;
+  /**
+   * Whether to skip op(A)'s zeros: where they pay (default), never, or always where it can (for
+   * measurements; the scratch must then hold sparseLayout(m, k, 1).floats).
+   */
+  skipZeros?: 'auto' | 'always' | 'never';
 }
 
 /** Runs the prepared product; `alpha` only when it accumulates. */
@@ -87,10 +92,38 @@ const splitsRows = (m: number, n: number) => m >= 64 && m > n;
 export function matMulScratch(m: number, n: number, k: number, transposeA: boolean, transposeB: boolean, accumulate: boolean): number {
   if (packed(m, n, k, transposeA, transposeB, accumulate)) {
     const packedB = Math.ceil(n / PANEL) * PANEL * k;
-    return (splitsRows(m, n) && m * n * k >= SPLIT_MACS ? 2 * packedB : packedB) + 2 * MB * KB;
+    const dense = (splitsRows(m, n) && m * n * k >= SPLIT_MACS ? 2 * packedB : packedB) + 2 * MB * KB;
+    return transposeB ? dense : Math.max(dense, sparseLayout(m, k, densityLimit(n)).floats);
   }
   if (splitsK(m, n, k, transposeB, accumulate)) return m * n;
-  return accumulate && !transposeB ? 2 * scaledB(k, n) : 0;
+  if (transposeB) return 0;
+  return Math.max(accumulate ? 2 * scaledB(k, n) : 0, sparseLayout(m, k, densityLimit(n)).floats);
+}
+
+/**
+ * The largest share of nonzeros in op(A) at which its zeros are skipped, for B with n columns.
+ * gemmSparse spends about 2–3x a dense product's time per multiply-add (a chain of them per
+ * nonzero, where the dense tiles reuse each load four times) and lists op(A)'s nonzeros first;
+ * `npm run bench:sparse` finds the two paths level at about 45% nonzeros for the wide products
+ * of W2 and W3 (N = 800, 100) and the skipping path slower at any density below N = 64 (the
+ * convolutions' 20 and 40 channels), where a row's few nonzeros cannot pay for listing them.
+ * Hence 30%, with room for the bench's ±25% noise: MNIST's pixels (19% nonzero) pass it, a ReLU
+ * layer's activations (about half) do not.
+ */
+export function densityLimit(n: number): number {
+  return n >= 64 ? 0.3 : 0;
+}
+
+/**
+ * Where the zero-skipping path keeps op(A)'s nonzeros in the scratch (byte offsets from its start):
+ * row starts (m + 1 i32), cursors (m i32) and room for the entries of op(A) up to `density`.
+ */
+export function sparseLayout(m: number, k: number, density: number) {
+  const round4 = (x: number) => Math.ceil(x / 4) * 4;
+  const capacity = Math.floor(density * m * k) + 4; // an entry past the last is written
+  const [rows, cursor] = [0, 4 * round4(m + 1)];
+  const entries = cursor + 4 * round4(m);
+  return { rows, cursor, entries, capacity, floats: entries / 4 + 2 * capacity };
 }
 
 /** Floats of gemmAcc's copy of alpha·B. */
@@ -114,56 +147,83 @@ export function gemmTile(m: number, n: number): GemmTile {
   return GEMM_TILES.reduce((best, tile) => (cost(tile) < cost(best) ? tile : best));
 }
 
+/** Strides in elements: A(r, p) at r·sar + p·sap and B(p, j) at p·sbr + j·sbc. */
+const strides = (m: number, n: number, k: number, transposeA: boolean, transposeB: boolean) =>
+  [transposeA ? 1 : k, transposeA ? m : 1, transposeB ? 1 : n, transposeB ? k : 1] as const;
+
 export function matMulDriver(kernels: MatMulExports, threadHelper: Helper | null): (spec: MatMulSpec) => MatMulCall {
-  const { gemmNT, packB, gemmPacked, gemmPackedAcc, add_11: add } = kernels;
-  return ({ a, b, c, scratch, m, n, k, transposeA, transposeB, accumulate }) => {
-    // A(r, p) at r·sar + p·sap and B(p, j) at p·sbr + j·sbc, in elements.
-    const sar = transposeA ? 1 : k;
-    const sap = transposeA ? m : 1;
-    const sbr = transposeB ? 1 : n;
-    const sbc = transposeB ? k : 1;
-    // Each split product has its own hand-off point: the helper runs the second half unless it is
-    // late (then this thread does), and the product keeps it to itself while splits do not pay.
-    const helper: Handoff | null = m * n * k >= SPLIT_MACS && threadHelper ? threadHelper.handoff() : null;
-    if (packed(m, n, k, transposeA, transposeB, accumulate)) {
-      const packedB = 4 * Math.ceil(n / PANEL) * PANEL * k;
-      const sliverBytes = 4 * MB * KB;
-      if (helper && splitsRows(m, n)) {
-        // This thread takes the first rows, the helper the rest; each packs all of B for itself.
-        const h = half(m);
-        const [bp2, ap1] = [scratch + packedB, scratch + 2 * packedB];
-        const ap2 = ap1 + sliverBytes;
-        const [a2, c2] = [a + 4 * h * sar, c + 4 * h * n];
-        const [ownA, theirA] = slivers(transposeA, h) ? [ap1, ap2] : [0, 0];
-        return (alpha = 1) => {
-          helper.queue('packB', b, bp2, k, n, sbr, sbc);
-          if (accumulate) helper.queue('gemmPackedAcc', a2, bp2, c2, m - h, n, k, sar, sap, n, theirA, alpha);
-          else helper.queue('gemmPacked', a2, bp2, c2, m - h, n, k, sar, sap, n, theirA);
-          helper.post();
-          packB(b, scratch, k, n, sbr, sbc);
-          if (accumulate) gemmPackedAcc(a, scratch, c, h, n, k, sar, sap, n, ownA, alpha);
-          else gemmPacked(a, scratch, c, h, n, k, sar, sap, n, ownA);
-          helper.finish();
-        };
-      }
-      const ap1 = slivers(transposeA, m) ? scratch + packedB : 0;
-      // This thread takes the first half of the panels, the helper the rest.
-      const panels = Math.ceil(n / PANEL);
-      const split = helper && panels >= 2 ? Math.ceil(panels / 2) * PANEL : n;
-      const [bp, cp, ap2] = [scratch + 4 * split * k, c + 4 * split, ap1 && ap1 + sliverBytes];
+  const { gemmNT, packB, gemmPacked, gemmPackedAcc, add_11: add, countNonZero, sparseRows } = kernels;
+  /** The dense packed product (packB, gemmPacked), split by panels or rows with a helper. */
+  const packedProduct = ({ a, b, c, scratch, m, n, k, transposeA, transposeB, accumulate }: MatMulSpec, helper: Handoff | null): MatMulCall => {
+    const [sar, sap, sbr, sbc] = strides(m, n, k, transposeA, transposeB);
+    const packedB = 4 * Math.ceil(n / PANEL) * PANEL * k;
+    const sliverBytes = 4 * MB * KB;
+    if (helper && splitsRows(m, n)) {
+      // This thread takes the first rows, the helper the rest; each packs all of B for itself.
+      const h = half(m);
+      const [bp2, ap1] = [scratch + packedB, scratch + 2 * packedB];
+      const ap2 = ap1 + sliverBytes;
+      const [a2, c2] = [a + 4 * h * sar, c + 4 * h * n];
+      const [ownA, theirA] = slivers(transposeA, h) ? [ap1, ap2] : [0, 0];
       return (alpha = 1) => {
-        if (split < n) {
-          helper!.queue('packB', b + 4 * split * sbc, bp, k, n - split, sbr, sbc);
-          if (accumulate) helper!.queue('gemmPackedAcc', a, bp, cp, m, n - split, k, sar, sap, n, ap2, alpha);
-          else helper!.queue('gemmPacked', a, bp, cp, m, n - split, k, sar, sap, n, ap2);
-          helper!.post();
-        }
-        packB(b, scratch, k, split, sbr, sbc);
-        if (accumulate) gemmPackedAcc(a, scratch, c, m, split, k, sar, sap, n, ap1, alpha);
-        else gemmPacked(a, scratch, c, m, split, k, sar, sap, n, ap1);
-        if (split < n) helper!.finish();
+        helper.queue('packB', b, bp2, k, n, sbr, sbc);
+        if (accumulate) helper.queue('gemmPackedAcc', a2, bp2, c2, m - h, n, k, sar, sap, n, theirA, alpha);
+        else helper.queue('gemmPacked', a2, bp2, c2, m - h, n, k, sar, sap, n, theirA);
+        helper.post();
+        packB(b, scratch, k, n, sbr, sbc);
+        if (accumulate) gemmPackedAcc(a, scratch, c, h, n, k, sar, sap, n, ownA, alpha);
+        else gemmPacked(a, scratch, c, h, n, k, sar, sap, n, ownA);
+        helper.finish();
       };
     }
+    const ap1 = slivers(transposeA, m) ? scratch + packedB : 0;
+    // This thread takes the first half of the panels, the helper the rest.
+    const panels = Math.ceil(n / PANEL);
+    const split = helper && panels >= 2 ? Math.ceil(panels / 2) * PANEL : n;
+    const [bp, cp, ap2] = [scratch + 4 * split * k, c + 4 * split, ap1 && ap1 + sliverBytes];
+    return (alpha = 1) => {
+      if (split < n) {
+        helper!.queue('packB', b + 4 * split * sbc, bp, k, n - split, sbr, sbc);
+        if (accumulate) helper!.queue('gemmPackedAcc', a, bp, cp, m, n - split, k, sar, sap, n, ap2, alpha);
+        else helper!.queue('gemmPacked', a, bp, cp, m, n - split, k, sar, sap, n, ap2);
+        helper!.post();
+      }
+      packB(b, scratch, k, split, sbr, sbc);
+      if (accumulate) gemmPackedAcc(a, scratch, c, m, split, k, sar, sap, n, ap1, alpha);
+      else gemmPacked(a, scratch, c, m, split, k, sar, sap, n, ap1);
+      if (split < n) helper!.finish();
+    };
+  };
+
+  /**
+   * Skips op(A)'s zeros when they pay: counts them at each call (a pass over A, ~1% of a dense
+   * product) and, below the density limit, lists op(A)'s nonzeros by row and runs gemmSparse
+   * over rows, this thread the first ~half; else runs `dense`. Either way the same bits.
+   */
+  const zeroSkipping = ({ a, b, c, scratch, m, n, k, transposeA, accumulate, skipZeros }: MatMulSpec, helper: Handoff | null, dense: MatMulCall, isPacked: boolean): MatMulCall => {
+    const [sar, sap] = strides(m, n, k, transposeA, false);
+    const layout = sparseLayout(m, k, skipZeros === 'always' ? 1 : densityLimit(n));
+    const [rows, cursor, entries] = [scratch + layout.rows, scratch + layout.cursor, scratch + layout.entries];
+    const limit = layout.capacity - 4;
+    const h = helper && m >= 2 ? Math.ceil(m / 2) : m;
+    const name = accumulate ? 'gemmSparseAcc' : 'gemmSparse';
+    const gemm = kernels[name];
+    // gemmAcc adds products of A and alpha·B: the same sums as C + alpha·(A·B) only for alpha = 1.
+    const sameRounding = (alpha: number) => isPacked || !accumulate || alpha === 1;
+    return (alpha = 1) => {
+      if (!sameRounding(alpha) || countNonZero(a, m * k)! > limit) return dense(alpha);
+      sparseRows(a, m, k, sar, sap, rows, cursor, entries);
+      if (h < m) (helper!.queue(name, rows, entries, b, c, n, k, n, h, m, alpha), helper!.post());
+      gemm(rows, entries, b, c, n, k, n, 0, h, alpha);
+      if (h < m) helper!.finish();
+    };
+  };
+
+  /** The dense product, by the kernel the shape takes. */
+  const denseProduct = (spec: MatMulSpec, helper: Handoff | null): MatMulCall => {
+    const { a, b, c, scratch, m, n, k, transposeA, transposeB, accumulate } = spec;
+    const [sar, sap] = strides(m, n, k, transposeA, transposeB);
+    if (packed(m, n, k, transposeA, transposeB, accumulate)) return packedProduct(spec, helper);
     if (splitsK(m, n, k, transposeB, accumulate)) {
       // C = A[:, :k0]·B[:k0, :] + (A[:, k0:]·B[k0:, :], the helper's or computed first)
       const k0 = half(k);
@@ -196,6 +256,17 @@ export function matMulDriver(kernels: MatMulExports, threadHelper: Helper | null
       gemm(a, b, c, h, n, k, sar, sap, alpha, scratch);
       if (h < m) helper!.finish();
     };
+  };
+
+  return (spec) => {
+    const { m, n, k, transposeA, transposeB, accumulate, skipZeros = 'auto' } = spec;
+    // Each split product has its own hand-off point: the helper runs the second half unless it is
+    // late (then this thread does), and the product keeps it to itself while splits do not pay.
+    const helper: Handoff | null = m * n * k >= SPLIT_MACS && threadHelper ? threadHelper.handoff() : null;
+    const dense = denseProduct(spec, helper);
+    // Not for A·Bᵀ (B read across its rows) nor for the sums in two K ranges (other roundings).
+    if (transposeB || splitsK(m, n, k, transposeB, accumulate) || skipZeros === 'never' || (skipZeros === 'auto' && densityLimit(n) === 0)) return dense;
+    return zeroSkipping(spec, helper, dense, packed(m, n, k, transposeA, transposeB, accumulate));
   };
 }
 

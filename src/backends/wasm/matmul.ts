@@ -6,12 +6,15 @@
  *   register tiles) and `gemmNT` (C = A·Bᵀ as dot products along K), straight from memory.
  * - gemm-packed.ts: `packB` and `gemmPacked`: B copied into 8-column panels and A into 4-row
  *   slivers first, so every form reads both contiguously; for the large products.
+ * - gemm-sparse.ts: `countNonZero`, `sparseRows` and `gemmSparse`: op(A)'s nonzeros listed by
+ *   row first, so a product skips the zeros of A (where matmul-driver.ts finds they pay).
  * - matmul-shared.ts: what they share (options, K/M block sizes, multiply-add, stores into C).
  * matmul-driver.ts picks one per shape. This file lists them all for the module.
  */
 import type { FunctionBuilder } from './emit.ts';
 import { GEMM_TILES, gemmFunction, gemmNTFunction } from './gemm.ts';
 import { gemmPackedFunction, packBFunction } from './gemm-packed.ts';
+import { sparseFunctions } from './gemm-sparse.ts';
 
 /** Every matmul kernel of the module, in the order the runtime exports them. */
 export function matMulFunctions(fma: boolean): FunctionBuilder[] {
@@ -21,5 +24,6 @@ export function matMulFunctions(fma: boolean): FunctionBuilder[] {
     packBFunction(),
     gemmPackedFunction({ fma }),
     gemmPackedFunction({ fma, accumulate: true }),
+    ...sparseFunctions(fma),
   ];
 }

@@ -1,0 +1,248 @@
+/**
+ * Zero-skipping products: C (+)= op(A)·B for an op(A) with many exact zeros (MNIST's pixels are
+ * about 81% zeros, a ReLU zeroes about half of a layer), which dense BLAS multiplies anyway.
+ * matmul-driver.ts counts the zeros at run time and takes this path only where they pay.
+ *
+ *   countNonZero(src, n) → i32                the floats among n at src that are not ±0 (NaN counts)
+ *   sparseRows(a, M, K, sar, sap, rows, cursor, entries)
+ *                                             op(A)'s nonzeros row by row (CSR): rows[r]..rows[r+1]
+ *                                             (i32) index entries of (i32 p, f32 A(r, p)), p rising
+ *   gemmSparse(rows, entries, b, c, N, K, ldc, r0, r1)
+ *                                             rows r0..r1−1 of C = op(A)·B, B row-major K×N
+ *   gemmSparseAcc(…, alpha)                   C ← C + alpha·op(A)·B
+ *
+ * Bit-identical to gemmPacked on finite inputs: each K block of KB (the same blocks) is summed
+ * from zero in rising p with the same multiply-add, and written into C the same way (cWriter).
+ * A skipped term is 0·B(p, j), which adds +0 or −0 to a sum that is never −0 (it starts at +0,
+ * and x + y is −0 only when both are): no bit changes. Only a NaN or ±∞ in B would have made
+ * NaN out of a skipped zero.
+ */
+import { f32, FunctionBuilder, i32, v128, type Local, type ValueType } from './emit.ts';
+import { cWriter, KB, madd, type MatMulOptions } from './matmul-shared.ts';
+
+/** The SIMD opcodes used here beyond emit.ts's named ones. */
+const F32X4_NE = 0x42;
+const V128_ANY_TRUE = 0x53;
+const I32X4_SUB = 0xb1;
+const F32_NE = 0x5c;
+
+/** Vectors of C per register tile (24 columns): more accumulators spill in V8's code. */
+const TILE = 6;
+/** Columns of C per pass over the rows (5 tiles): B's slice, K × 120 floats (376 KB for K = 784), stays in L2. */
+const GROUP = 120;
+
+function countNonZeroFunction(): FunctionBuilder {
+  const f = new FunctionBuilder('countNonZero', [i32, i32], [i32]);
+  const [src, n] = [f.param(0), f.param(1)];
+  const [i, end4, end, total] = Array.from({ length: 4 }, () => f.local(i32));
+  const counts = f.local(v128);
+  f.get(src).get(n).i32(-4).i32And().i32(2).i32Shl().i32Add().set(end4);
+  f.get(src).get(n).i32(2).i32Shl().i32Add().set(end);
+  // A lane of f32x4.ne is −1 where true: subtracting it counts.
+  f.forLoop(i, () => f.get(src), () => f.get(end4), 16, () => {
+    f.get(counts).get(i).v128Load().v128Zero().simdOp(F32X4_NE).simdOp(I32X4_SUB).set(counts);
+  });
+  for (let lane = 0; lane < 4; lane++) {
+    f.get(total).get(counts).i32x4ExtractLane(lane).i32Add().set(total);
+  }
+  f.forLoop(i, () => f.get(end4), () => f.get(end), 4, () => {
+    f.get(total).get(i).f32Load().f32Const(0).scalarOp(F32_NE).i32Add().set(total);
+  });
+  f.get(total);
+  return f;
+}
+
+/**
+ * sparseRows: op(A)(r, p) at r·sar + p·sap. Rows of op(A) contiguous (sap = 1): one pass,
+ * writing every float of a group of four that holds a nonzero and advancing past the nonzeros
+ * only (so `entries` needs room for one more than it keeps). Otherwise (Aᵀ, sar = 1: stored
+ * K rows of M) a count per row, a running sum into `rows`, and a pass that appends each nonzero
+ * to its row's list at `cursor` (M i32). Groups of four zeros are passed over with one test.
+ */
+function sparseRowsFunction(): FunctionBuilder {
+  const f = new FunctionBuilder('sparseRows', [i32, i32, i32, i32, i32, i32, i32, i32]);
+  const [a, M, K, sar, sap, rows, cursor, entries] = Array.from({ length: 8 }, (_, k) => f.param(k));
+  const [r, p, src, ep, K4, M4, total, count, at] = Array.from({ length: 9 }, () => f.local(i32));
+  const v = f.local(v128);
+  const value = f.local(f32);
+  const nonZero = () => f.get(v).v128Zero().simdOp(F32X4_NE).simdOp(V128_ANY_TRUE);
+  f.get(K).i32(-4).i32And().set(K4);
+  f.get(M).i32(-4).i32And().set(M4);
+  f.get(entries).set(ep);
+  const rowAt = (l: Local) => f.get(rows).get(l).i32(2).i32Shl().i32Add();
+  const cursorAt = (l: Local) => f.get(cursor).get(l).i32(2).i32Shl().i32Add();
+
+  /** The entry (p + lane, value) at ep, kept (ep advanced) if value ≠ 0. */
+  const appendAt = (index: () => void) => {
+    f.get(ep);
+    index();
+    f.i32Store(0);
+    f.get(ep).get(value).f32Store(4);
+    f.get(ep).get(value).f32Const(0).scalarOp(F32_NE).i32(3).i32Shl().i32Add().set(ep);
+  };
+  /** Appends (p, value) to row `row`'s list if value ≠ 0. */
+  const appendTo = (row: () => void) =>
+    f.ifThen(
+      () => f.get(value).f32Const(0).scalarOp(F32_NE),
+      () => {
+        row();
+        f.set(at);
+        cursorAt(at).i32Load().set(count);
+        f.get(entries).get(count).i32(3).i32Shl().i32Add().tee(ep).get(p).i32Store(0);
+        f.get(ep).get(value).f32Store(4);
+        cursorAt(at).get(count).i32(1).i32Add().i32Store();
+      },
+    );
+
+  f.ifElse(
+    () => f.get(sap).i32(1).i32Eq(),
+    () => {
+      f.forLoop(r, () => f.i32(0), () => f.get(M), 1, () => {
+        rowAt(r).get(ep).get(entries).i32Sub().i32(3).i32ShrU().i32Store();
+        f.get(a).get(r).get(sar).i32Mul().i32(2).i32Shl().i32Add().set(src);
+        f.forLoop(p, () => f.i32(0), () => f.get(K4), 4, () => {
+          f.get(src).get(p).i32(2).i32Shl().i32Add().v128Load().set(v);
+          f.ifThen(nonZero, () => {
+            for (let lane = 0; lane < 4; lane++) {
+              f.get(v).f32x4ExtractLane(lane).set(value);
+              appendAt(() => f.get(p).i32(lane).i32Add());
+            }
+          });
+        });
+        f.forLoop(p, () => f.get(K4), () => f.get(K), 1, () => {
+          f.get(src).get(p).i32(2).i32Shl().i32Add().f32Load().set(value);
+          appendAt(() => f.get(p));
+        });
+      });
+      rowAt(M).get(ep).get(entries).i32Sub().i32(3).i32ShrU().i32Store();
+    },
+    () => {
+      // Count each row's nonzeros (in rows), four rows at a time.
+      f.forLoop(r, () => f.i32(0), () => f.get(M).i32(1).i32Add(), 1, () => rowAt(r).i32(0).i32Store());
+      f.forLoop(p, () => f.i32(0), () => f.get(K), 1, () => {
+        f.get(a).get(p).get(sap).i32Mul().i32(2).i32Shl().i32Add().set(src);
+        f.forLoop(r, () => f.i32(0), () => f.get(M4), 4, () => {
+          rowAt(r);
+          rowAt(r).v128Load().get(src).get(r).i32(2).i32Shl().i32Add().v128Load().v128Zero().simdOp(F32X4_NE).simdOp(I32X4_SUB);
+          f.v128Store();
+        });
+        f.forLoop(r, () => f.get(M4), () => f.get(M), 1, () => {
+          rowAt(r);
+          rowAt(r).i32Load().get(src).get(r).i32(2).i32Shl().i32Add().f32Load().f32Const(0).scalarOp(F32_NE).i32Add();
+          f.i32Store();
+        });
+      });
+      // Counts into starts; each row's cursor at its start.
+      f.i32(0).set(total);
+      f.forLoop(r, () => f.i32(0), () => f.get(M), 1, () => {
+        rowAt(r).i32Load().set(count);
+        rowAt(r).get(total).i32Store();
+        cursorAt(r).get(total).i32Store();
+        f.get(total).get(count).i32Add().set(total);
+      });
+      rowAt(M).get(total).i32Store();
+      // Each nonzero to its row's list, in rising p.
+      f.forLoop(p, () => f.i32(0), () => f.get(K), 1, () => {
+        f.get(a).get(p).get(sap).i32Mul().i32(2).i32Shl().i32Add().set(src);
+        f.forLoop(r, () => f.i32(0), () => f.get(M4), 4, () => {
+          f.get(src).get(r).i32(2).i32Shl().i32Add().v128Load().set(v);
+          f.ifThen(nonZero, () => {
+            for (let lane = 0; lane < 4; lane++) {
+              f.get(v).f32x4ExtractLane(lane).set(value);
+              appendTo(() => f.get(r).i32(lane).i32Add());
+            }
+          });
+        });
+        f.forLoop(r, () => f.get(M4), () => f.get(M), 1, () => {
+          f.get(src).get(r).i32(2).i32Shl().i32Add().f32Load().set(value);
+          appendTo(() => f.get(r));
+        });
+      });
+    },
+  );
+  return f;
+}
+
+/**
+ * gemmSparse(Acc): for each group of GROUP columns of C (so that its slice of B, K × GROUP
+ * floats, stays in cache across the rows), each row r0 ≤ r < r1 and each K block, register
+ * tiles of up to TILE vectors, each summing B's rows at the block's nonzeros of row r. The last
+ * tile of a row may be narrower (its last vector masked to the columns < N); its loads may read
+ * up to 3 floats past a row of B (the next row, or the memory's slack after B).
+ */
+function gemmSparseFunction({ fma, accumulate = false }: MatMulOptions & { accumulate?: boolean }): FunctionBuilder {
+  const params: ValueType[] = [i32, i32, i32, i32, i32, i32, i32, i32, i32];
+  if (accumulate) params.push(f32);
+  const f = new FunctionBuilder(accumulate ? 'gemmSparseAcc' : 'gemmSparse', params);
+  const [rows, entries, b, c, N, K, ldc, r0, r1] = Array.from({ length: 9 }, (_, k) => f.param(k));
+  const alpha = f.param(9); // only read when accumulating
+  const [r, kb, e, eEnd, eb, ee, ep, j, jg, jEnd, NT, rem, last, lanes, rowBytes, bCol, pb, cRow, add, blockEnd] = Array.from({ length: 20 }, () => f.local(i32));
+  const x = f.local(v128);
+  const bv = f.local(v128);
+  const acc = Array.from({ length: TILE }, () => f.local(v128));
+  const { store, storeFirst } = cWriter(f, fma, accumulate, accumulate ? alpha : null, add);
+  const width = 4 * TILE;
+  f.get(N).i32(2).i32Shl().set(rowBytes);
+  f.get(N).get(N).i32(width).i32RemU().i32Sub().set(NT);
+  f.get(N).get(NT).i32Sub().set(rem);
+  const entryAt = (l: Local) => () => f.get(entries).get(l).i32(3).i32Shl().i32Add();
+
+  /** A tile of V vectors at column j over the block's entries [eb, ee); the last vector masked to `lanes`. */
+  const tile = (V: number, masked: boolean) => {
+    for (let t = 0; t < V; t++) f.v128Zero().set(acc[t]);
+    f.get(b).get(j).i32(2).i32Shl().i32Add().set(bCol);
+    f.forLoop(ep, entryAt(eb), entryAt(ee), 8, () => {
+      f.get(ep).v128Load32Splat(4).set(x);
+      f.get(bCol).get(ep).i32Load().get(rowBytes).i32Mul().i32Add().set(pb); // B's row p at column j
+      for (let t = 0; t < V; t++) {
+        f.get(pb).v128Load(16 * t).set(bv);
+        madd(f, acc[t], x, bv, fma);
+      }
+    });
+    f.get(c).get(r).get(ldc).i32Mul().get(j).i32Add().i32(2).i32Shl().i32Add().set(cRow);
+    for (let t = 0; t < V; t++) {
+      if (masked && t === V - 1) storeFirst(cRow, 16 * t, acc[t], lanes);
+      else store(cRow, 16 * t, acc[t]);
+    }
+  };
+
+  f.forLoop(jg, () => f.i32(0), () => f.get(N), GROUP, () => {
+    // full tiles up to jEnd = min(jg + GROUP, NT); the last group also takes the narrower tile
+    f.get(jg).i32(GROUP).i32Add().get(NT).get(jg).i32(GROUP).i32Add().get(NT).i32LtS().select().set(jEnd);
+    f.get(rem).i32(0).get(jg).i32(GROUP).i32Add().get(N).i32GeS().select().set(last);
+    f.get(last).i32(3).i32And().set(lanes);
+    f.forLoop(r, () => f.get(r0), () => f.get(r1), 1, () => {
+      f.get(rows).get(r).i32(2).i32Shl().i32Add().i32Load().set(e);
+      f.get(rows).get(r).i32(2).i32Shl().i32Add().i32Load(4).set(eEnd);
+      f.forLoop(kb, () => f.i32(0), () => f.get(K), KB, () => {
+        f.get(kb).i32(0).i32GtS().set(add);
+        f.get(kb).i32(KB).i32Add().set(blockEnd);
+        // The block's entries: those with p < kb + KB (the loop ends where e reaches its bound:
+        // e itself at an entry past the block, else eEnd).
+        f.get(e).set(eb);
+        const past = () => entryAt(e)().i32Load().get(blockEnd).i32GeS();
+        f.forLoop(e, () => f.get(e), () => (f.get(e).get(eEnd), past(), f.select()), 1, () => {});
+        f.get(e).set(ee);
+        f.forLoop(j, () => f.get(jg), () => f.get(jEnd), width, () => tile(TILE, false));
+        f.ifThen(
+          () => f.get(last),
+          () => {
+            f.get(NT).set(j);
+            for (let V = 1; V <= TILE; V++) {
+              f.ifThen(
+                () => f.get(last).i32(3).i32Add().i32(2).i32ShrU().i32(V).i32Eq(),
+                () => f.ifElse(() => f.get(lanes), () => tile(V, true), () => tile(V, false)),
+              );
+            }
+          },
+        );
+      });
+    });
+  });
+  return f;
+}
+
+/** The zero-skipping kernels, in the order the module exports them. */
+export function sparseFunctions(fma: boolean): FunctionBuilder[] {
+  return [countNonZeroFunction(), sparseRowsFunction(), gemmSparseFunction({ fma }), gemmSparseFunction({ fma, accumulate: true })];
+}

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { encodeModule } from '../../../src/backends/wasm/emit.ts';
+import { matMulFunctions } from '../../../src/backends/wasm/matmul.ts';
+import { elementwiseFunctions } from '../../../src/backends/wasm/elementwise.ts';
+import { densityLimit, matMulDriver, matMulScratch, sparseLayout, type MatMulExports, type MatMulSpec } from '../../../src/backends/wasm/matmul-driver.ts';
+import { matMulInto } from '../../../src/backends/js/matmul.ts';
+import { Rng, wasmFeatures } from '../../../src/index.ts';
+
+/** A fresh module's matmul kernels over 16 MiB, the driver on one thread, and the memory as floats. */
+function kernels(fma: boolean) {
+  const memory = new WebAssembly.Memory({ initial: 256 });
+  const functions = [...matMulFunctions(fma), ...elementwiseFunctions()];
+  const exports = new WebAssembly.Instance(new WebAssembly.Module(encodeModule(functions, { minimumPages: 1 })), { env: { memory } }).exports as MatMulExports;
+  return { matMul: matMulDriver(exports, null), exports, f32: new Float32Array(memory.buffer) };
+}
+
+/** A matrix of normal values, each kept with probability `density` and else an exact zero (some −0). */
+function sparse(rng: Rng, size: number, density: number): Float32Array {
+  return Float32Array.from({ length: size }, (_, i) => (rng.uniform() < density ? rng.normal() : i % 7 === 0 ? -0 : 0));
+}
+
+const A = 0;
+const B = 1 << 20;
+const C = 2 << 20;
+const SCRATCH = 3 << 20;
+
+/** C (+)= op(A)·B with the zeros skipped or not: C's bits after the run, and C itself. */
+function run(k: ReturnType<typeof kernels>, spec: Omit<MatMulSpec, 'a' | 'b' | 'c' | 'scratch'>, a: Float32Array, b: Float32Array, c0: Float32Array, skipZeros: MatMulSpec['skipZeros'], alpha: number) {
+  k.f32.set(a, A / 4);
+  k.f32.set(b, B / 4);
+  k.f32.set(c0, C / 4);
+  k.matMul({ ...spec, a: A, b: B, c: C, scratch: SCRATCH, skipZeros })(alpha);
+  const c = k.f32.slice(C / 4, C / 4 + c0.length);
+  return { bits: new Uint32Array(c.buffer), c };
+}
+
+// Shapes that take each dense kernel (packed: M ≥ 32, N ≥ 16, K ≥ 64; else gemm's tiles), N across
+// every width of the last tile (1–31 columns past 32s), K in one block of 256 and several.
+const shapes: [number, number, number][] = [[40, 70, 16], [33, 300, 17], [64, 520, 40], [128, 784, 100], [36, 600, 61], [300, 25, 20], [25, 1000, 20], [50, 10, 30], [9, 300, 3], [70, 257, 33], [32, 64, 63], [45, 100, 8]];
+
+describe('zero-skipping products give the dense products\u2019 bits', () => {
+  const variants = wasmFeatures().fma ? [false, true] : [false];
+  for (const fma of variants) {
+    const k = kernels(fma);
+    for (const [m, kk, n] of shapes) {
+      for (const [form, transposeA] of [['A·B', false], ['Aᵀ·B', true]] as const) {
+        for (const accumulate of [false, true]) {
+          const name = `${accumulate ? 'C + α·' : ''}${form} ${m}x${kk}x${n}${fma ? ' fma' : ''}`;
+          it(name, () => {
+            const rng = new Rng(m * 7 + kk * 3 + n);
+            const spec = { m, n, k: kk, transposeA, transposeB: false, accumulate };
+            expect(matMulScratch(m, n, kk, transposeA, false, accumulate)).toBeLessThan((1 << 30) / 4);
+            for (const density of [0, 0.05, 0.3, 0.9]) {
+              const a = sparse(rng, m * kk, density);
+              const b = Float32Array.from({ length: kk * n + 4 }, () => rng.normal());
+              const c0 = Float32Array.from({ length: m * n + 4 }, () => (accumulate ? rng.normal() : 12345));
+              // alpha 1: what conv's filter gradient accumulates with (and every form's sums agree there)
+              for (const alpha of accumulate ? [1, -0.03] : [1]) {
+                const dense = run(k, spec, a, b, c0, 'never', alpha);
+                const skipping = run(k, spec, a, b, c0, 'always', alpha);
+                expect(skipping.bits).toEqual(dense.bits);
+                // and both are the product (nothing written past C)
+                const ref = new Float64Array(m * n);
+                matMulInto(Float64Array.from(a), Float64Array.from(b.subarray(0, kk * n)), ref, m, kk, n, transposeA, false);
+                const scale = Math.max(1, ...ref.map(Math.abs));
+                const want = ref.map((v, i) => (accumulate ? c0[i] + alpha * v : v));
+                expect(Math.max(...want.map((v, i) => Math.abs(v - skipping.c[i]))) / scale).toBeLessThan(1e-5);
+                expect(Array.from(skipping.c.subarray(m * n))).toEqual(Array.from(c0.subarray(m * n)));
+              }
+            }
+          });
+        }
+      }
+    }
+  }
+});
+
+describe('the density limit', () => {
+  it('is where the driver switches: below it the product skips zeros, above it not, with the same bits', () => {
+    const k = kernels(wasmFeatures().fma);
+    let skipped = 0;
+    const counting = { ...k.exports, gemmSparse: (...args: number[]) => (skipped++, k.exports.gemmSparse(...args)) };
+    const matMul = matMulDriver(counting, null);
+    const [m, kk, n] = [128, 300, 100];
+    const rng = new Rng(5);
+    const b = Float32Array.from({ length: kk * n + 4 }, () => rng.normal());
+    for (const [density, skips] of [[densityLimit(n) * 0.8, 1], [densityLimit(n) * 1.25, 0]] as const) {
+      const a = sparse(rng, m * kk, density);
+      k.f32.set(a, A / 4);
+      k.f32.set(b, B / 4);
+      const spec = { a: A, b: B, c: C, scratch: SCRATCH, m, n, k: kk, transposeA: false, transposeB: false, accumulate: false };
+      skipped = 0;
+      matMul(spec)();
+      expect(skipped).toBe(skips);
+      const auto = k.f32.slice(C / 4, C / 4 + m * n);
+      matMulDriver(k.exports, null)({ ...spec, skipZeros: 'never' })();
+      expect(new Uint32Array(k.f32.slice(C / 4, C / 4 + m * n).buffer)).toEqual(new Uint32Array(auto.buffer));
+    }
+  });
+
+  it('skips zeros only below it, and the scratch holds the nonzeros up to it', () => {
+    expect(densityLimit(20)).toBe(0); // the convolutions' channels: never pays
+    expect(densityLimit(800)).toBeGreaterThan(0.19); // MNIST's pixels (81% zeros) under W2's first layer
+    expect(densityLimit(800)).toBeLessThan(0.5); // a ReLU layer's output: about half zeros, dense is faster
+    const layout = sparseLayout(128, 784, densityLimit(800));
+    expect(layout.capacity).toBeGreaterThan(densityLimit(800) * 128 * 784);
+  });
+});
