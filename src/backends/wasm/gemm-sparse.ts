@@ -4,9 +4,10 @@
  * matmul-driver.ts counts the zeros at run time and takes this path only where they pay.
  *
  *   countNonZero(src, n) → i32                the floats among n at src that are not ±0 (NaN counts)
- *   sparseRows(a, M, K, sar, sap, rows, cursor, entries)
+ *   sparseRows(a, M, K, sar, sap, rows, cursor, entries) → i32
  *                                             op(A)'s nonzeros row by row (CSR): rows[r]..rows[r+1]
- *                                             (i32) index entries of (i32 p, f32 A(r, p)), p rising
+ *                                             (i32) index entries of (i32 p, f32 A(r, p)), p rising;
+ *                                             returns the first row from which half of them follow
  *   gemmSparse(rows, entries, b, c, N, K, ldc, r0, r1)
  *                                             rows r0..r1−1 of C = op(A)·B, B row-major K×N
  *   gemmSparseAcc(…, alpha)                   C ← C + alpha·op(A)·B
@@ -60,7 +61,7 @@ function countNonZeroFunction(): FunctionBuilder {
  * to its row's list at `cursor` (M i32). Groups of four zeros are passed over with one test.
  */
 function sparseRowsFunction(): FunctionBuilder {
-  const f = new FunctionBuilder('sparseRows', [i32, i32, i32, i32, i32, i32, i32, i32]);
+  const f = new FunctionBuilder('sparseRows', [i32, i32, i32, i32, i32, i32, i32, i32], [i32]);
   const [a, M, K, sar, sap, rows, cursor, entries] = Array.from({ length: 8 }, (_, k) => f.param(k));
   const [r, p, src, ep, K4, M4, total, count, at] = Array.from({ length: 9 }, () => f.local(i32));
   const v = f.local(v128);
@@ -160,6 +161,11 @@ function sparseRowsFunction(): FunctionBuilder {
       });
     },
   );
+  // The first row whose start holds half of the entries: where two threads split the rows.
+  rowAt(M).i32Load().i32(1).i32ShrU().set(total);
+  f.i32(0).set(at);
+  f.forLoop(r, () => f.i32(0), () => f.get(M), 1, () => f.ifThen(() => (f.get(at).i32Eqz(), rowAt(r).i32Load().get(total).i32GeS(), f.i32And()), () => f.get(r).set(at)));
+  f.get(at);
   return f;
 }
 
@@ -187,18 +193,22 @@ function gemmSparseFunction({ fma, accumulate = false }: MatMulOptions & { accum
   f.get(N).get(NT).i32Sub().set(rem);
   const entryAt = (l: Local) => () => f.get(entries).get(l).i32(3).i32Shl().i32Add();
 
+  /** The entry at ep + offset into the V accumulators. */
+  const step = (V: number, offset: number) => {
+    f.get(ep).v128Load32Splat(offset + 4).set(x);
+    f.get(bCol).get(ep).i32Load(offset).get(rowBytes).i32Mul().i32Add().set(pb); // B's row p at column j
+    for (let t = 0; t < V; t++) {
+      f.get(pb).v128Load(16 * t).set(bv);
+      madd(f, acc[t], x, bv, fma);
+    }
+  };
   /** A tile of V vectors at column j over the block's entries [eb, ee); the last vector masked to `lanes`. */
   const tile = (V: number, masked: boolean) => {
     for (let t = 0; t < V; t++) f.v128Zero().set(acc[t]);
     f.get(b).get(j).i32(2).i32Shl().i32Add().set(bCol);
-    f.forLoop(ep, entryAt(eb), entryAt(ee), 8, () => {
-      f.get(ep).v128Load32Splat(4).set(x);
-      f.get(bCol).get(ep).i32Load().get(rowBytes).i32Mul().i32Add().set(pb); // B's row p at column j
-      for (let t = 0; t < V; t++) {
-        f.get(pb).v128Load(16 * t).set(bv);
-        madd(f, acc[t], x, bv, fma);
-      }
-    });
+    // two entries a turn, then the last one if their count is odd
+    f.forLoop(ep, entryAt(eb), () => (entryAt(ee)(), f.i32(8).i32Sub()), 16, () => (step(V, 0), step(V, 8)));
+    f.ifThen(() => (f.get(ep), entryAt(ee)(), f.i32LtS()), () => step(V, 0));
     f.get(c).get(r).get(ldc).i32Mul().get(j).i32Add().i32(2).i32Shl().i32Add().set(cRow);
     for (let t = 0; t < V; t++) {
       if (masked && t === V - 1) storeFirst(cRow, 16 * t, acc[t], lanes);

@@ -198,21 +198,22 @@ export function matMulDriver(kernels: MatMulExports, threadHelper: Helper | null
   /**
    * Skips op(A)'s zeros when they pay: counts them at each call (a pass over A, ~1% of a dense
    * product) and, below the density limit, lists op(A)'s nonzeros by row and runs gemmSparse
-   * over rows, this thread the first ~half; else runs `dense`. Either way the same bits.
+   * over rows, this thread those with the first half of the nonzeros; else runs `dense`. Either
+   * way the same bits.
    */
   const zeroSkipping = ({ a, b, c, scratch, m, n, k, transposeA, accumulate, skipZeros }: MatMulSpec, helper: Handoff | null, dense: MatMulCall, isPacked: boolean): MatMulCall => {
     const [sar, sap] = strides(m, n, k, transposeA, false);
     const layout = sparseLayout(m, k, skipZeros === 'always' ? 1 : densityLimit(n));
     const [rows, cursor, entries] = [scratch + layout.rows, scratch + layout.cursor, scratch + layout.entries];
     const limit = layout.capacity - 4;
-    const h = helper && m >= 2 ? Math.ceil(m / 2) : m;
     const name = accumulate ? 'gemmSparseAcc' : 'gemmSparse';
     const gemm = kernels[name];
     // gemmAcc adds products of A and alpha·B: the same sums as C + alpha·(A·B) only for alpha = 1.
     const sameRounding = (alpha: number) => isPacked || !accumulate || alpha === 1;
     return (alpha = 1) => {
       if (!sameRounding(alpha) || countNonZero(a, m * k)! > limit) return dense(alpha);
-      sparseRows(a, m, k, sar, sap, rows, cursor, entries);
+      // two threads split the rows where half of the nonzeros are behind (at least a row each)
+      const h = helper && m >= 2 ? Math.min(m - 1, Math.max(1, sparseRows(a, m, k, sar, sap, rows, cursor, entries)!)) : (sparseRows(a, m, k, sar, sap, rows, cursor, entries), m);
       if (h < m) (helper!.queue(name, rows, entries, b, c, n, k, n, h, m, alpha), helper!.post());
       gemm(rows, entries, b, c, n, k, n, 0, h, alpha);
       if (h < m) helper!.finish();
