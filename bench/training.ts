@@ -12,9 +12,14 @@
  * scaled to 50,000 images. The warm-up fit runs at least as many steps as the TF.js peer's. The
  * same workloads run in TensorFlow.js 4.22 (wasm and cpu backends; W3 on wasm only, the cpu
  * backend takes about 30 s a step) in the same run, with the ratio; its timed loop is its training
- * steps over batches made beforehand. W3 also runs in PyTorch (bench/peers/pytorch.py, Debian's
- * python3-torch, which scripts/ensure-pytorch.mjs installs as root) at 1 thread, as installed and
- * on all cores. `--no-peers` skips the peers; `--only W3` (or `--only W1,W2`) picks workloads.
+ * steps over batches made beforehand. All three also run natively in PyTorch (bench/peers/pytorch.py,
+ * Debian's python3-torch: an nn.Module, torch.optim.SGD) at 1 thread, as installed and on all cores,
+ * and W1 and W2 in numpy (bench/peers/numpy_peer.py: forward, backward and SGD by hand, float32) on
+ * OpenBLAS at 1 thread and on all cores; scripts/ensure-pytorch.mjs installs python3-torch and
+ * libopenblas0-pthread as root, and each peer says which BLAS it ran on. The native peers time
+ * slices (W1 2000 steps, W2 and W3 100) scaled to 50,000 images, 3 runs each. Ratios to native
+ * code depend on the CPU, so the header line, the results and the docs name it.
+ * `--no-peers` skips the peers; `--only W3` (or `--only W1,W2`) picks workloads.
  * Results: bench/results/training.json (training-W3.json etc. with `--only`); `--readme` also
  * writes this run's table into docs/performance.md (between the bench-training markers).
  *
@@ -26,11 +31,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { wasmFeatures } from '../src/index.ts';
 import { loadMnist, type Model, type Dataset } from '../src/nn/node/index.ts';
 import { buildW1, buildW2, buildW3 } from './workloads.ts';
+import { measureNumpy } from './peers/numpy.ts';
 import { measurePytorch } from './peers/pytorch.ts';
 import { measureTfjs, type Backend } from './peers/tfjs.ts';
 import { writeDocBlock } from '../scripts/doc-blocks.ts';
@@ -91,10 +97,15 @@ if (busy || process.argv.includes('--threads-ab')) {
   await threadsAb(busy, Number(arg('rounds') ?? 4));
   process.exit(0);
 }
-// PyTorch (W3's peer) from apt when missing, as root; else it says what to run and we go on.
-if (peers && workloads.some((w) => w.id === 'W3')) spawnSync(process.execPath, [fileURLToPath(new URL('../scripts/ensure-pytorch.mjs', import.meta.url))], { stdio: 'inherit' });
+// The native peers (PyTorch, numpy on OpenBLAS) from apt when missing, as root; else it says what to run and we go on.
+if (peers) spawnSync(process.execPath, [fileURLToPath(new URL('../scripts/ensure-pytorch.mjs', import.meta.url))], { stdio: 'inherit' });
 const results: Record<string, unknown>[] = [];
-console.log(`deltagraph: float32, WebAssembly ${JSON.stringify(wasmFeatures())}, Node ${process.version}`);
+// Ratios to native code (BLAS kernels, vector width) differ between CPUs: say which one this is.
+const machine = { cpu: cpus()[0]?.model.trim() ?? 'unknown CPU', cores: cpus().length, node: process.version };
+const machineLine = `${machine.cpu}, ${machine.cores} cores`;
+/** Workload-independent notes of each native peer (versions, BLAS, threads), by peer, for the docs. */
+const peerSummaries = new Map<string, string>();
+console.log(`deltagraph: float32, WebAssembly ${JSON.stringify(wasmFeatures())}, Node ${process.version}, on ${machineLine}`);
 for (const w of workloads) {
   const m = w.build();
   m.fit(slice(data.train, w.batchSize * w.warmupSteps), { epochs: 1, batchSize: w.batchSize }); // warm up: plans, JIT
@@ -102,11 +113,11 @@ for (const w of workloads) {
   m.dispose();
   const ours = { median: median(seconds), min: seconds[0], max: seconds[seconds.length - 1] };
   const how = w.sliceSteps === undefined ? '' : `   (3 runs of ${w.sliceSteps} steps, scaled)`;
-  console.log(`${w.name}\n  ${'deltagraph'.padEnd(36)} ${fmt(ours)}${how}`);
+  console.log(`${w.name}\n  ${'deltagraph'.padEnd(44)} ${fmt(ours)}${how}`);
   const peerResults: Record<string, unknown>[] = [];
   const peer = (name: string, id: string, s: { median: number; min: number; max: number }, notes: string): void => {
     const ratio = s.median / ours.median;
-    console.log(`  ${name.padEnd(36)} ${fmt(s)}   ${compare(ratio)}`);
+    console.log(`  ${name.padEnd(44)} ${fmt(s)}   ${compare(ratio)}`);
     peerResults.push({ peer: id, secondsPerEpoch: s, ratio, notes });
   };
   if (peers) {
@@ -119,19 +130,32 @@ for (const w of workloads) {
         console.log(`  TF.js 4.22 ${backend}: failed (${(e as Error).message})`);
       }
     }
-    if (w.id === 'W3') {
+    try {
+      const r = measurePytorch({ workload: w.id, steps: w.sliceSteps });
+      if (!r.installed) console.log(`  ${r.message}`);
+      else {
+        peerSummaries.set('PyTorch', r.summary);
+        // Debian's torch does its dense layers on libblas.so.3: say so when that is the slow reference BLAS.
+        const onBlas = r.blas.name.startsWith('OpenBLAS') ? '' : ` on ${r.blas.name}`;
+        for (const t of r.results) {
+          const also = t.labels.filter((l) => !/^\d+ threads?$/.test(l)).map((l) => l.replace(/ \(\d+\)$/, ''));
+          const name = `PyTorch ${r.torch.split('.').slice(0, 2).join('.')}${onBlas} ${t.threads} thread${t.threads > 1 ? 's' : ''}${also.length ? ` (${also.join(', ')})` : ''}`;
+          peer(name, `pytorch-${t.threads}-threads`, t.secondsPerEpoch, `${r.notes}; ${t.labels.join(' = ')}`);
+        }
+      }
+    } catch (e) {
+      console.log(`  PyTorch: failed (${(e as Error).message})`);
+    }
+    if (w.id !== 'W3') {
       try {
-        const r = measurePytorch({ steps: w.sliceSteps });
+        const r = measureNumpy({ workload: w.id });
         if (!r.installed) console.log(`  ${r.message}`);
         else {
-          for (const t of r.results) {
-            const also = t.labels.filter((l) => !/^\d+ threads?$/.test(l)).map((l) => l.replace(/ \(\d+\)$/, ''));
-            const name = `PyTorch ${r.torch.split('.').slice(0, 2).join('.')} ${t.threads} thread${t.threads > 1 ? 's' : ''}${also.length ? ` (${also.join(', ')})` : ''}`;
-            peer(name, `pytorch-${t.threads}-threads`, t.secondsPerEpoch, `${r.notes}; ${t.labels.join(' = ')}`);
-          }
+          peerSummaries.set('numpy', r.summary);
+          for (const t of r.results) peer(t.label, t.id, t.secondsPerEpoch, `${r.notes}; ${t.label}`);
         }
       } catch (e) {
-        console.log(`  PyTorch: failed (${(e as Error).message})`);
+        console.log(`  numpy: failed (${(e as Error).message})`);
       }
     }
   }
@@ -139,7 +163,7 @@ for (const w of workloads) {
 }
 mkdirSync('bench/results', { recursive: true });
 const file = `bench/results/training${only ? `-${workloads.map((w) => w.id).join('-')}` : ''}.json`;
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, wasm: wasmFeatures(), results }, null, 2) + '\n');
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, machine, wasm: wasmFeatures(), results }, null, 2) + '\n');
 if (process.argv.includes('--readme')) {
   // The performance guide's speed table is this run's: one row per workload and peer.
   const rows = results.flatMap((r) => {
@@ -153,11 +177,12 @@ if (process.argv.includes('--readme')) {
     'docs/performance.md',
     'bench-training',
     [
-      `Measured by \`${command()}\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, load ${loadavg()[0].toFixed(1)} at the end), medians of seconds per epoch of 50,000 images:`,
+      `Measured by \`${command()}\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, load ${loadavg()[0].toFixed(1)} at the end) on ${machineLine}, medians of seconds per epoch of 50,000 images:`,
       '',
       '| workload | deltagraph | peer | peer | |',
       '|---|---|---|---|---|',
       ...rows,
+      ...(peerSummaries.size ? ['', `The native peers, on this CPU (${machineLine}; ratios to native code differ on other CPUs):`, '', ...[...peerSummaries.values()].map((summary) => `- ${summary}.`)] : []),
     ].join('\n'),
   );
 }
