@@ -31,6 +31,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { wasmFeatures } from '../src/index.ts';
@@ -101,7 +102,7 @@ if (busy || process.argv.includes('--threads-ab')) {
 if (peers) spawnSync(process.execPath, [fileURLToPath(new URL('../scripts/ensure-pytorch.mjs', import.meta.url))], { stdio: 'inherit' });
 const results: Record<string, unknown>[] = [];
 // Ratios to native code (BLAS kernels, vector width) differ between CPUs: say which one this is.
-const machine = { cpu: cpus()[0]?.model.trim() ?? 'unknown CPU', cores: cpus().length, node: process.version };
+const machine = { cpu: cpuName(), cores: cpus().length, node: process.version };
 const machineLine = `${machine.cpu}, ${machine.cores} cores`;
 /** Workload-independent notes of each native peer (versions, BLAS, threads), by peer, for the docs. */
 const peerSummaries = new Map<string, string>();
@@ -237,4 +238,20 @@ async function threadsAb(busy: boolean, rounds: number): Promise<void> {
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/**
+ * The CPU as os.cpus() names it, and on Linux its family/model and widest vector extension from
+ * /proc/cpuinfo (a VM may name only the vendor: "AMD EPYC"), which is what native peers' speed hangs on.
+ */
+function cpuName(): string {
+  const model = cpus()[0]?.model.trim() || 'unknown CPU';
+  if (!existsSync('/proc/cpuinfo')) return model;
+  const info = readFileSync('/proc/cpuinfo', 'utf8');
+  const field = (name: string) => new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm').exec(info)?.[1]?.trim();
+  const flags = new Set((field('flags') ?? '').split(/\s+/));
+  const vector = flags.has('avx512f') ? 'AVX-512' : flags.has('avx2') ? 'AVX2' : flags.has('avx') ? 'AVX' : flags.has('asimd') ? 'NEON' : undefined;
+  const family = field('cpu family');
+  const details = [family && `family ${family} model ${field('model')}`, vector].filter(Boolean).join(', ');
+  return details ? `${model} (${details})` : model;
 }
