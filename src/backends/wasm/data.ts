@@ -138,41 +138,76 @@ function windowsFunction(gather: boolean): FunctionBuilder {
   };
   const zeros = (count: typeof k) => vectors(count, () => { address(at); f.v128Zero().v128Store(); }, () => { address(at); f.f32Const(0).f32Store(); });
   const pixel = (px: typeof x) => f.get(image).get(y).get(w).i32Mul().get(px).i32Add().get(inC).i32Mul().i32(2).i32Shl().i32Add().set(from);
+  // The rows of a window inside the image: y0 + i·dh for i < kh, all in [0, h) (y0 is the first).
+  const [y0, rowStep, interior] = [f.local(i32), f.local(i32), f.local(i32)];
+  f.get(dh).get(w).i32Mul().get(inC).i32Mul().i32(2).i32Shl().set(rowStep);
   f.forLoop(b, () => f.i32(0), () => f.get(n), 1, () => {
     f.get(images).get(b).get(imageBytes).i32Mul().i32Add().set(image);
     f.forLoop(r, () => f.i32(0), () => f.get(oh), 1, () => {
+      f.get(r).get(sh).i32Mul().get(top).i32Sub().set(y0);
       f.forLoop(q, () => f.i32(0), () => f.get(ow), 1, () => {
         f.get(q).get(sw).i32Mul().get(left).i32Sub().set(x0);
-        f.forLoop(i, () => f.i32(0), () => f.get(kh), 1, () => {
-          f.get(r).get(sh).i32Mul().get(top).i32Sub().get(i).get(dh).i32Mul().i32Add().set(y);
-          const rowInside = () => f.get(y).i32(0).i32GeS().get(y).get(h).i32LtS().i32And();
-          const wholeRun = () => f.get(dw).i32(1).i32Eq().get(x0).i32(0).i32GeS().i32And().get(x0).get(kw).i32Add().get(w).i32(1).i32Add().i32LtS().i32And();
-          const tapByTap = () =>
-            f.forLoop(j, () => f.i32(0), () => f.get(kw), 1, () => {
-              f.get(x0).get(j).get(dw).i32Mul().i32Add().set(x);
-              const inside = () => f.get(x).i32(0).i32GeS().get(x).get(w).i32LtS().i32And();
-              if (gather) f.ifElse(inside, () => (pixel(x), move(tap4, inC)), () => zeros(inC));
-              else f.ifThen(inside, () => (pixel(x), move(tap4, inC)));
-              f.get(at).get(inC).i32(2).i32Shl().i32Add().set(at);
-            });
-          f.ifElse(
-            rowInside,
-            () =>
+        const wholeRun = () => f.get(dw).i32(1).i32Eq().get(x0).i32(0).i32GeS().i32And().get(x0).get(kw).i32Add().get(w).i32(1).i32Add().i32LtS().i32And();
+        // A window wholly inside the image, without dilation along its rows: kh runs of kw·inC
+        // floats, dh rows apart, moved with no test (most windows of a valid or same convolution).
+        f.get(y0).i32(0).i32GeS().get(y0).get(kh).i32(1).i32Sub().get(dh).i32Mul().i32Add().get(h).i32LtS().i32And();
+        wholeRun();
+        f.i32And().set(interior);
+        f.ifElse(
+          () => f.get(interior),
+          () => {
+            f.get(y0).set(y);
+            pixel(x0);
+            const eachRow = (body: () => void) =>
+              f.forLoop(i, () => f.i32(0), () => f.get(kh), 1, () => {
+                body();
+                f.get(at).get(run).i32(2).i32Shl().i32Add().set(at);
+                f.get(from).get(rowStep).i32Add().set(from);
+              });
+            if (gather) {
+              // runs of 4–8 floats (a 5x5 window of one channel): two vectors, the second overlapping
+              f.get(run).i32(4).i32Sub().i32(2).i32Shl().set(last);
               f.ifElse(
-                wholeRun,
+                () => f.get(run).i32(4).i32GeS().get(run).i32(9).i32LtS().i32And(),
+                () => eachRow(() => {
+                  f.get(at).get(from).v128Load().v128Store();
+                  f.get(at).get(last).i32Add().get(from).get(last).i32Add().v128Load().v128Store();
+                }),
+                () => eachRow(() => move(run4, run)),
+              );
+            } else eachRow(() => move(run4, run));
+          },
+          () =>
+            f.forLoop(i, () => f.i32(0), () => f.get(kh), 1, () => {
+              f.get(y0).get(i).get(dh).i32Mul().i32Add().set(y);
+              const rowInside = () => f.get(y).i32(0).i32GeS().get(y).get(h).i32LtS().i32And();
+              const tapByTap = () =>
+                f.forLoop(j, () => f.i32(0), () => f.get(kw), 1, () => {
+                  f.get(x0).get(j).get(dw).i32Mul().i32Add().set(x);
+                  const inside = () => f.get(x).i32(0).i32GeS().get(x).get(w).i32LtS().i32And();
+                  if (gather) f.ifElse(inside, () => (pixel(x), move(tap4, inC)), () => zeros(inC));
+                  else f.ifThen(inside, () => (pixel(x), move(tap4, inC)));
+                  f.get(at).get(inC).i32(2).i32Shl().i32Add().set(at);
+                });
+              f.ifElse(
+                rowInside,
+                () =>
+                  f.ifElse(
+                    wholeRun,
+                    () => {
+                      pixel(x0);
+                      move(run4, run);
+                      f.get(at).get(run).i32(2).i32Shl().i32Add().set(at);
+                    },
+                    tapByTap,
+                  ),
                 () => {
-                  pixel(x0);
-                  move(run4, run);
+                  if (gather) zeros(run);
                   f.get(at).get(run).i32(2).i32Shl().i32Add().set(at);
                 },
-                tapByTap,
-              ),
-            () => {
-              if (gather) zeros(run);
-              f.get(at).get(run).i32(2).i32Shl().i32Add().set(at);
-            },
-          );
-        });
+              );
+            }),
+        );
       });
     });
   });
