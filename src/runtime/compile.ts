@@ -38,7 +38,8 @@ export interface CompileOptions {
    */
   training?: boolean;
   /**
-   * Graph passes to leave out ('fuse-updates', 'fuse-softmax-cross-entropy', 'fuse-dense', 'fuse-conv'): to
+   * Graph passes to leave out ('fuse-updates', 'fuse-softmax-cross-entropy', 'fuse-dense', 'fuse-conv',
+   * 'mask-before-pool'): to
    * hold a fused program against the plain one, or to debug a fused kernel.
    */
   skipPasses?: readonly PassName[];
@@ -60,7 +61,7 @@ export function checkNumericsByDefault(): boolean {
 }
 
 /** Fusions that only save time: left out when checking numerics, so each node is a user's op. */
-const speedOnlyPasses: readonly PassName[] = ['fuse-dense', 'fuse-conv', 'fuse-updates'];
+const speedOnlyPasses: readonly PassName[] = ['fuse-dense', 'fuse-conv', 'fuse-updates', 'mask-before-pool'];
 
 /**
  * Compiles a graph into a program.

@@ -10,6 +10,7 @@
  *   fuse-softmax-cross-entropy  the logits gradient dy·(softmax(z) − onehot(y)) as one op
  *   fuse-dense                  act(x·W + b) as one op (relu's gradient reads its output, not x·W + b)
  *   fuse-conv                   act(conv2d(x, f) + b) as one op, the same way
+ *   mask-before-pool            a ReLU's gradient behind a max pool taken on the pooled gradient
  *
  * Before autodiff, on the graph builder: stabilize (stabilize.ts), which the losses of nn apply to
  * the plain formulas they write, turns ln σ(z), ln softmax(z) and the cross-entropies built on them
@@ -25,6 +26,7 @@ import { fuseConv } from './fuse-conv.ts';
 import { fuseDense } from './fuse-dense.ts';
 import { fuseSoftmaxCrossEntropy } from './fuse-softmax-cross-entropy.ts';
 import { fuseUpdates } from './fuse-updates.ts';
+import { maskBeforePool } from './mask-before-pool.ts';
 import { resolvePhase } from './resolve-phase.ts';
 import { countReaders, type Readers, type Roots } from './readers.ts';
 
@@ -44,6 +46,7 @@ const passes = {
   'fuse-softmax-cross-entropy': fuseSoftmaxCrossEntropy,
   'fuse-dense': fuseDense,
   'fuse-conv': fuseConv,
+  'mask-before-pool': maskBeforePool,
 } satisfies Record<string, (ir: IR, context: PassContext) => IR>;
 
 /** The name of a rewrite pass `compile` applies (`'fuse-dense'`, …), for `skipPasses`. */
