@@ -103,15 +103,16 @@ export function matMulScratch(m: number, n: number, k: number, transposeA: boole
 /**
  * The largest share of nonzeros in op(A) at which its zeros are skipped, for B with n columns.
  * gemmSparse spends about 2–3x a dense product's time per multiply-add (a chain of them per
- * nonzero, where the dense tiles reuse each load four times) and lists op(A)'s nonzeros first;
- * `npm run bench:sparse` finds the two paths level at about 45% nonzeros for the wide products
- * of W2 and W3 (N = 800, 100) and the skipping path slower at any density below N = 64 (the
- * convolutions' 20 and 40 channels), where a row's few nonzeros cannot pay for listing them.
- * Hence 30%, with room for the bench's ±25% noise: MNIST's pixels (19% nonzero) pass it, a ReLU
- * layer's activations (about half) do not.
+ * nonzero, where the dense tiles reuse each load four times) and lists op(A)'s nonzeros first.
+ * `npm run bench:sparse` (zeros at random) finds the two paths level at about 45% nonzeros for
+ * W2's products (N = 800), and the skipping path slower at any density for the convolutions'
+ * products (N = 20, 40: a row's few nonzeros cannot pay for listing them); in W3's training
+ * step (`npm run bench:profile`) it gains nothing at N = 100 either. Hence 30% from N = 128,
+ * with room for the ±25% noise: MNIST's pixels (19% nonzero) under W2's first layer pass it, a
+ * ReLU layer's activations (about half) do not.
  */
 export function densityLimit(n: number): number {
-  return n >= 64 ? 0.3 : 0;
+  return n >= 128 ? 0.3 : 0;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Pooling in float32 WebAssembly SIMD, NHWC, four channels per vector (the same meaning as the JS
- * kernels in ../js/conv.ts; byte pointers, then n images and a pointer to the geometry as 13
- * i32: h, w, c, oh, ow, ph, pw, top, left, sh, sw, dh, dw):
+ * kernels in ../js/conv.ts; byte pointers, then n images, a pointer to the geometry as 13
+ * i32: h, w, c, oh, ow, ph, pw, top, left, sh, sw, dh, dw, and room for a window's pixels,
+ * ph·pw i32, its own per thread):
  *
  *   maxPool(x, out, …)              out ← the largest x of each window (a NaN wins)
  *   maxPoolGrad(x, y, dy, out, …)   out += dy/k at each of the k elements of a window equal to its
@@ -47,20 +48,23 @@ const single: Lanes = { load: (f) => f.v128Load32Splat(), store: (f) => f.v128St
 function poolFunction(
   name: string,
   pointers: number,
-  body: (f: FunctionBuilder, p: Local[], lanes: Lanes, at: Local, taps: (visit: (pixel: Local) => void) => void, image: Local, window: Local) => void,
+  body: (f: FunctionBuilder, p: Local[], lanes: Lanes, at: Local, taps: (visit: (pixel: Local) => void) => void, image: Local, window: Local, inside: Local) => void,
 ): FunctionBuilder {
-  const f = new FunctionBuilder(name, Array.from({ length: pointers + 2 }, () => i32));
+  const f = new FunctionBuilder(name, Array.from({ length: pointers + 3 }, () => i32));
   const p = Array.from({ length: pointers }, (_, k) => f.param(k));
-  const [n, geometry] = [f.param(pointers), f.param(pointers + 1)];
+  const [n, geometry, list] = [f.param(pointers), f.param(pointers + 1), f.param(pointers + 2)];
   const [h, w, c, oh, ow, ph, pw, top, left, sh, sw, dh, dw] = Array.from({ length: 13 }, (_, k) => {
     const l = f.local(i32);
     f.get(geometry).i32Load(4 * k).set(l);
     return l;
   });
-  const [b, r, q, i, j, y, x, pixel, at, image, window, c4, cBytes] = Array.from({ length: 13 }, () => f.local(i32));
+  const [b, r, q, i, j, y, x, pixel, at, image, window, c4, cBytes, count, t] = Array.from({ length: 15 }, () => f.local(i32));
   f.get(c).i32(-4).i32And().i32(2).i32Shl().set(c4);
   f.get(c).i32(2).i32Shl().set(cBytes);
-  const taps = (visit: (pixel: Local) => void) =>
+  // The window's pixels inside the image, found once per window for all its channels: their
+  // byte offsets (channel 0) at `list`, `count` of them.
+  const listTaps = () => {
+    f.i32(0).set(count);
     f.forLoop(i, () => f.i32(0), () => f.get(ph), 1, () => {
       f.get(r).get(sh).i32Mul().get(top).i32Sub().get(i).get(dh).i32Mul().i32Add().set(y);
       f.ifThen(
@@ -71,20 +75,28 @@ function poolFunction(
             f.ifThen(
               () => f.get(x).i32(0).i32GeS().get(x).get(w).i32LtS().i32And(),
               () => {
-                f.get(y).get(w).i32Mul().get(x).i32Add().get(cBytes).i32Mul().get(at).i32Add().set(pixel);
-                visit(pixel);
+                f.get(list).get(count).i32(2).i32Shl().i32Add();
+                f.get(y).get(w).i32Mul().get(x).i32Add().get(cBytes).i32Mul().i32Store();
+                f.get(count).i32(1).i32Add().set(count);
               },
             );
           }),
       );
+    });
+  };
+  const taps = (visit: (pixel: Local) => void) =>
+    f.forLoop(t, () => f.i32(0), () => f.get(count), 1, () => {
+      f.get(list).get(t).i32(2).i32Shl().i32Add().i32Load().get(at).i32Add().set(pixel);
+      visit(pixel);
     });
   f.forLoop(b, () => f.i32(0), () => f.get(n), 1, () => {
     f.get(b).get(h).i32Mul().get(w).i32Mul().get(cBytes).i32Mul().set(image);
     f.forLoop(r, () => f.i32(0), () => f.get(oh), 1, () => {
       f.forLoop(q, () => f.i32(0), () => f.get(ow), 1, () => {
         f.get(b).get(oh).i32Mul().get(r).i32Add().get(ow).i32Mul().get(q).i32Add().get(cBytes).i32Mul().set(window);
-        f.forLoop(at, () => f.i32(0), () => f.get(c4), 16, () => body(f, p, vector, at, taps, image, window));
-        f.forLoop(at, () => f.get(c4), () => f.get(cBytes), 4, () => body(f, p, single, at, taps, image, window));
+        listTaps();
+        f.forLoop(at, () => f.i32(0), () => f.get(c4), 16, () => body(f, p, vector, at, taps, image, window, count));
+        f.forLoop(at, () => f.get(c4), () => f.get(cBytes), 4, () => body(f, p, single, at, taps, image, window, count));
       });
     });
   });
@@ -151,19 +163,17 @@ function maxPoolGradFunction(tiled: boolean): FunctionBuilder {
   });
 }
 
-/** How many pixels of the window are inside the image, as a float vector (into `count`). */
-function countInside(f: FunctionBuilder, count: Local, k: Local, taps: (visit: (pixel: Local) => void) => void): void {
-  f.i32(0).set(k);
-  taps(() => f.get(k).i32(1).i32Add().set(k));
-  f.get(k).simdOp(0x11).simdOp(F32X4_CONVERT_I32X4_S).set(count); // i32x4.splat
+/** How many pixels of the window are inside the image (`inside`), as a float vector (into `count`). */
+function countInside(f: FunctionBuilder, count: Local, inside: Local): void {
+  f.get(inside).simdOp(0x11).simdOp(F32X4_CONVERT_I32X4_S).set(count); // i32x4.splat
 }
 
 function avgPoolFunction(): FunctionBuilder {
-  let locals: { s: Local; count: Local; k: Local };
-  return poolFunction('avgPool', 2, (f, [x, out], lanes, at, taps, image, window) => {
-    locals ??= { s: f.local(v128), count: f.local(v128), k: f.local(i32) };
-    const { s, count, k } = locals;
-    countInside(f, count, k, taps);
+  let locals: { s: Local; count: Local };
+  return poolFunction('avgPool', 2, (f, [x, out], lanes, at, taps, image, window, inside) => {
+    locals ??= { s: f.local(v128), count: f.local(v128) };
+    const { s, count } = locals;
+    countInside(f, count, inside);
     f.v128Zero().set(s);
     taps((pixel) => {
       f.get(s);
@@ -177,11 +187,11 @@ function avgPoolFunction(): FunctionBuilder {
 }
 
 function avgPoolGradFunction(): FunctionBuilder {
-  let locals: { share: Local; count: Local; k: Local };
-  return poolFunction('avgPoolGrad', 2, (f, [dy, out], lanes, at, taps, image, window) => {
-    locals ??= { share: f.local(v128), count: f.local(v128), k: f.local(i32) };
-    const { share, count, k } = locals;
-    countInside(f, count, k, taps);
+  let locals: { share: Local; count: Local };
+  return poolFunction('avgPoolGrad', 2, (f, [dy, out], lanes, at, taps, image, window, inside) => {
+    locals ??= { share: f.local(v128), count: f.local(v128) };
+    const { share, count } = locals;
+    countInside(f, count, inside);
     outAt(f, dy, window, at);
     lanes.load(f);
     f.get(count).simdOp(F32X4_DIV).set(share);
@@ -211,8 +221,10 @@ function geometry([n, h, w, c]: readonly number[], attrs: PoolAttrs): { n: numbe
   return { n, values: Int32Array.of(h, w, c, rows.out, cols.out, ph, pw, rows.before, cols.before, sh, sw, dh, dw), tiled };
 }
 
-/** Scratch floats of a pooling kernel: its geometry. */
+/** Scratch floats of a pooling kernel's geometry. */
 const GEOMETRY = 16;
+/** Scratch floats of a pooling kernel: the geometry, then a list of a window's pixels for each of two threads. */
+const scratchOf = ({ poolSize: [ph, pw] }: PoolAttrs) => GEOMETRY + 2 * Math.ceil((ph * pw) / 4) * 4;
 
 /**
  * The run of pool function `name` over the batch, with `pointers` to whole images or to pooled
@@ -226,8 +238,9 @@ function pooling(ctx: WasmKernelContext<PoolAttrs>, shape: readonly number[], na
   const view = new Int32Array(ctx.scratch.buffer, at, values.length);
   const handoff = ctx.wasm.handoff();
   const own = handoff && n >= 2 ? n >> 1 : n;
-  const args = (first: number, count: number) => [...pointers.map(([p, kind]) => p.byteOffset + first * bytes[kind]), count, at];
-  const [mine, theirs] = [args(0, own), args(own, n - own)];
+  const listBytes = 4 * Math.ceil((ctx.attrs.poolSize[0] * ctx.attrs.poolSize[1]) / 4) * 4;
+  const args = (first: number, count: number, list: number) => [...pointers.map(([p, kind]) => p.byteOffset + first * bytes[kind]), count, at, list];
+  const [mine, theirs] = [args(0, own, at + 4 * GEOMETRY), args(own, n - own, at + 4 * GEOMETRY + listBytes)];
   const run = ctx.wasm.pool[name];
   return () => {
     before?.();
@@ -239,12 +252,12 @@ function pooling(ctx: WasmKernelContext<PoolAttrs>, shape: readonly number[], na
 }
 
 registerKernel(maxPool2d, 'wasm', {
-  scratch: () => GEOMETRY,
+  scratch: (ctx) => scratchOf(ctx.attrs),
   run: (ctx) => pooling(ctx, ctx.inputShapes[0], 'maxPool', [[ctx.inputs[0], 'image'], [ctx.output, 'pooled']]),
 });
 
 registerKernel(maxPool2dGrad, 'wasm', {
-  scratch: () => GEOMETRY,
+  scratch: (ctx) => scratchOf(ctx.attrs),
   run: (ctx) => {
     const [x, y, dy] = ctx.inputs;
     const { tiled } = geometry(ctx.inputShapes[0], ctx.attrs);
@@ -254,11 +267,11 @@ registerKernel(maxPool2dGrad, 'wasm', {
 });
 
 registerKernel(avgPool2d, 'wasm', {
-  scratch: () => GEOMETRY,
+  scratch: (ctx) => scratchOf(ctx.attrs),
   run: (ctx) => pooling(ctx, ctx.inputShapes[0], 'avgPool', [[ctx.inputs[0], 'image'], [ctx.output, 'pooled']]),
 });
 
 registerKernel(avgPool2dGrad, 'wasm', {
-  scratch: () => GEOMETRY,
+  scratch: (ctx) => scratchOf(ctx.attrs),
   run: (ctx) => pooling(ctx, ctx.outputShape, 'avgPoolGrad', [[ctx.inputs[0], 'pooled'], [ctx.output, 'image']], () => ctx.output.fill(0)),
 });

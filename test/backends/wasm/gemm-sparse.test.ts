@@ -81,7 +81,7 @@ describe('the density limit', () => {
     let skipped = 0;
     const counting = { ...k.exports, gemmSparse: (...args: number[]) => (skipped++, k.exports.gemmSparse(...args)) };
     const matMul = matMulDriver(counting, null);
-    const [m, kk, n] = [128, 300, 100];
+    const [m, kk, n] = [128, 300, 160];
     const rng = new Rng(5);
     const b = Float32Array.from({ length: kk * n + 4 }, () => rng.normal());
     for (const [density, skips] of [[densityLimit(n) * 0.8, 1], [densityLimit(n) * 1.25, 0]] as const) {
@@ -100,6 +100,7 @@ describe('the density limit', () => {
 
   it('skips zeros only below it, and the scratch holds the nonzeros up to it', () => {
     expect(densityLimit(20)).toBe(0); // the convolutions' channels: never pays
+    expect(densityLimit(100)).toBe(0); // W3's dense layer: gains nothing
     expect(densityLimit(800)).toBeGreaterThan(0.19); // MNIST's pixels (81% zeros) under W2's first layer
     expect(densityLimit(800)).toBeLessThan(0.5); // a ReLU layer's output: about half zeros, dense is faster
     const layout = sparseLayout(128, 784, densityLimit(800));
