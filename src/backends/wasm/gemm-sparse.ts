@@ -11,6 +11,7 @@
  *   gemmSparse(rows, entries, b, c, N, K, ldc, r0, r1)
  *                                             rows r0..r1−1 of C = op(A)·B, B row-major K×N
  *   gemmSparseAcc(…, alpha)                   C ← C + alpha·op(A)·B
+ *   transpose(src, dst, rows, cols)           dst ← srcᵀ (for the operands and C of the other forms)
  *
  * Bit-identical to gemmPacked on finite inputs: each K block of KB (the same blocks) is summed
  * from zero in rising p with the same multiply-add, and written into C the same way (cWriter).
@@ -251,7 +252,28 @@ function gemmSparseFunction({ fma, accumulate = false }: MatMulOptions & { accum
   return f;
 }
 
+/** transpose(src, dst, rows, cols): dst (cols × rows) ← srcᵀ, src rows × cols, row-major. */
+function transposeFunction(): FunctionBuilder {
+  const f = new FunctionBuilder('transpose', [i32, i32, i32, i32]);
+  const [src, dst, rows, cols] = [0, 1, 2, 3].map((k) => f.param(k));
+  const [i, j, from, to, ib, iEnd] = Array.from({ length: 6 }, () => f.local(i32));
+  // 16 rows at a time: their stretch of each column is written as one run of dst
+  f.forLoop(ib, () => f.i32(0), () => f.get(rows), 16, () => {
+    f.get(ib).i32(16).i32Add().get(rows).get(ib).i32(16).i32Add().get(rows).i32LtS().select().set(iEnd);
+    f.forLoop(j, () => f.i32(0), () => f.get(cols), 1, () => {
+      f.get(dst).get(j).get(rows).i32Mul().get(ib).i32Add().i32(2).i32Shl().i32Add().set(to);
+      f.get(src).get(ib).get(cols).i32Mul().get(j).i32Add().i32(2).i32Shl().i32Add().set(from);
+      f.forLoop(i, () => f.get(ib), () => f.get(iEnd), 1, () => {
+        f.get(to).get(from).f32Load().f32Store();
+        f.get(to).i32(4).i32Add().set(to);
+        f.get(from).get(cols).i32(2).i32Shl().i32Add().set(from);
+      });
+    });
+  });
+  return f;
+}
+
 /** The zero-skipping kernels, in the order the module exports them. */
 export function sparseFunctions(fma: boolean): FunctionBuilder[] {
-  return [countNonZeroFunction(), sparseRowsFunction(), gemmSparseFunction({ fma }), gemmSparseFunction({ fma, accumulate: true })];
+  return [countNonZeroFunction(), sparseRowsFunction(), gemmSparseFunction({ fma }), gemmSparseFunction({ fma, accumulate: true }), transposeFunction()];
 }

@@ -46,7 +46,7 @@ export interface MatMulSpec {
   accumulate: boolean;
   /**
    * Whether to skip op(A)'s zeros: where they pay (default), never, or always where it can (for
-   * measurements; the scratch must then hold sparseLayout(m, k, 1).floats).
+   * measurements; the scratch must then hold the largest skippableSides(…, () => 1) floats).
    */
   skipZeros?: 'auto' | 'always' | 'never';
 }
@@ -90,14 +90,38 @@ const splitsRows = (m: number, n: number) => m >= 64 && m > n;
  * A per thread; or alpha·B per thread for gemmAcc; or the second K range's sum.
  */
 export function matMulScratch(m: number, n: number, k: number, transposeA: boolean, transposeB: boolean, accumulate: boolean): number {
+  const skipping = Math.max(0, ...skippableSides(m, n, k, transposeA, transposeB, accumulate).map((side) => side.floats));
   if (packed(m, n, k, transposeA, transposeB, accumulate)) {
     const packedB = Math.ceil(n / PANEL) * PANEL * k;
-    const dense = (splitsRows(m, n) && m * n * k >= SPLIT_MACS ? 2 * packedB : packedB) + 2 * MB * KB;
-    return transposeB ? dense : Math.max(dense, sparseLayout(m, k, densityLimit(n)).floats);
+    return Math.max(skipping, (splitsRows(m, n) && m * n * k >= SPLIT_MACS ? 2 * packedB : packedB) + 2 * MB * KB);
   }
   if (splitsK(m, n, k, transposeB, accumulate)) return m * n;
-  if (transposeB) return 0;
-  return Math.max(accumulate ? 2 * scaledB(k, n) : 0, sparseLayout(m, k, densityLimit(n)).floats);
+  return Math.max(skipping, accumulate && !transposeB ? 2 * scaledB(k, n) : 0);
+}
+
+/**
+ * The operands whose zeros a product may skip (matMulDriver's zeroSkipping), with what that
+ * takes: `rows` × k of the operand listed by rows, each row a sum over B' = k × `width` floats.
+ *   A: C = op(A)·op(B), op(A)'s rows listed; B' = op(B) (a Bᵀ copied into the scratch first).
+ *   B: Cᵀ = op(B)ᵀ·op(A)ᵀ, op(B)'s columns listed; B' = op(A)ᵀ (an A copied transposed first),
+ *      and C goes through a transposed copy in the scratch.
+ * Only where the dense kernel sums each K block in order from zero (gemmPacked, gemm), so that
+ * skipping the zeros gives its bits: not gemmNT's dot products, not the two K ranges.
+ */
+export function skippableSides(m: number, n: number, k: number, transposeA: boolean, transposeB: boolean, accumulate: boolean, density: (width: number) => number = densityLimit) {
+  if (!packed(m, n, k, transposeA, transposeB, accumulate) && (transposeB || splitsK(m, n, k, transposeB, accumulate))) return [];
+  const round4 = (x: number) => Math.ceil(x / 4) * 4;
+  const sides = [
+    { side: 'A' as const, rows: m, width: n, copy: transposeB ? k * n : 0, transposedC: 0 },
+    { side: 'B' as const, rows: n, width: m, copy: transposeA ? 0 : k * m, transposedC: m * n },
+  ];
+  return sides
+    .map((s) => ({ ...s, layout: sparseLayout(s.rows, k, density(s.width)) }))
+    .filter((s) => s.layout.capacity > 4)
+    .map((s) => {
+      const [copyAt, transposedAt] = [s.layout.floats, s.layout.floats + round4(s.copy)];
+      return { ...s, copyAt, transposedAt, floats: transposedAt + round4(s.transposedC) };
+    });
 }
 
 /**
@@ -153,7 +177,7 @@ const strides = (m: number, n: number, k: number, transposeA: boolean, transpose
   [transposeA ? 1 : k, transposeA ? m : 1, transposeB ? 1 : n, transposeB ? k : 1] as const;
 
 export function matMulDriver(kernels: MatMulExports, threadHelper: Helper | null): (spec: MatMulSpec) => MatMulCall {
-  const { gemmNT, packB, gemmPacked, gemmPackedAcc, add_11: add, countNonZero, sparseRows } = kernels;
+  const { gemmNT, packB, gemmPacked, gemmPackedAcc, add_11: add, countNonZero, sparseRows, transpose } = kernels;
   /** The dense packed product (packB, gemmPacked), split by panels or rows with a helper. */
   const packedProduct = ({ a, b, c, scratch, m, n, k, transposeA, transposeB, accumulate }: MatMulSpec, helper: Handoff | null): MatMulCall => {
     const [sar, sap, sbr, sbc] = strides(m, n, k, transposeA, transposeB);
@@ -197,27 +221,57 @@ export function matMulDriver(kernels: MatMulExports, threadHelper: Helper | null
   };
 
   /**
-   * Skips op(A)'s zeros when they pay: counts them at each call (a pass over A, ~1% of a dense
-   * product) and, below the density limit, lists op(A)'s nonzeros by row and runs gemmSparse
+   * Skips the zeros of op(A), or of op(B) by computing Cᵀ = op(B)ᵀ·op(A)ᵀ, when they pay: counts
+   * them at each call (a pass over each operand, ~1% of a dense product) and, for the sparser
+   * one below its density limit (skippableSides), lists its nonzeros by row and runs gemmSparse
    * over rows, this thread those with the first half of the nonzeros; else runs `dense`. Either
    * way the same bits.
    */
-  const zeroSkipping = ({ a, b, c, scratch, m, n, k, transposeA, accumulate, skipZeros }: MatMulSpec, helper: Handoff | null, dense: MatMulCall, isPacked: boolean): MatMulCall => {
-    const [sar, sap] = strides(m, n, k, transposeA, false);
-    const layout = sparseLayout(m, k, skipZeros === 'always' ? 1 : densityLimit(n));
-    const [rows, cursor, entries] = [scratch + layout.rows, scratch + layout.cursor, scratch + layout.entries];
-    const limit = layout.capacity - 4;
+  const zeroSkipping = (spec: MatMulSpec, helper: Handoff | null, dense: MatMulCall): MatMulCall => {
+    const { a, b, c, scratch, m, n, k, transposeA, transposeB, accumulate, skipZeros } = spec;
+    const isPacked = packed(m, n, k, transposeA, transposeB, accumulate);
+    const sides = skippableSides(m, n, k, transposeA, transposeB, accumulate, skipZeros === 'always' ? () => 1 : densityLimit);
+    if (sides.length === 0) return dense;
+    const [sar, sap, sbr, sbc] = strides(m, n, k, transposeA, transposeB);
     const name = accumulate ? 'gemmSparseAcc' : 'gemmSparse';
     const gemm = kernels[name];
+    const runs = sides.map((s) => {
+      const [rows, cursor, entries] = [s.layout.rows, s.layout.cursor, s.layout.entries].map((at) => scratch + at);
+      const [copy, transposed] = [scratch + 4 * s.copyAt, scratch + 4 * s.transposedAt];
+      // the listed operand (its storage, and op's element (r, p) at r·rs + p·ps), and B' row-major
+      const [listed, rs, ps] = s.side === 'A' ? [a, sar, sap] : [b, sbc, sbr];
+      const other = s.copy ? copy : s.side === 'A' ? b : a;
+      const target = s.side === 'A' ? c : transposed;
+      return {
+        limit: s.layout.capacity - 4,
+        size: s.rows * k,
+        listed,
+        run: (alpha: number) => {
+          if (s.copy) (s.side === 'A' ? transpose(b, copy, n, k) : transpose(a, copy, m, k)); // Bᵀ stored n×k, A stored m×k
+          if (s.transposedC && accumulate) transpose(c, transposed, m, n);
+          // two threads split the rows where half of the nonzeros are behind (at least a row each)
+          const half = sparseRows(listed, s.rows, k, rs, ps, rows, cursor, entries)!;
+          const h = helper && s.rows >= 2 ? Math.min(s.rows - 1, Math.max(1, half)) : s.rows;
+          if (h < s.rows) (helper!.queue(name, rows, entries, other, target, s.width, k, s.width, h, s.rows, alpha), helper!.post());
+          gemm(rows, entries, other, target, s.width, k, s.width, 0, h, alpha);
+          if (h < s.rows) helper!.finish();
+          if (s.transposedC) transpose(transposed, c, n, m);
+        },
+      };
+    });
     // gemmAcc adds products of A and alpha·B: the same sums as C + alpha·(A·B) only for alpha = 1.
     const sameRounding = (alpha: number) => isPacked || !accumulate || alpha === 1;
     return (alpha = 1) => {
-      if (!sameRounding(alpha) || countNonZero(a, m * k)! > limit) return dense(alpha);
-      // two threads split the rows where half of the nonzeros are behind (at least a row each)
-      const h = helper && m >= 2 ? Math.min(m - 1, Math.max(1, sparseRows(a, m, k, sar, sap, rows, cursor, entries)!)) : (sparseRows(a, m, k, sar, sap, rows, cursor, entries), m);
-      if (h < m) (helper!.queue(name, rows, entries, b, c, n, k, n, h, m, alpha), helper!.post());
-      gemm(rows, entries, b, c, n, k, n, 0, h, alpha);
-      if (h < m) helper!.finish();
+      let best: (typeof runs)[number] | undefined;
+      let bestDensity = Infinity;
+      if (sameRounding(alpha)) {
+        for (const r of runs) {
+          const nonZero = countNonZero(r.listed, r.size)!;
+          if (nonZero <= r.limit && nonZero / r.size < bestDensity) [best, bestDensity] = [r, nonZero / r.size];
+        }
+      }
+      if (best) best.run(alpha);
+      else dense(alpha);
     };
   };
 
@@ -266,9 +320,7 @@ export function matMulDriver(kernels: MatMulExports, threadHelper: Helper | null
     // late (then this thread does), and the product keeps it to itself while splits do not pay.
     const helper: Handoff | null = m * n * k >= SPLIT_MACS && threadHelper ? threadHelper.handoff() : null;
     const dense = denseProduct(spec, helper);
-    // Not for A·Bᵀ (B read across its rows) nor for the sums in two K ranges (other roundings).
-    if (transposeB || splitsK(m, n, k, transposeB, accumulate) || skipZeros === 'never' || (skipZeros === 'auto' && densityLimit(n) === 0)) return dense;
-    return zeroSkipping(spec, helper, dense, packed(m, n, k, transposeA, transposeB, accumulate));
+    return skipZeros === 'never' ? dense : zeroSkipping(spec, helper, dense);
   };
 }
 

@@ -163,7 +163,7 @@ export function wasmKernels(memory: WebAssembly.Memory, options: { threads?: boo
   return {
     matMul: matMulDriver(exports as MatMulExports, helper),
     binary: pick((k) => /_\d\d$/.test(k)),
-    unary: pick((k) => !/_\d\d$/.test(k) && !/^(gemm|packB|countNonZero|sparseRows)/.test(k) && k !== 'sumRows' && !fusedKernelNames.includes(k) && !dataKernelNames.includes(k) && !poolKernelNames.includes(k)),
+    unary: pick((k) => !/_\d\d$/.test(k) && !/^(gemm|packB|countNonZero|sparseRows|transpose)/.test(k) && k !== 'sumRows' && !fusedKernelNames.includes(k) && !dataKernelNames.includes(k) && !poolKernelNames.includes(k)),
     sumRows: exports.sumRows,
     fused: pick((k) => fusedKernelNames.includes(k)),
     gatherRows: exports.gatherRows,

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { encodeModule } from '../../../src/backends/wasm/emit.ts';
 import { matMulFunctions } from '../../../src/backends/wasm/matmul.ts';
 import { elementwiseFunctions } from '../../../src/backends/wasm/elementwise.ts';
-import { densityLimit, matMulDriver, matMulScratch, sparseLayout, type MatMulExports, type MatMulSpec } from '../../../src/backends/wasm/matmul-driver.ts';
+import { densityLimit, matMulDriver, matMulScratch, skippableSides, sparseLayout, type MatMulExports, type MatMulSpec } from '../../../src/backends/wasm/matmul-driver.ts';
 import { matMulInto } from '../../../src/backends/js/matmul.ts';
 import { Rng, wasmFeatures } from '../../../src/index.ts';
 
-/** A fresh module's matmul kernels over 16 MiB, the driver on one thread, and the memory as floats. */
+/** A fresh module's matmul kernels over 32 MiB, the driver on one thread, and the memory as floats. */
 function kernels(fma: boolean) {
-  const memory = new WebAssembly.Memory({ initial: 256 });
+  const memory = new WebAssembly.Memory({ initial: 512 });
   const functions = [...matMulFunctions(fma), ...elementwiseFunctions()];
   const exports = new WebAssembly.Instance(new WebAssembly.Module(encodeModule(functions, { minimumPages: 1 })), { env: { memory } }).exports as MatMulExports;
   return { matMul: matMulDriver(exports, null), exports, f32: new Float32Array(memory.buffer) };
@@ -28,47 +28,58 @@ const SCRATCH = 3 << 20;
 function run(k: ReturnType<typeof kernels>, spec: Omit<MatMulSpec, 'a' | 'b' | 'c' | 'scratch'>, a: Float32Array, b: Float32Array, c0: Float32Array, skipZeros: MatMulSpec['skipZeros'], alpha: number) {
   k.f32.set(a, A / 4);
   k.f32.set(b, B / 4);
+  k.f32.fill(0, B / 4 + b.length, B / 4 + b.length + 8); // the slack a last tile may read past B
   k.f32.set(c0, C / 4);
   k.matMul({ ...spec, a: A, b: B, c: C, scratch: SCRATCH, skipZeros })(alpha);
   const c = k.f32.slice(C / 4, C / 4 + c0.length);
   return { bits: new Uint32Array(c.buffer), c };
 }
 
-// Shapes that take each dense kernel (packed: M ≥ 32, N ≥ 16, K ≥ 64; else gemm's tiles), N across
-// every width of the last tile (1–31 columns past 32s), K in one block of 256 and several.
-const shapes: [number, number, number][] = [[40, 70, 16], [33, 300, 17], [64, 520, 40], [128, 784, 100], [36, 600, 61], [300, 25, 20], [25, 1000, 20], [50, 10, 30], [9, 300, 3], [70, 257, 33], [32, 64, 63], [45, 100, 8]];
+// Shapes that take each dense kernel (packed: M ≥ 32, N ≥ 16, K ≥ 64, or A·Bᵀ with K < 64; else
+// gemm's tiles), N and M across every width of the last tile (1–27 columns past 28s), K in one
+// block of 256 and several.
+const shapes: [number, number, number][] = [[40, 70, 16], [33, 300, 17], [64, 520, 40], [128, 784, 100], [36, 600, 61], [300, 25, 20], [25, 1000, 20], [50, 10, 30], [9, 300, 3], [70, 257, 33], [45, 40, 8]];
+const forms = [
+  ['A·B', false, false],
+  ['Aᵀ·B', true, false],
+  ['A·Bᵀ', false, true],
+  ['Aᵀ·Bᵀ', true, true],
+] as const;
 
 describe('zero-skipping products give the dense products\u2019 bits', () => {
   const variants = wasmFeatures().fma ? [false, true] : [false];
   for (const fma of variants) {
     const k = kernels(fma);
     for (const [m, kk, n] of shapes) {
-      for (const [form, transposeA] of [['A·B', false], ['Aᵀ·B', true]] as const) {
+      for (const [form, transposeA, transposeB] of forms) {
         for (const accumulate of [false, true]) {
-          const name = `${accumulate ? 'C + α·' : ''}${form} ${m}x${kk}x${n}${fma ? ' fma' : ''}`;
-          it(name, () => {
-            const rng = new Rng(m * 7 + kk * 3 + n);
-            const spec = { m, n, k: kk, transposeA, transposeB: false, accumulate };
-            expect(matMulScratch(m, n, kk, transposeA, false, accumulate)).toBeLessThan((1 << 30) / 4);
-            for (const density of [0, 0.05, 0.3, 0.9]) {
-              const a = sparse(rng, m * kk, density);
-              const b = Float32Array.from({ length: kk * n + 4 }, () => rng.normal());
-              const c0 = Float32Array.from({ length: m * n + 4 }, () => (accumulate ? rng.normal() : 12345));
-              // alpha 1: what conv's filter gradient accumulates with (and every form's sums agree there)
-              for (const alpha of accumulate ? [1, -0.03] : [1]) {
-                const dense = run(k, spec, a, b, c0, 'never', alpha);
-                const skipping = run(k, spec, a, b, c0, 'always', alpha);
-                expect(skipping.bits).toEqual(dense.bits);
-                // and both are the product (nothing written past C)
-                const ref = new Float64Array(m * n);
-                matMulInto(Float64Array.from(a), Float64Array.from(b.subarray(0, kk * n)), ref, m, kk, n, transposeA, false);
-                const scale = Math.max(1, ...ref.map(Math.abs));
-                const want = ref.map((v, i) => (accumulate ? c0[i] + alpha * v : v));
-                expect(Math.max(...want.map((v, i) => Math.abs(v - skipping.c[i]))) / scale).toBeLessThan(1e-5);
-                expect(Array.from(skipping.c.subarray(m * n))).toEqual(Array.from(c0.subarray(m * n)));
+          // zeros in A (C = op(A)·op(B) skips them) or in B (Cᵀ = op(B)ᵀ·op(A)ᵀ does)
+          for (const sparseSide of ['A', 'B'] as const) {
+            const name = `${accumulate ? 'C + α·' : ''}${form} ${m}x${kk}x${n}, zeros in ${sparseSide}${fma ? ', fma' : ''}`;
+            it(name, () => {
+              const rng = new Rng(m * 7 + kk * 3 + n);
+              const spec = { m, n, k: kk, transposeA, transposeB, accumulate };
+              const always = skippableSides(m, n, kk, transposeA, transposeB, accumulate, () => 1);
+              expect(SCRATCH / 4 + Math.max(matMulScratch(m, n, kk, transposeA, transposeB, accumulate), ...always.map((side) => side.floats))).toBeLessThan(k.f32.length);
+              for (const density of [0, 0.05, 0.3, 0.9]) {
+                const [a, b] = [m * kk, kk * n].map((size, i) => (['A', 'B'][i] === sparseSide ? sparse(rng, size, density) : Float32Array.from({ length: size }, () => rng.normal())));
+                const c0 = Float32Array.from({ length: m * n + 4 }, () => (accumulate ? rng.normal() : 12345));
+                // alpha 1: what conv's filter gradient accumulates with (and every form's sums agree there)
+                for (const alpha of accumulate ? [1, -0.03] : [1]) {
+                  const dense = run(k, spec, a, b, c0, 'never', alpha);
+                  const skipping = run(k, spec, a, b, c0, 'always', alpha);
+                  expect(skipping.bits).toEqual(dense.bits);
+                  // and both are the product (nothing written past C)
+                  const ref = new Float64Array(m * n);
+                  matMulInto(Float64Array.from(a), Float64Array.from(b), ref, m, kk, n, transposeA, transposeB);
+                  const scale = Math.max(1, ...ref.map(Math.abs));
+                  const want = ref.map((v, i) => (accumulate ? c0[i] + alpha * v : v));
+                  expect(Math.max(...want.map((v, i) => Math.abs(v - skipping.c[i]))) / scale).toBeLessThan(1e-5);
+                  expect(Array.from(skipping.c.subarray(m * n))).toEqual(Array.from(c0.subarray(m * n)));
+                }
               }
-            }
-          });
+            });
+          }
         }
       }
     }
