@@ -89,14 +89,46 @@ function poolFunction(
       f.get(list).get(t).i32(2).i32Shl().i32Add().i32Load().get(at).i32Add().set(pixel);
       visit(pixel);
     });
+  // A 2x2 window inside the image without dilation (max pool 2, the common case): its four
+  // pixels are at fixed offsets from its first, visited in the list's order with no loop.
+  const [first, down, is2x2] = [f.local(i32), f.local(i32), f.local(i32)];
+  f.get(w).get(cBytes).i32Mul().set(down);
+  f.get(ph).i32(2).i32Eq().get(pw).i32(2).i32Eq().i32And().get(dh).i32(1).i32Eq().i32And().get(dw).i32(1).i32Eq().i32And().set(is2x2);
+  const taps2x2 = (visit: (pixel: Local) => void) => {
+    for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+      f.get(first).get(at).i32Add();
+      if (dy) f.get(down).i32Add();
+      if (dx) f.get(cBytes).i32Add();
+      f.set(pixel);
+      visit(pixel);
+    }
+  };
+  const channels = (visitTaps: (visit: (pixel: Local) => void) => void) => {
+    f.forLoop(at, () => f.i32(0), () => f.get(c4), 16, () => body(f, p, vector, at, visitTaps, image, window, count));
+    f.forLoop(at, () => f.get(c4), () => f.get(cBytes), 4, () => body(f, p, single, at, visitTaps, image, window, count));
+  };
   f.forLoop(b, () => f.i32(0), () => f.get(n), 1, () => {
     f.get(b).get(h).i32Mul().get(w).i32Mul().get(cBytes).i32Mul().set(image);
     f.forLoop(r, () => f.i32(0), () => f.get(oh), 1, () => {
+      f.get(r).get(sh).i32Mul().get(top).i32Sub().set(y);
       f.forLoop(q, () => f.i32(0), () => f.get(ow), 1, () => {
         f.get(b).get(oh).i32Mul().get(r).i32Add().get(ow).i32Mul().get(q).i32Add().get(cBytes).i32Mul().set(window);
-        listTaps();
-        f.forLoop(at, () => f.i32(0), () => f.get(c4), 16, () => body(f, p, vector, at, taps, image, window, count));
-        f.forLoop(at, () => f.get(c4), () => f.get(cBytes), 4, () => body(f, p, single, at, taps, image, window, count));
+        f.get(q).get(sw).i32Mul().get(left).i32Sub().set(x);
+        f.ifElse(
+          () => {
+            f.get(is2x2).get(y).i32(0).i32GeS().i32And().get(y).i32(1).i32Add().get(h).i32LtS().i32And();
+            f.get(x).i32(0).i32GeS().i32And().get(x).i32(1).i32Add().get(w).i32LtS().i32And();
+          },
+          () => {
+            f.get(y).get(w).i32Mul().get(x).i32Add().get(cBytes).i32Mul().set(first);
+            f.i32(4).set(count);
+            channels(taps2x2);
+          },
+          () => {
+            listTaps();
+            channels(taps);
+          },
+        );
       });
     });
   });
