@@ -1,7 +1,8 @@
 /**
  * Zero-skipping products: C (+)= op(A)·B for an op(A) with many exact zeros (MNIST's pixels are
- * about 81% zeros, a ReLU zeroes about half of a layer), which dense BLAS multiplies anyway.
- * matmul-driver.ts counts the zeros at run time and takes this path only where they pay.
+ * about 81% zeros, a ReLU zeroes about half of a layer, a max pool's gradient three-quarters),
+ * which dense BLAS multiplies anyway. matmul-driver.ts counts the zeros at run time and takes
+ * this path only where they pay, for op(A) or, as Cᵀ = op(B)ᵀ·op(A)ᵀ, for op(B).
  *
  *   countNonZero(src, n) → i32                the floats among n at src that are not ±0 (NaN counts)
  *   sparseRows(a, M, K, sar, sap, rows, cursor, entries) → i32
@@ -13,7 +14,7 @@
  *   gemmSparseAcc(…, alpha)                   C ← C + alpha·op(A)·B
  *   transpose(src, dst, rows, cols)           dst ← srcᵀ (for the operands and C of the other forms)
  *
- * Bit-identical to gemmPacked on finite inputs: each K block of KB (the same blocks) is summed
+ * Bit-identical to gemmPacked and gemm on finite inputs: each K block of KB (the same blocks) is summed
  * from zero in rising p with the same multiply-add, and written into C the same way (cWriter).
  * A skipped term is 0·B(p, j), which adds +0 or −0 to a sum that is never −0 (it starts at +0,
  * and x + y is −0 only when both are): no bit changes. Only a NaN or ±∞ in B would have made
@@ -36,19 +37,22 @@ const GROUP = 112;
 function countNonZeroFunction(): FunctionBuilder {
   const f = new FunctionBuilder('countNonZero', [i32, i32], [i32]);
   const [src, n] = [f.param(0), f.param(1)];
-  const [i, end4, end, total] = Array.from({ length: 4 }, () => f.local(i32));
+  const [i, n4, total] = Array.from({ length: 3 }, () => f.local(i32));
   const counts = f.local(v128);
-  f.get(src).get(n).i32(-4).i32And().i32(2).i32Shl().i32Add().set(end4);
-  f.get(src).get(n).i32(2).i32Shl().i32Add().set(end);
-  // A lane of f32x4.ne is −1 where true: subtracting it counts.
-  f.forLoop(i, () => f.get(src), () => f.get(end4), 16, () => {
-    f.get(counts).get(i).v128Load().v128Zero().simdOp(F32X4_NE).simdOp(I32X4_SUB).set(counts);
+  const at = () => f.get(src).get(i).i32(2).i32Shl().i32Add();
+  f.get(n).i32(-4).i32And().set(n4);
+  // A lane of f32x4.ne is −1 where true: subtracting it counts. (Loops over indices, not
+  // addresses: the loops compare signed, and a memory may pass 2 GiB.)
+  f.forLoop(i, () => f.i32(0), () => f.get(n4), 4, () => {
+    f.get(counts);
+    at().v128Load().v128Zero().simdOp(F32X4_NE).simdOp(I32X4_SUB).set(counts);
   });
   for (let lane = 0; lane < 4; lane++) {
     f.get(total).get(counts).i32x4ExtractLane(lane).i32Add().set(total);
   }
-  f.forLoop(i, () => f.get(end4), () => f.get(end), 4, () => {
-    f.get(total).get(i).f32Load().f32Const(0).scalarOp(F32_NE).i32Add().set(total);
+  f.forLoop(i, () => f.get(n4), () => f.get(n), 1, () => {
+    f.get(total);
+    at().f32Load().f32Const(0).scalarOp(F32_NE).i32Add().set(total);
   });
   f.get(total);
   return f;
@@ -183,7 +187,7 @@ function gemmSparseFunction({ fma, accumulate = false }: MatMulOptions & { accum
   const f = new FunctionBuilder(accumulate ? 'gemmSparseAcc' : 'gemmSparse', params);
   const [rows, entries, b, c, N, K, ldc, r0, r1] = Array.from({ length: 9 }, (_, k) => f.param(k));
   const alpha = f.param(9); // only read when accumulating
-  const [r, kb, e, eEnd, eb, ee, ep, j, jg, jEnd, NT, rem, last, lanes, rowBytes, bCol, pb, cRow, add, blockEnd] = Array.from({ length: 20 }, () => f.local(i32));
+  const [r, kb, e, eEnd, eb, ee, ei, ep, j, jg, jEnd, NT, rem, last, lanes, rowBytes, bCol, pb, cRow, add, blockEnd] = Array.from({ length: 21 }, () => f.local(i32));
   const x = f.local(v128);
   const bv = f.local(v128);
   const acc = Array.from({ length: TILE }, () => f.local(v128));
@@ -208,7 +212,7 @@ function gemmSparseFunction({ fma, accumulate = false }: MatMulOptions & { accum
     for (let t = 0; t < V; t++) f.v128Zero().set(acc[t]);
     f.get(b).get(j).i32(2).i32Shl().i32Add().set(bCol);
     // one entry a turn: V8 loads two entries' rows of B before their multiply-adds, and spills
-    f.forLoop(ep, entryAt(eb), entryAt(ee), 8, () => step(V, 0));
+    f.forLoop(ei, () => f.get(eb), () => f.get(ee), 1, () => (entryAt(ei)().set(ep), step(V, 0)));
     f.get(c).get(r).get(ldc).i32Mul().get(j).i32Add().i32(2).i32Shl().i32Add().set(cRow);
     for (let t = 0; t < V; t++) {
       if (masked && t === V - 1) storeFirst(cRow, 16 * t, acc[t], lanes);

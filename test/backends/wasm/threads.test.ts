@@ -31,10 +31,10 @@ afterAll(() => helpers.forEach((h) => h.terminate()));
 const [A, B, C, S] = [0, 1 << 18, 1 << 19, 3 << 19];
 
 /** Fills A, B (and C when it accumulates) from a seed, runs `run`, and returns C's bits and the 4 floats past it. */
-function product(run: () => void, m: number, k: number, n: number, accumulate: boolean, seed: number, density = 1): number[] {
+function product(run: () => void, m: number, k: number, n: number, accumulate: boolean, seed: number, [densityA, densityB] = [1, 1]): number[] {
   const rng = new Rng(seed);
-  for (let i = 0; i < m * k; i++) f32[A + i] = rng.uniform() < density ? rng.normal() : 0;
-  for (let i = 0; i < k * n; i++) f32[B + i] = rng.normal();
+  for (let i = 0; i < m * k; i++) f32[A + i] = rng.uniform() < densityA ? rng.normal() : 0;
+  for (let i = 0; i < k * n; i++) f32[B + i] = rng.uniform() < densityB ? rng.normal() : 0;
   for (let i = 0; i < m * n; i++) f32[C + i] = accumulate ? rng.normal() : 12345;
   f32.fill(12345, C + m * n, C + m * n + 4);
   f32.fill(-7, S, S + matMulScratch(m, n, k, true, true, accumulate) + 1024); // stale scratch
@@ -57,9 +57,11 @@ const cases = [
   ['by rows, accumulating (W1 update Aᵀ·B)', 784, 10, 30, true, false, true] as const,
   ['by rows, accumulating, N < 16', 300, 170, 12, false, false, true] as const,
   ['by rows, A·Bᵀ (gemmNT)', 200, 100, 12, false, true, false] as const,
-  // op(A) 80% zeros: the zero-skipping path, by rows
-  ['skipping zeros, by rows (W2 forward)', 128, 784, 160, false, false, false, 0.2] as const,
-  ['skipping zeros, by rows, accumulating (W2 update Aᵀ·B)', 300, 128, 130, true, false, true, 0.2] as const,
+  // an operand 80% zeros: the zero-skipping path, by rows (of C, or of Cᵀ for B's zeros)
+  ['skipping A\'s zeros, by rows (W2 forward)', 128, 784, 160, false, false, false, [0.2, 1]] as const,
+  ['skipping A\'s zeros, by rows, accumulating (W2 update Aᵀ·B)', 300, 128, 130, true, false, true, [0.2, 1]] as const,
+  ['skipping B\'s zeros, accumulating (conv filter gradient Aᵀ·B)', 500, 300, 40, true, false, true, [1, 0.2]] as const,
+  ['skipping A\'s zeros of A·Bᵀ (conv input gradient)', 300, 40, 500, false, true, false, [0.2, 1]] as const,
 ];
 
 describe.skipIf(!available)('helper thread: caller-runs hand-off', () => {
@@ -69,12 +71,12 @@ describe.skipIf(!available)('helper thread: caller-runs hand-off', () => {
   const auto = helper({})!;
   const keeping = helper({ force: 'keep' })!;
 
-  it.each(cases)('%s: the same bits whether the caller takes the half back, the helper runs it, the caller keeps it, or any', (_, m, k, n, transposeA, transposeB, accumulate, density?: number) => {
+  it.each(cases)('%s: the same bits whether the caller takes the half back, the helper runs it, the caller keeps it, or any', (_, m, k, n, transposeA, transposeB, accumulate, densities?: readonly [number, number]) => {
     expect(m * n * k).toBeGreaterThanOrEqual(SPLIT_MACS);
     const spec = { a: 4 * A, b: 4 * B, c: 4 * C, scratch: 4 * S, m, n, k, transposeA, transposeB, accumulate };
     const run = (driver: typeof single) => {
       const call = driver(spec);
-      return product(() => call(-0.25), m, k, n, accumulate, m * 7 + k * 3 + n, density);
+      return product(() => call(-0.25), m, k, n, accumulate, m * 7 + k * 3 + n, densities && [...densities]);
     };
     const want = run(single);
     expect(want.slice(-4)).toEqual(Array(4).fill(new Uint32Array(new Float32Array([12345]).buffer)[0]));
