@@ -136,7 +136,7 @@ export const imported: ImportedModel = importOnnx(onnx, { trainable: (name: stri
     expect(code).not.toMatch(/node:(fs|path|zlib|module)/);
     const gzipped = gzipSync(code).length;
     console.log(`browser bundle of deltagraph + deltagraph/nn: ${(code.length / 1024).toFixed(1)} KB minified, ${(gzipped / 1024).toFixed(1)} KB gzipped`);
-    expect(gzipped).toBeLessThan(80 * 1024);
+    expect(gzipped).toBeLessThan(85 * 1024); // docs/package.md states the budget
   });
 
   it('runs deltagraph/onnx under plain node: exports a model and imports it back with the same predictions', () => {
