@@ -45,22 +45,6 @@ export interface KernelContext<A extends Attrs = Attrs> extends ShapeContext<A> 
   readonly state: Record<string, unknown>;
   /** Throws a RunError naming the node and the user's line that built it: for bad values at run time. */
   readonly fail: (message: string) => never;
-  /**
-   * The working memory this kernel shares with others of the plan (see {@link Kernel.shares}),
-   * when another kernel asks for the same: `fill` says whether this is the plan's first kernel
-   * to use it, which computes it on every step; the later ones read what it left there.
-   */
-  readonly shared?: { readonly view: FloatArray; readonly fill: boolean };
-}
-
-/** What a kernel may share with others of a plan: computed from one input, and the same for all who ask with that tag. */
-export interface Shared {
-  /** The input it is computed from. */
-  readonly input: number;
-  /** What of the input: kernels asking with the same input node and tag share one buffer. */
-  readonly tag: string;
-  /** Its elements. */
-  readonly size: number;
 }
 
 /** A wasm kernel also gets the module's kernels bound to the memory; pointers are byteOffsets. */
@@ -90,13 +74,6 @@ export interface Kernel<A extends Attrs = Attrs, C extends KernelContext<A> = Ke
   readonly supports?: (ctx: ShapeContext<A>) => boolean;
   /** Whether it would split its work with the helper thread (so the memory must be shared first). */
   readonly parallel?: (ctx: ShapeContext<A>) => boolean;
-  /**
-   * Working memory worth computing once for several kernels of a plan: a convolution's windows,
-   * which its forward pass and its filter gradient both take from the same image. The kernels
-   * asking for the same input node and tag get one buffer (`ctx.shared`), kept from the first of
-   * them to the last; a kernel alone with its tag gets none.
-   */
-  readonly shares?: (ctx: ShapeContext<A>) => Shared | null;
 }
 
 /**

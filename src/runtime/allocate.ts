@@ -20,8 +20,6 @@ export interface AllocationInput {
   readonly isAlias: (id: number) => boolean;
   /** Whether the node may write its output over `param` (its input of the output's shape). */
   readonly mayOverwrite: (id: number, param: number) => boolean;
-  /** Working memory several nodes' kernels share, by key: its elements and the nodes, in schedule order. */
-  readonly shared?: ReadonlyMap<string, { readonly size: number; readonly users: readonly number[] }>;
 }
 
 /** Where a node's values live. */
@@ -35,8 +33,6 @@ export interface Allocation {
   readonly places: ReadonlyMap<number, Place>;
   /** Scratch of the kernels that ask for it, in the workspace. */
   readonly scratch: ReadonlyMap<number, number>;
-  /** Shared working memory by key, in the workspace: from its first user's step to its last's. */
-  readonly shared: ReadonlyMap<string, number>;
   /** Copies of outputs that this program's updates overwrite, in the fixed region. */
   readonly outputCopies: ReadonlyMap<number, number>;
   /** Elements of the fixed region (inputs, constants, copies of outputs), then of the workspace. */
@@ -78,26 +74,17 @@ export function allocate(input: AllocationInput): Allocation {
 
   // Simulate the run: allocate each result when made, free it after its last reader.
   const pool = new FreeList();
-  const freeAt = new Map<number, (number | string)[]>();
-  const later = (at: number, id: number | string) => (freeAt.get(at) ?? freeAt.set(at, []).get(at)!).push(id);
+  const freeAt = new Map<number, number[]>();
+  const later = (at: number, id: number) => (freeAt.get(at) ?? freeAt.set(at, []).get(at)!).push(id);
   const workspace = new Map<number, number>();
   const fixedAt = new Map<number, number>();
   const scratch = new Map<number, number>();
-  const shared = new Map<string, number>();
-  const sharedFrom = new Map<number, string[]>();
-  for (const [key, { users }] of input.shared ?? []) (sharedFrom.get(users[0]) ?? sharedFrom.set(users[0], []).get(users[0])!).push(key);
   let fixed = 0;
   let unshared = 0;
   for (const id of schedule) {
     const node = nodes[id];
     const size = roundUp(sizeOf(id));
     const scratchSize = roundUp(scratchOf(id));
-    for (const key of sharedFrom.get(id) ?? []) {
-      const { size: sharedSize, users } = input.shared!.get(key)!;
-      shared.set(key, pool.alloc(roundUp(sharedSize)));
-      unshared += roundUp(sharedSize);
-      later(position.get(users[users.length - 1])!, key);
-    }
     if (scratchSize > 0) {
       // Allocated after the output and freed with the inputs, so it overlaps neither.
       scratch.set(id, pool.alloc(scratchSize));
@@ -116,8 +103,7 @@ export function allocate(input: AllocationInput): Allocation {
       }
     }
     for (const done of freeAt.get(position.get(id)!) ?? []) {
-      if (typeof done === 'string') pool.free(shared.get(done)!, roundUp(input.shared!.get(done)!.size));
-      else if (done < 0) pool.free(scratch.get(-1 - done)!, roundUp(scratchOf(-1 - done)));
+      if (done < 0) pool.free(scratch.get(-1 - done)!, roundUp(scratchOf(-1 - done)));
       else pool.free(workspace.get(done)!, roundUp(sizeOf(done)));
     }
   }
@@ -138,5 +124,5 @@ export function allocate(input: AllocationInput): Allocation {
     else if (fixedAt.has(id)) places.set(id, { kind: 'fixed', offset: fixedAt.get(id)! });
     else places.set(id, { kind: 'workspace', offset: workspace.get(id)! });
   }
-  return { places, scratch, shared, outputCopies, fixed, workspace: pool.peak, unshared, updatesInPlace: inPlace.size };
+  return { places, scratch, outputCopies, fixed, workspace: pool.peak, unshared, updatesInPlace: inPlace.size };
 }

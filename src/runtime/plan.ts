@@ -46,8 +46,6 @@ export interface PlanStats {
   };
   /** On a WebGPU device: elementwise ops folded into another op's kernel (no kernel of their own). */
   readonly fused: number;
-  /** Working memory computed once and read by several kernels (a convolution's windows, made by its forward pass for its filter gradient). */
-  readonly sharedWork: number;
 }
 
 /** The kernel a node runs, on the backend chosen for it. */
@@ -77,8 +75,6 @@ export class Plan {
   /** This plan's buffers in the device memory (parameters aside). */
   private block = { offset: 0, size: 0 };
   private scratchAt = new Map<number, number>();
-  /** Each kernel's shared working memory: where it is, its size, and whether this kernel fills it. */
-  private sharedAt = new Map<number, { key: string; size: number; fill: boolean }>();
   /** Where outputs that this program's updates overwrite are copied before the update. */
   private outputCopyAt = new Map<number, number>();
   /** With checkNumerics: the output and input views of every step, scanned after it runs. */
@@ -123,7 +119,6 @@ export class Plan {
         return step?.kernel.scratch?.(step.context as never) ?? 0;
       },
       isAlias: (id) => hasTrait(nodes[id], 'alias'),
-      shared: this.sharedWork(),
       mayOverwrite: (id, param) => {
         const def = getOp(nodes[id].op);
         return hasTrait(nodes[id], 'elementwise') || (def.overwrites !== undefined && nodes[id].inputs[def.overwrites] === param);
@@ -133,7 +128,7 @@ export class Plan {
     const count = (b: Step['backend']) => this.kernels.filter((s) => s.backend === b).length;
     const { workspace, unshared, updatesInPlace } = this.allocation;
     const backends = { js: count('js'), wasm: count('wasm'), webgpu: count('webgpu') };
-    this.stats = { steps: this.kernels.length, workspace, unshared, updatesInPlace, backends, fused: this.fusion?.inlined.size ?? 0, sharedWork: this.allocation.shared.size };
+    this.stats = { steps: this.kernels.length, workspace, unshared, updatesInPlace, backends, fused: this.fusion?.inlined.size ?? 0 };
     device.prepare(this.kernels.some((s) => s.backend === 'wasm' && (s.kernel as Kernel).parallel?.(s.context as never)));
     this.bind();
   }
@@ -346,7 +341,6 @@ export class Plan {
       }
     }
     this.scratchAt = new Map([...this.allocation.scratch].map(([id, at]) => [id, base + fixed + at]));
-    this.sharedBase = base + fixed;
     this.outputCopyAt = new Map([...this.allocation.outputCopies].map(([id, at]) => [id, base + at]));
     for (const id of this.schedule) {
       if (isOp(nodes[id], ops.constant)) memory.write(this.offsets.get(id)!, data.get(id)!);
@@ -371,37 +365,6 @@ export class Plan {
     memory.write(this.stateBlock.offset, new Float32Array(size));
   }
 
-  /** A kernel's shared working memory as its context gives it. */
-  private sharedView(id: number): { view: FloatArray; fill: boolean } {
-    const { key, size, fill } = this.sharedAt.get(id)!;
-    return { view: this.device.memory.view(this.sharedBase + this.allocation.shared.get(key)!, size), fill };
-  }
-
-  /** Where the workspace starts (shared working memory is at offsets from it). */
-  private sharedBase = 0;
-
-  /**
-   * The working memory kernels share (Kernel.shares): by key (the input node and the tag), its
-   * size and its users in schedule order, for the tags asked for by two kernels or more.
-   */
-  private sharedWork(): Map<string, { size: number; users: number[] }> {
-    const byKey = new Map<string, { size: number; users: number[] }>();
-    for (const step of this.kernels) {
-      if (step.backend === 'webgpu') continue;
-      const asked = (step.kernel as Kernel).shares?.(step.context as never);
-      if (!asked) continue;
-      const key = `%${this.ir.nodes[step.id].inputs[asked.input]} ${asked.tag}`;
-      const entry = byKey.get(key) ?? byKey.set(key, { size: asked.size, users: [] }).get(key)!;
-      entry.size = Math.max(entry.size, asked.size);
-      entry.users.push(step.id);
-    }
-    for (const [key, entry] of byKey) {
-      if (entry.users.length < 2) byKey.delete(key);
-      else entry.users.forEach((id, i) => this.sharedAt.set(id, { key, size: entry.size, fill: i === 0 }));
-    }
-    return byKey;
-  }
-
   /** Makes the views and kernel closures (again after the memory has grown or moved). */
   private bind(): void {
     if (this.device.gpu) return this.bindGpu();
@@ -420,7 +383,6 @@ export class Plan {
         training: this.training,
         state,
         scratch: memory.view(this.scratchAt.get(id) ?? 0, this.scratchAt.has(id) ? scratchSize : 0),
-        ...(this.sharedAt.has(id) ? { shared: this.sharedView(id) } : {}),
         fail: (message: string): never => {
           throw new RunError(`${node.op}${node.name ? ` '${node.name}'` : ''}: ${message}`, `%${id}`, node.site);
         },

@@ -10,9 +10,6 @@
  *   filter gradient dW    = Σ_G cols_Gᵀ · dy_G                     (accumulated, alpha 1)
  * With a helper thread, the products split as any product, and im2col and col2im give it half
  * of each group's images (they write apart: im2col never writes past an image's rows of cols).
- * In a training step the forward pass and the filter gradient take the same windows of the same
- * image: the plan gives them one buffer of the whole batch's windows (Kernel.shares), which the
- * forward pass fills and the filter gradient reads, so each window is copied once a step.
  */
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, type WindowAttrs } from '../../ops/conv.ts';
 import { conv2dBiasActivation } from '../../ops/fused.ts';
@@ -59,23 +56,18 @@ type Context = WasmKernelContext<WindowAttrs> & { wasm: { matMul: (spec: Product
 /**
  * What the three kernels share: for each group, its first image, its size and its product; and
  * `walk(name, images, first, count)`, im2col or col2im of a group's images at `images` (byte
- * pointer of the batch), half of them on the helper thread when there is one. The groups' windows
- * go to the scratch, or, where the plan shares them (`ctx.shared`: the forward pass and the filter
- * gradient of one image), to the shared buffer at the group's rows: `windows(first, count)` makes
- * them there unless another kernel of the step already has (`fill` false).
+ * pointer of the batch), half of them on the helper thread when there is one.
  */
 function grouped(ctx: Context, c: ConvGeometry, form: Form, operands: (first: number, cols: number) => { a: number; b: number; c: number }) {
   const { cols: colsFloats } = scratchOf(c, form);
   const geometry = ctx.scratch.byteOffset;
-  const scratchCols = geometry + 4 * GEOMETRY;
-  const scratch = scratchCols + 4 * colsFloats;
+  const cols = geometry + 4 * GEOMETRY;
+  const scratch = cols + 4 * colsFloats;
   const values = Int32Array.of(c.h, c.w, c.inC, c.kh, c.kw, c.oh, c.ow, c.top, c.left, ...c.attrs.strides, ...c.attrs.dilations);
   const geometryView = new Int32Array(ctx.scratch.buffer, geometry, values.length);
   const [imageBytes, colsBytes] = [4 * c.h * c.w * c.inC, 4 * colsSize(c)];
-  const colsOf = (first: number) => (ctx.shared ? ctx.shared.view.byteOffset + first * colsBytes : scratchCols);
   const handoff = ctx.wasm.handoff();
   const walk = (name: 'im2col' | 'col2im', images: number, first: number, count: number) => {
-    const cols = colsOf(first);
     const own = handoff && count >= 2 ? count >> 1 : count;
     if (own < count) {
       handoff!.queue(name, images + (first + own) * imageBytes, cols + own * colsBytes, count - own, geometry);
@@ -84,36 +76,25 @@ function grouped(ctx: Context, c: ConvGeometry, form: Form, operands: (first: nu
     ctx.wasm[name](images + first * imageBytes, cols, own, geometry);
     if (own < count) handoff!.finish();
   };
-  const parts = groups(c).map(([first, images]) => ({ first, images, product: ctx.wasm.matMul({ ...form(c, images), ...operands(first, colsOf(first)), scratch }) }));
+  const parts = groups(c).map(([first, images]) => ({ first, images, product: ctx.wasm.matMul({ ...form(c, images), ...operands(first, cols), scratch }) }));
   return {
     parts,
     /** Writes the geometry into the scratch (shared with other kernels between runs). */
     prepare: () => geometryView.set(values),
     walk,
-    /** The windows of a group's images for its product: made, unless the step has them already. */
-    windows: (image: number, first: number, count: number) => {
-      if (!ctx.shared || ctx.shared.fill) walk('im2col', image, first, count);
-    },
   };
 }
-
-/** The windows of one image's convolution, as the plan shares them: the same tag for the same geometry. */
-const windowsOf = (c: ConvGeometry) => ({
-  input: 0,
-  tag: `windows ${c.kh}x${c.kw} of ${c.h}x${c.w}x${c.inC}, out ${c.oh}x${c.ow}, from ${c.top},${c.left}, strides ${c.attrs.strides}, dilations ${c.attrs.dilations}`,
-  size: c.n * colsSize(c),
-});
 
 /** The forward convolution into ctx.output, calling `after(y, rows)` on each group's part of it (byte pointer, rows of out channels). */
 function convolve(ctx: Context, after?: (y: number, rows: number) => void): () => void {
   const c = forward(ctx);
   const [image, filter] = ctx.inputs;
   const rowBytes = 4 * pixels(c) * c.outC;
-  const { parts, prepare, windows } = grouped(ctx, c, forwardProduct, (first, cols) => ({ a: cols, b: filter.byteOffset, c: ctx.output.byteOffset + first * rowBytes }));
+  const { parts, prepare, walk } = grouped(ctx, c, forwardProduct, (first, cols) => ({ a: cols, b: filter.byteOffset, c: ctx.output.byteOffset + first * rowBytes }));
   return () => {
     prepare();
     for (const { first, images, product } of parts) {
-      windows(image.byteOffset, first, images);
+      walk('im2col', image.byteOffset, first, images);
       product();
       after?.(ctx.output.byteOffset + first * rowBytes, images * pixels(c));
     }
@@ -122,14 +103,12 @@ function convolve(ctx: Context, after?: (y: number, rows: number) => void): () =
 
 registerKernel(conv2d, 'wasm', {
   scratch: (ctx) => scratchOf(forward(ctx), forwardProduct).total,
-  shares: (ctx) => windowsOf(forward(ctx)),
   parallel: (ctx) => splits(forward(ctx), forwardProduct),
   run: (ctx) => convolve(ctx),
 });
 
 registerKernel(conv2dBiasActivation, 'wasm', {
   scratch: (ctx) => scratchOf(forward(ctx), forwardProduct).total,
-  shares: (ctx) => windowsOf(forward(ctx)),
   parallel: (ctx) => splits(forward(ctx), forwardProduct),
   run: (ctx) => {
     const biasActivation = ctx.wasm.fused[`biasActivation_${ctx.attrs.activation}`];
@@ -160,18 +139,17 @@ registerKernel(conv2dBackpropInput, 'wasm', {
 
 registerKernel(conv2dBackpropFilter, 'wasm', {
   scratch: (ctx) => scratchOf(backFilter(ctx), filterProduct).total,
-  shares: (ctx) => windowsOf(backFilter(ctx)),
   parallel: (ctx) => splits(backFilter(ctx), filterProduct),
   run: (ctx) => {
     const c = backFilter(ctx);
     const [image, dy] = ctx.inputs;
     const rowBytes = 4 * pixels(c) * c.outC;
-    const { parts, prepare, windows } = grouped(ctx, c, filterProduct, (first, cols) => ({ a: cols, b: dy.byteOffset + first * rowBytes, c: ctx.output.byteOffset }));
+    const { parts, prepare, walk } = grouped(ctx, c, filterProduct, (first, cols) => ({ a: cols, b: dy.byteOffset + first * rowBytes, c: ctx.output.byteOffset }));
     return () => {
       prepare();
       ctx.output.fill(0);
       for (const { first, images, product } of parts) {
-        windows(image.byteOffset, first, images);
+        walk('im2col', image.byteOffset, first, images);
         product(1);
       }
     };
