@@ -10,6 +10,9 @@
  *   filter gradient dW    = Σ_G cols_Gᵀ · dy_G                     (accumulated, alpha 1)
  * With a helper thread, the products split as any product, and im2col and col2im give it half
  * of each group's images (they write apart: im2col never writes past an image's rows of cols).
+ * The filter gradient copies the windows again rather than keep the forward pass's: a group's
+ * fresh copy is in cache for its product, where the whole batch's, kept since the forward pass,
+ * is not (measured slower in W3: docs/performance.md).
  */
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, type WindowAttrs } from '../../ops/conv.ts';
 import { conv2dBiasActivation } from '../../ops/fused.ts';
