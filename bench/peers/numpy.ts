@@ -9,9 +9,7 @@
  * Run: npx tsx bench/peers/numpy.ts [--workload W2] [--threads 1,cores] [--steps N] [--runs 3] [--warmup N]
  */
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { python, runPeerScript, describeBlas, type BlasInfo, type Seconds } from './pytorch.ts';
+import { peerCli, python, runPeerScript, describeBlas, type BlasInfo, type Seconds } from './pytorch.ts';
 
 export interface NumpyOptions {
   workload: 'W1' | 'W2';
@@ -101,14 +99,10 @@ export function measureNumpy(options: NumpyOptions): NumpyReport {
 }
 
 // Run directly: one line per thread count.
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const flag = (name: string): string | undefined => {
-    const at = process.argv.indexOf(`--${name}`);
-    return at > 0 ? process.argv[at + 1] : undefined;
-  };
-  const num = (name: string): number | undefined => (flag(name) === undefined ? undefined : Number(flag(name)));
-  const workload = (flag('workload') ?? 'W2') as 'W1' | 'W2';
-  const report = measureNumpy({ workload, threads: flag('threads')?.split(','), steps: num('steps'), runs: num('runs'), warmup: num('warmup') });
+const cli = peerCli(import.meta.url);
+if (cli) {
+  const workload = (cli.workload ?? 'W2') as 'W1' | 'W2';
+  const report = measureNumpy({ ...cli, workload });
   if (!report.installed) {
     console.log(report.message);
   } else {

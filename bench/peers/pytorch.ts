@@ -127,15 +127,22 @@ export function measurePytorch(options: PytorchOptions = {}): PytorchReport {
   };
 }
 
-// Run directly: one line per thread count.
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+/** The options of a peer's module run as a script (`npx tsx bench/peers/pytorch.ts --workload W2 …`), or null when it is imported. */
+export function peerCli(moduleUrl: string) {
+  if (!process.argv[1] || resolve(process.argv[1]) !== fileURLToPath(moduleUrl)) return null;
   const flag = (name: string): string | undefined => {
     const at = process.argv.indexOf(`--${name}`);
     return at > 0 ? process.argv[at + 1] : undefined;
   };
   const num = (name: string): number | undefined => (flag(name) === undefined ? undefined : Number(flag(name)));
-  const workload = (flag('workload') ?? 'W3') as NativeWorkload;
-  const report = measurePytorch({ workload, threads: flag('threads')?.split(','), steps: num('steps'), runs: num('runs'), warmup: num('warmup') });
+  return { workload: flag('workload'), threads: flag('threads')?.split(','), steps: num('steps'), runs: num('runs'), warmup: num('warmup') };
+}
+
+// Run directly: one line per thread count.
+const cli = peerCli(import.meta.url);
+if (cli) {
+  const workload = (cli.workload ?? 'W3') as NativeWorkload;
+  const report = measurePytorch({ ...cli, workload });
   if (!report.installed) {
     console.log(report.message);
   } else {

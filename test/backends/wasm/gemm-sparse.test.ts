@@ -5,6 +5,7 @@ import { elementwiseFunctions } from '../../../src/backends/wasm/elementwise.ts'
 import { densityLimit, matMulDriver, matMulScratch, skippableSides, sparseLayout, type MatMulExports, type MatMulSpec } from '../../../src/backends/wasm/matmul-driver.ts';
 import { matMulInto } from '../../../src/backends/js/matmul.ts';
 import { Rng, wasmFeatures } from '../../../src/index.ts';
+import { forms } from './forms.ts';
 
 /** A fresh module's matmul kernels over 32 MiB, the driver on one thread, and the memory as floats. */
 function kernels(fma: boolean) {
@@ -39,12 +40,6 @@ function run(k: ReturnType<typeof kernels>, spec: Omit<MatMulSpec, 'a' | 'b' | '
 // gemm's tiles), N and M across every width of the last tile (1–27 columns past 28s), K in one
 // block of 256 and several.
 const shapes: [number, number, number][] = [[40, 70, 16], [33, 300, 17], [64, 520, 40], [128, 784, 100], [36, 600, 61], [300, 25, 20], [25, 1000, 20], [50, 10, 30], [9, 300, 3], [70, 257, 33], [45, 40, 8]];
-const forms = [
-  ['A·B', false, false],
-  ['Aᵀ·B', true, false],
-  ['A·Bᵀ', false, true],
-  ['Aᵀ·Bᵀ', true, true],
-] as const;
 
 describe('zero-skipping products give the dense products\u2019 bits', () => {
   const variants = wasmFeatures().fma ? [false, true] : [false];

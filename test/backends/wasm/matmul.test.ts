@@ -6,6 +6,7 @@ import { elementwiseFunctions } from '../../../src/backends/wasm/elementwise.ts'
 import { gemmTile, matMulDriver, matMulScratch, type MatMulCall, type MatMulExports, type MatMulSpec } from '../../../src/backends/wasm/matmul-driver.ts';
 import { matMulInto } from '../../../src/backends/js/matmul.ts';
 import { compile, Device, Graph, Rng, wasmFeatures } from '../../../src/index.ts';
+import { forms } from './forms.ts';
 
 // Relative to the largest |C|; float32 sums of K products drift by about √K·2⁻²⁴.
 const TOLERANCE = 1e-5;
@@ -52,12 +53,6 @@ function multiply(matMul: Prepare, f32: Float32Array, m: number, kk: number, n: 
 // with short K the packed kernel reading A directly; odd sizes hit every edge tile. A·B with few
 // rows and many multiply-adds (10x784x30, 9x2001x13) is summed in two K ranges.
 const shapes = [[1, 1, 1], [3, 5, 2], [4, 8, 8], [5, 9, 13], [10, 784, 30], [17, 3, 33], [8, 1, 9], [31, 64, 7], [9, 513, 12], [33, 300, 17], [70, 10, 30], [64, 520, 40], [37, 7, 101], [10, 10, 30], [9, 2001, 13]];
-const forms = [
-  ['A·B', false, false],
-  ['Aᵀ·B', true, false],
-  ['A·Bᵀ', false, true],
-  ['Aᵀ·Bᵀ', true, true],
-] as const;
 
 describe('WebAssembly SIMD matmul agrees with the float64 reference', () => {
   const variants = wasmFeatures().fma ? [false, true] : [false];
