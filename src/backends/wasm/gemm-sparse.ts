@@ -5,10 +5,9 @@
  * this path only where they pay, for op(A) or, as Cᵀ = op(B)ᵀ·op(A)ᵀ, for op(B).
  *
  *   countNonZero(src, n) → i32                the floats among n at src that are not ±0 (NaN counts)
- *   sparseRows(a, M, K, sar, sap, rows, cursor, entries) → i32
+ *   sparseRows(a, M, K, sar, sap, rows, cursor, entries)
  *                                             op(A)'s nonzeros row by row (CSR): rows[r]..rows[r+1]
- *                                             (i32) index entries of (i32 p, f32 A(r, p)), p rising;
- *                                             returns the first row from which half of them follow
+ *                                             (i32) index entries of (i32 p, f32 A(r, p)), p rising
  *   gemmSparse(rows, entries, b, c, N, K, ldc, r0, r1)
  *                                             rows r0..r1−1 of C = op(A)·B, B row-major K×N
  *   gemmSparseAcc(…, alpha)                   C ← C + alpha·op(A)·B
@@ -66,7 +65,7 @@ function countNonZeroFunction(): FunctionBuilder {
  * to its row's list at `cursor` (M i32). Groups of four zeros are passed over with one test.
  */
 function sparseRowsFunction(): FunctionBuilder {
-  const f = new FunctionBuilder('sparseRows', [i32, i32, i32, i32, i32, i32, i32, i32], [i32]);
+  const f = new FunctionBuilder('sparseRows', [i32, i32, i32, i32, i32, i32, i32, i32]);
   const [a, M, K, sar, sap, rows, cursor, entries] = Array.from({ length: 8 }, (_, k) => f.param(k));
   const [r, p, src, ep, K4, M4, total, count, at] = Array.from({ length: 9 }, () => f.local(i32));
   const v = f.local(v128);
@@ -166,11 +165,6 @@ function sparseRowsFunction(): FunctionBuilder {
       });
     },
   );
-  // The first row whose start holds half of the entries: where two threads split the rows.
-  rowAt(M).i32Load().i32(1).i32ShrU().set(total);
-  f.i32(0).set(at);
-  f.forLoop(r, () => f.i32(0), () => f.get(M), 1, () => f.ifThen(() => (f.get(at).i32Eqz(), rowAt(r).i32Load().get(total).i32GeS(), f.i32And()), () => f.get(r).set(at)));
-  f.get(at);
   return f;
 }
 

@@ -45,8 +45,8 @@ export interface MatMulSpec {
   /** C ← C + alpha·op(A)·op(B) instead of C = op(A)·op(B); alpha is given at each call. */
   accumulate: boolean;
   /**
-   * Whether to skip op(A)'s zeros: where they pay (default), never, or always where it can (for
-   * measurements; the scratch must then hold the largest skippableSides(…, () => 1) floats).
+   * Whether to skip an operand's zeros: where they pay (default), never, or always where it can
+   * (for measurements; the scratch must then hold the largest skippableSides(…, () => 1) floats).
    */
   skipZeros?: 'auto' | 'always' | 'never';
 }
@@ -115,33 +115,36 @@ export function skippableSides(m: number, n: number, k: number, transposeA: bool
     { side: 'A' as const, rows: m, width: n, copy: transposeB ? k * n : 0, transposedC: 0 },
     { side: 'B' as const, rows: n, width: m, copy: transposeA ? 0 : k * m, transposedC: m * n },
   ];
+  // Two lists, one per thread's half of the rows, each with room for all of the nonzeros.
   return sides
+    .filter((s) => density(s.width) > 0)
     .map((s) => ({ ...s, layout: sparseLayout(s.rows, k, density(s.width)) }))
-    .filter((s) => s.layout.capacity > 4)
     .map((s) => {
-      const [copyAt, transposedAt] = [s.layout.floats, s.layout.floats + round4(s.copy)];
+      const [copyAt, transposedAt] = [2 * s.layout.floats, 2 * s.layout.floats + round4(s.copy)];
       return { ...s, copyAt, transposedAt, floats: transposedAt + round4(s.transposedC) };
     });
 }
 
 /**
- * The largest share of nonzeros in op(A) at which its zeros are skipped, for B with n columns.
+ * The largest share of nonzeros in the operand whose zeros a product skips, when each of its rows
+ * is a sum over `n` columns (of B for A's zeros, of op(A)ᵀ for B's).
  * gemmSparse spends about 2–3x a dense product's time per multiply-add (a chain of them per
- * nonzero, where the dense tiles reuse each load four times) and lists op(A)'s nonzeros first.
+ * nonzero, where the dense tiles reuse each load four times) and lists the nonzeros first.
  * `npm run bench:sparse` (zeros at random) finds the two paths level at about 45% nonzeros for
  * W2's products (N = 800), and the skipping path slower at any density for the convolutions'
  * products (N = 20, 40: a row's few nonzeros cannot pay for listing them); in W3's training
  * step (`npm run bench:profile`) it gains nothing at N = 100 either. Hence 30% from N = 128,
- * with room for the ±25% noise: MNIST's pixels (19% nonzero) under W2's first layer pass it, a
- * ReLU layer's activations (about half) do not.
+ * with room for the ±25% noise: MNIST's pixels (19% nonzero) under W2's first layer and W3's
+ * pooled gradients (7% nonzero, over conv2's 500 taps) pass it; a ReLU layer's activations
+ * (about half nonzero) do not.
  */
 export function densityLimit(n: number): number {
   return n >= 128 ? 0.3 : 0;
 }
 
 /**
- * Where the zero-skipping path keeps op(A)'s nonzeros in the scratch (byte offsets from its start):
- * row starts (m + 1 i32), cursors (m i32) and room for the entries of op(A) up to `density`.
+ * Where the zero-skipping path keeps an m×k operand's nonzeros in the scratch (byte offsets from
+ * its start): row starts (m + 1 i32), cursors (m i32) and room for its entries up to `density`.
  */
 export function sparseLayout(m: number, k: number, density: number) {
   const round4 = (x: number) => Math.ceil(x / 4) * 4;
@@ -224,8 +227,8 @@ export function matMulDriver(kernels: MatMulExports, threadHelper: Helper | null
    * Skips the zeros of op(A), or of op(B) by computing Cᵀ = op(B)ᵀ·op(A)ᵀ, when they pay: counts
    * them at each call (a pass over each operand, ~1% of a dense product) and, for the sparser
    * one below its density limit (skippableSides), lists its nonzeros by row and runs gemmSparse
-   * over rows, this thread those with the first half of the nonzeros; else runs `dense`. Either
-   * way the same bits.
+   * over rows, two threads a half of the rows each, listing and summing; else runs `dense`.
+   * Either way the same bits.
    */
   const zeroSkipping = (spec: MatMulSpec, helper: Handoff | null, dense: MatMulCall): MatMulCall => {
     const { a, b, c, scratch, m, n, k, transposeA, transposeB, accumulate, skipZeros } = spec;
@@ -236,12 +239,16 @@ export function matMulDriver(kernels: MatMulExports, threadHelper: Helper | null
     const name = accumulate ? 'gemmSparseAcc' : 'gemmSparse';
     const gemm = kernels[name];
     const runs = sides.map((s) => {
-      const [rows, cursor, entries] = [s.layout.rows, s.layout.cursor, s.layout.entries].map((at) => scratch + at);
-      const [copy, transposed] = [scratch + 4 * s.copyAt, scratch + 4 * s.transposedAt];
       // the listed operand (its storage, and op's element (r, p) at r·rs + p·ps), and B' row-major
       const [listed, rs, ps] = s.side === 'A' ? [a, sar, sap] : [b, sbc, sbr];
+      const [copy, transposed] = [scratch + 4 * s.copyAt, scratch + 4 * s.transposedAt];
       const other = s.copy ? copy : s.side === 'A' ? b : a;
       const target = s.side === 'A' ? c : transposed;
+      // Each thread lists its half of the rows into lists of its own and sums them: rows [0, h)
+      // here, [h, rows) on the helper (its row starts read from row h on, as gemmSparse counts).
+      const h = helper && s.rows >= 2 ? Math.ceil(s.rows / 2) : s.rows;
+      const list = (half: number) => [s.layout.rows, s.layout.cursor, s.layout.entries].map((at) => scratch + 4 * half * s.layout.floats + at);
+      const [[rows, cursor, entries], [rows2, cursor2, entries2]] = [list(0), list(1)];
       return {
         limit: s.layout.capacity - 4,
         size: s.rows * k,
@@ -249,10 +256,12 @@ export function matMulDriver(kernels: MatMulExports, threadHelper: Helper | null
         run: (alpha: number) => {
           if (s.copy) (s.side === 'A' ? transpose(b, copy, n, k) : transpose(a, copy, m, k)); // Bᵀ stored n×k, A stored m×k
           if (s.transposedC && accumulate) transpose(c, transposed, m, n);
-          // two threads split the rows where half of the nonzeros are behind (at least a row each)
-          const half = sparseRows(listed, s.rows, k, rs, ps, rows, cursor, entries)!;
-          const h = helper && s.rows >= 2 ? Math.min(s.rows - 1, Math.max(1, half)) : s.rows;
-          if (h < s.rows) (helper!.queue(name, rows, entries, other, target, s.width, k, s.width, h, s.rows, alpha), helper!.post());
+          if (h < s.rows) {
+            helper!.queue('sparseRows', listed + 4 * h * rs, s.rows - h, k, rs, ps, rows2, cursor2, entries2);
+            helper!.queue(name, rows2 - 4 * h, entries2, other, target, s.width, k, s.width, h, s.rows, alpha);
+            helper!.post();
+          }
+          sparseRows(listed, h, k, rs, ps, rows, cursor, entries);
           gemm(rows, entries, other, target, s.width, k, s.width, 0, h, alpha);
           if (h < s.rows) helper!.finish();
           if (s.transposedC) transpose(transposed, c, n, m);
