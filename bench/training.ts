@@ -5,7 +5,8 @@
  *   W2: [784,800,10] ReLU, softmax cross-entropy, SGD, batch 128
  *   W3: images [28,28,1]: conv 5x5x20 ReLU → max pool 2 → conv 5x5x40 ReLU → max pool 2 → dense 100
  *       ReLU → dense 10, softmax cross-entropy, SGD with momentum (η = 0.05, μ = 0.9), batch 64
- * W1, W2: five epochs in one `fit` (after a warm-up fit); each epoch's time is what `fit` reports in
+ * deltagraph's workloads are timed first, then the peers (TF.js runs in this process, and would
+ * leave its heap behind). W1, W2: five epochs in one `fit` (after a warm-up fit); each epoch's time is what `fit` reports in
  * its history: the epoch loop, i.e. gathering every batch, the steps, and the loss and accuracy
  * bookkeeping (not the one-off copy and check of the data at the start of `fit`, about 40 ms for
  * MNIST). W3 (about 40 s an epoch): three `fit`s of a slice of `--steps` steps (default 100), each
@@ -107,7 +108,9 @@ const machineLine = `${machine.cpu}, ${machine.cores} cores`;
 /** Workload-independent notes of each native peer (versions, BLAS, threads), by peer, for the docs. */
 const peerSummaries = new Map<string, string>();
 console.log(`deltagraph: float32, WebAssembly ${JSON.stringify(wasmFeatures())}, Node ${process.version}, on ${machineLine}`);
-for (const w of workloads) {
+// deltagraph first, every workload, then the peers: TF.js runs in this process, and its heap and
+// kernels would otherwise be there while deltagraph's next workload is timed.
+const measured = workloads.map((w) => {
   const m = w.build();
   m.fit(slice(data.train, w.batchSize * w.warmupSteps), { epochs: 1, batchSize: w.batchSize }); // warm up: plans, JIT
   const before = m.device.threadStats();
@@ -118,7 +121,12 @@ for (const w of workloads) {
   const how = w.sliceSteps === undefined ? '' : `   (3 runs of ${w.sliceSteps} steps, scaled)`;
   // When other processes took the cores, the helper stood aside and deltagraph ran on one: say so.
   const busy = before && after && after.busy > before.busy ? `   (cores found busy ${after.busy - before.busy} times: the helper stood aside)` : '';
-  console.log(`${w.name}\n  ${'deltagraph'.padEnd(44)} ${fmt(ours)}${how}${busy}`);
+  const line = `  ${'deltagraph'.padEnd(44)} ${fmt(ours)}${how}${busy}`;
+  console.log(`${w.id} deltagraph: ${fmt(ours)}`);
+  return { w, seconds, ours, line };
+});
+for (const { w, seconds, ours, line } of measured) {
+  console.log(`${w.name}\n${line}`);
   const peerResults: Record<string, unknown>[] = [];
   const peer = (name: string, id: string, s: { median: number; min: number; max: number }, notes: string): void => {
     const ratio = s.median / ours.median;
