@@ -17,6 +17,7 @@ interface Case {
 const cases: [string, Case][] = [
   ['2x2, stride 2, 20 channels (W3)', { x: [3, 8, 8, 20], poolSize: 2, options: {} }],
   ['3x3, stride 2, same padding, 7 channels (a vector and a tail)', { x: [2, 9, 7, 7], poolSize: 3, options: { strides: 2, padding: 'same' } }],
+  ['2x2, stride 1, same padding: windows inside the image and over its edge, 5 channels', { x: [2, 7, 7, 5], poolSize: 2, options: { strides: 1, padding: 'same' } }],
   ['3x3, stride 1 (overlapping), 1 channel', { x: [2, 6, 6, 1], poolSize: 3, options: { strides: 1 } }],
   ['explicit padding and dilation 2, 4 channels', { x: [2, 9, 8, 4], poolSize: [2, 3], options: { padding: [[1, 2], [2, 0]], dilations: 2, strides: [1, 2] } }],
   ['ties in every window, overlapping, 6 channels', { x: [2, 7, 7, 6], poolSize: 3, options: { strides: 2 }, ties: true }],
