@@ -4,7 +4,8 @@
  * which dense BLAS multiplies anyway. matmul-driver.ts counts the zeros at run time and takes
  * this path only where they pay, for op(A) or, as Cᵀ = op(B)ᵀ·op(A)ᵀ, for op(B).
  *
- *   countNonZero(src, n) → i32                the floats among n at src that are not ±0 (NaN counts)
+ *   countNonZero(src, n, cap) → i32           the floats among n at src that are not ±0 (NaN counts),
+ *                                             or, once past `cap`, some count above it
  *   sparseRows(a, M, K, sar, sap, rows, cursor, entries)
  *                                             op(A)'s nonzeros row by row (CSR): rows[r]..rows[r+1]
  *                                             (i32) index entries of (i32 p, f32 A(r, p)), p rising
@@ -33,26 +34,38 @@ const TILE = 7;
 /** Columns of C per pass over the rows (4 tiles): B's slice, K × 112 floats (351 KB for K = 784), stays in L2. */
 const GROUP = 112;
 
+/** Floats counted between checks against countNonZero's cap. */
+const COUNT_CHUNK = 1024;
+
 function countNonZeroFunction(): FunctionBuilder {
-  const f = new FunctionBuilder('countNonZero', [i32, i32], [i32]);
-  const [src, n] = [f.param(0), f.param(1)];
-  const [i, n4, total] = Array.from({ length: 3 }, () => f.local(i32));
+  const f = new FunctionBuilder('countNonZero', [i32, i32, i32], [i32]);
+  const [src, n, cap] = [f.param(0), f.param(1), f.param(2)];
+  const [i, chunk, chunkEnd, n4, total] = Array.from({ length: 5 }, () => f.local(i32));
   const counts = f.local(v128);
   const at = () => f.get(src).get(i).i32(2).i32Shl().i32Add();
   f.get(n).i32(-4).i32And().set(n4);
   // A lane of f32x4.ne is −1 where true: subtracting it counts. (Loops over indices, not
-  // addresses: the loops compare signed, and a memory may pass 2 GiB.)
-  f.forLoop(i, () => f.i32(0), () => f.get(n4), 4, () => {
-    f.get(counts);
-    at().v128Load().v128Zero().simdOp(F32X4_NE).simdOp(I32X4_SUB).set(counts);
+  // addresses: the loops compare signed, and a memory may pass 2 GiB.) Chunk by chunk, stopping
+  // once the count passes the cap (the loop's bound becomes the chunk where it did).
+  f.forLoop(chunk, () => f.i32(0), () => (f.get(chunk).get(n4).get(total).get(cap).i32GtS(), f.select()), COUNT_CHUNK, () => {
+    f.get(chunk).i32(COUNT_CHUNK).i32Add().get(n4).get(chunk).i32(COUNT_CHUNK).i32Add().get(n4).i32LtS().select().set(chunkEnd);
+    f.forLoop(i, () => f.get(chunk), () => f.get(chunkEnd), 4, () => {
+      f.get(counts);
+      at().v128Load().v128Zero().simdOp(F32X4_NE).simdOp(I32X4_SUB).set(counts);
+    });
+    f.i32(0).set(total);
+    for (let lane = 0; lane < 4; lane++) {
+      f.get(total).get(counts).i32x4ExtractLane(lane).i32Add().set(total);
+    }
   });
-  for (let lane = 0; lane < 4; lane++) {
-    f.get(total).get(counts).i32x4ExtractLane(lane).i32Add().set(total);
-  }
-  f.forLoop(i, () => f.get(n4), () => f.get(n), 1, () => {
-    f.get(total);
-    at().f32Load().f32Const(0).scalarOp(F32_NE).i32Add().set(total);
-  });
+  f.ifThen(
+    () => f.get(total).get(cap).i32GtS().i32Eqz(),
+    () =>
+      f.forLoop(i, () => f.get(n4), () => f.get(n), 1, () => {
+        f.get(total);
+        at().f32Load().f32Const(0).scalarOp(F32_NE).i32Add().set(total);
+      }),
+  );
   f.get(total);
   return f;
 }

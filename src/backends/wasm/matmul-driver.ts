@@ -225,7 +225,8 @@ export function matMulDriver(kernels: MatMulExports, threadHelper: Helper | null
 
   /**
    * Skips the zeros of op(A), or of op(B) by computing Cᵀ = op(B)ᵀ·op(A)ᵀ, when they pay: counts
-   * them at each call (a pass over each operand, ~1% of a dense product) and, for the sparser
+   * them at each call (a pass over each operand, ~1% of a dense product, cut short once an
+   * operand is past its limit or denser than the other) and, for the sparser
    * one below its density limit (skippableSides), lists its nonzeros by row and runs gemmSparse
    * over rows, two threads a half of the rows each, listing and summing; else runs `dense`.
    * Either way the same bits.
@@ -275,7 +276,8 @@ export function matMulDriver(kernels: MatMulExports, threadHelper: Helper | null
       let bestDensity = Infinity;
       if (sameRounding(alpha)) {
         for (const r of runs) {
-          const nonZero = countNonZero(r.listed, r.size)!;
+          // counted only as far as it could still win: up to its limit and the best density so far
+          const nonZero = countNonZero(r.listed, r.size, Math.min(r.limit, Math.ceil(bestDensity * r.size)))!;
           if (nonZero <= r.limit && nonZero / r.size < bestDensity) [best, bestDensity] = [r, nonZero / r.size];
         }
       }

@@ -81,6 +81,23 @@ describe('zero-skipping products give the dense products\u2019 bits', () => {
   }
 });
 
+describe('countNonZero', () => {
+  it('counts exactly up to its cap (±0 are zeros, NaN is not), and past it says only that it is past', () => {
+    const k = kernels(false);
+    const count = k.exports.countNonZero;
+    const rng = new Rng(9);
+    for (const n of [0, 3, 4, 1023, 1024, 1025, 5000]) {
+      const values = Float32Array.from({ length: n }, (_, i) => (i % 11 === 0 ? NaN : i % 3 === 0 ? -0 : rng.uniform() < 0.5 ? 0 : 1));
+      const want = values.filter((v) => v !== 0).length;
+      k.f32.set(values, A / 4);
+      expect(count(A, n, n)).toBe(want);
+      expect(count(A, n, want)).toBe(want); // at the cap: still exact
+      if (want > 0) expect(count(A, n, want - 1)).toBeGreaterThan(want - 1);
+      if (n >= 5000) expect(count(A, n, 10)).toBeLessThan(want); // stopped early
+    }
+  });
+});
+
 describe('the density limit', () => {
   it('is where the driver switches: below it the product skips zeros, above it not, with the same bits', () => {
     const k = kernels(wasmFeatures().fma);
