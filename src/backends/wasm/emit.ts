@@ -121,6 +121,9 @@ export class FunctionBuilder {
   i32GeS(): this {
     return this.op(0x4e);
   }
+  i32GeU(): this {
+    return this.op(0x4f);
+  }
   i32LtS(): this {
     return this.op(0x48);
   }

@@ -6,11 +6,14 @@
  *
  *   countNonZero(src, n, cap) → i32           the floats among n at src that are not ±0 (NaN counts),
  *                                             or, once past `cap`, some count above it
- *   sparseRows(a, M, K, sar, sap, rows, cursor, entries)
+ *   sparseRows(a, M, K, sar, sap, rows, cursor, entries, rowBytes)
  *                                             op(A)'s nonzeros row by row (CSR): rows[r]..rows[r+1]
- *                                             (i32) index entries of (i32 p, f32 A(r, p)), p rising
+ *                                             (i32) index entries of (i32 p·rowBytes, f32 A(r, p)),
+ *                                             p rising: the byte offset of B's row p, so that the
+ *                                             product's inner loop needs no multiply
  *   gemmSparse(rows, entries, b, c, N, K, ldc, r0, r1)
- *                                             rows r0..r1−1 of C = op(A)·B, B row-major K×N
+ *                                             rows r0..r1−1 of C = op(A)·B, B row-major K×N (rows
+ *                                             listed with rowBytes = 4N)
  *   gemmSparseAcc(…, alpha)                   C ← C + alpha·op(A)·B
  *   transpose(src, dst, rows, cols)           dst ← srcᵀ (for the operands and C of the other forms)
  *
@@ -78,8 +81,8 @@ function countNonZeroFunction(): FunctionBuilder {
  * to its row's list at `cursor` (M i32). Groups of four zeros are passed over with one test.
  */
 function sparseRowsFunction(): FunctionBuilder {
-  const f = new FunctionBuilder('sparseRows', [i32, i32, i32, i32, i32, i32, i32, i32]);
-  const [a, M, K, sar, sap, rows, cursor, entries] = Array.from({ length: 8 }, (_, k) => f.param(k));
+  const f = new FunctionBuilder('sparseRows', [i32, i32, i32, i32, i32, i32, i32, i32, i32]);
+  const [a, M, K, sar, sap, rows, cursor, entries, rowBytes] = Array.from({ length: 9 }, (_, k) => f.param(k));
   const [r, p, src, ep, K4, M4, total, count, at] = Array.from({ length: 9 }, () => f.local(i32));
   const v = f.local(v128);
   const value = f.local(f32);
@@ -90,15 +93,15 @@ function sparseRowsFunction(): FunctionBuilder {
   const rowAt = (l: Local) => f.get(rows).get(l).i32(2).i32Shl().i32Add();
   const cursorAt = (l: Local) => f.get(cursor).get(l).i32(2).i32Shl().i32Add();
 
-  /** The entry (p + lane, value) at ep, kept (ep advanced) if value ≠ 0. */
+  /** The entry ((p + lane)·rowBytes, value) at ep, kept (ep advanced) if value ≠ 0. */
   const appendAt = (index: () => void) => {
     f.get(ep);
     index();
-    f.i32Store(0);
+    f.get(rowBytes).i32Mul().i32Store(0);
     f.get(ep).get(value).f32Store(4);
     f.get(ep).get(value).f32Const(0).scalarOp(F32_NE).i32(3).i32Shl().i32Add().set(ep);
   };
-  /** Appends (p, value) to row `row`'s list if value ≠ 0. */
+  /** Appends (p·rowBytes, value) to row `row`'s list if value ≠ 0. */
   const appendTo = (row: () => void) =>
     f.ifThen(
       () => f.get(value).f32Const(0).scalarOp(F32_NE),
@@ -106,7 +109,7 @@ function sparseRowsFunction(): FunctionBuilder {
         row();
         f.set(at);
         cursorAt(at).i32Load().set(count);
-        f.get(entries).get(count).i32(3).i32Shl().i32Add().tee(ep).get(p).i32Store(0);
+        f.get(entries).get(count).i32(3).i32Shl().i32Add().tee(ep).get(p).get(rowBytes).i32Mul().i32Store(0);
         f.get(ep).get(value).f32Store(4);
         cursorAt(at).get(count).i32(1).i32Add().i32Store();
       },
@@ -208,7 +211,7 @@ function gemmSparseFunction({ fma, accumulate = false }: MatMulOptions & { accum
   /** The entry at ep + offset into the V accumulators. */
   const step = (V: number, offset: number) => {
     f.get(ep).v128Load32Splat(offset + 4).set(x);
-    f.get(bCol).get(ep).i32Load(offset).get(rowBytes).i32Mul().i32Add().set(pb); // B's row p at column j
+    f.get(bCol).get(ep).i32Load(offset).i32Add().set(pb); // B's row p at column j
     for (let t = 0; t < V; t++) {
       f.get(pb).v128Load(16 * t).set(bv);
       madd(f, acc[t], x, bv, fma);
@@ -237,11 +240,12 @@ function gemmSparseFunction({ fma, accumulate = false }: MatMulOptions & { accum
       f.get(rows).get(r).i32(2).i32Shl().i32Add().i32Load(4).set(eEnd);
       f.forLoop(kb, () => f.i32(0), () => f.get(K), KB, () => {
         f.get(kb).i32(0).i32GtS().set(add);
-        f.get(kb).i32(KB).i32Add().set(blockEnd);
-        // The block's entries: those with p < kb + KB (the loop ends where e reaches its bound:
-        // e itself at an entry past the block, else eEnd).
+        // The block's entries: those with p < kb + KB, compared as byte offsets (unsigned: B may
+        // pass 2 GiB); the loop ends where e reaches its bound: e itself at an entry past the
+        // block, else eEnd.
+        f.get(kb).i32(KB).i32Add().get(K).get(kb).i32(KB).i32Add().get(K).i32LtS().select().get(rowBytes).i32Mul().set(blockEnd);
         f.get(e).set(eb);
-        const past = () => entryAt(e)().i32Load().get(blockEnd).i32GeS();
+        const past = () => entryAt(e)().i32Load().get(blockEnd).i32GeU();
         f.forLoop(e, () => f.get(e), () => (f.get(e).get(eEnd), past(), f.select()), 1, () => {});
         f.get(e).set(ee);
         f.forLoop(j, () => f.get(jg), () => f.get(jEnd), width, () => tile(TILE, false));

@@ -258,11 +258,11 @@ export function matMulDriver(kernels: MatMulExports, threadHelper: Helper | null
           if (s.copy) (s.side === 'A' ? transpose(b, copy, n, k) : transpose(a, copy, m, k)); // Bᵀ stored n×k, A stored m×k
           if (s.transposedC && accumulate) transpose(c, transposed, m, n);
           if (h < s.rows) {
-            helper!.queue('sparseRows', listed + 4 * h * rs, s.rows - h, k, rs, ps, rows2, cursor2, entries2);
+            helper!.queue('sparseRows', listed + 4 * h * rs, s.rows - h, k, rs, ps, rows2, cursor2, entries2, 4 * s.width);
             helper!.queue(name, rows2 - 4 * h, entries2, other, target, s.width, k, s.width, h, s.rows, alpha);
             helper!.post();
           }
-          sparseRows(listed, h, k, rs, ps, rows, cursor, entries);
+          sparseRows(listed, h, k, rs, ps, rows, cursor, entries, 4 * s.width);
           gemm(rows, entries, other, target, s.width, k, s.width, 0, h, alpha);
           if (h < s.rows) helper!.finish();
           if (s.transposedC) transpose(transposed, c, n, m);
