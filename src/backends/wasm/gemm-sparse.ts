@@ -11,9 +11,10 @@
  *                                             (i32) index entries of (i32 p·rowBytes, f32 A(r, p)),
  *                                             p rising: the byte offset of B's row p, so that the
  *                                             product's inner loop needs no multiply
- *   gemmSparse(rows, entries, b, c, N, K, ldc, r0, r1)
+ *   gemmSparse(rows, blocks, entries, b, c, N, K, ldc, r0, r1)
  *                                             rows r0..r1−1 of C = op(A)·B, B row-major K×N (rows
- *                                             listed with rowBytes = 4N)
+ *                                             listed with rowBytes = 4N); `blocks` is room for
+ *                                             (r1 − r0)·⌈K/256⌉ i32, where each row's K blocks start
  *   gemmSparseAcc(…, alpha)                   C ← C + alpha·op(A)·B
  *   transpose(src, dst, rows, cols)           dst ← srcᵀ (for the operands and C of the other forms)
  *
@@ -192,12 +193,12 @@ function sparseRowsFunction(): FunctionBuilder {
  * up to 3 floats past a row of B (the next row, or the memory's slack after B).
  */
 function gemmSparseFunction({ fma, accumulate = false }: MatMulOptions & { accumulate?: boolean }): FunctionBuilder {
-  const params: ValueType[] = [i32, i32, i32, i32, i32, i32, i32, i32, i32];
+  const params: ValueType[] = [i32, i32, i32, i32, i32, i32, i32, i32, i32, i32];
   if (accumulate) params.push(f32);
   const f = new FunctionBuilder(accumulate ? 'gemmSparseAcc' : 'gemmSparse', params);
-  const [rows, entries, b, c, N, K, ldc, r0, r1] = Array.from({ length: 9 }, (_, k) => f.param(k));
-  const alpha = f.param(9); // only read when accumulating
-  const [r, kb, e, eEnd, eb, ee, ei, ep, j, jg, jEnd, NT, rem, last, lanes, rowBytes, bCol, pb, cRow, add, blockEnd] = Array.from({ length: 21 }, () => f.local(i32));
+  const [rows, blocks, entries, b, c, N, K, ldc, r0, r1] = Array.from({ length: 10 }, (_, k) => f.param(k));
+  const alpha = f.param(10); // only read when accumulating
+  const [r, kb, e, eEnd, eb, ee, ei, ep, j, jg, jEnd, NT, rem, last, lanes, rowBytes, bCol, pb, cRow, add, blockEnd, bp] = Array.from({ length: 22 }, () => f.local(i32));
   const x = f.local(v128);
   const bv = f.local(v128);
   const acc = Array.from({ length: TILE }, () => f.local(v128));
@@ -230,24 +231,36 @@ function gemmSparseFunction({ fma, accumulate = false }: MatMulOptions & { accum
     }
   };
 
+  // Where each row's K blocks start (block b of row r at blocks[(r − r0)·⌈K/KB⌉ + b]), found once
+  // here rather than for each group of columns: the entries with p < kb + KB, compared as byte
+  // offsets (unsigned: B may pass 2 GiB).
+  f.get(blocks).set(bp);
+  f.forLoop(r, () => f.get(r0), () => f.get(r1), 1, () => {
+    f.get(rows).get(r).i32(2).i32Shl().i32Add().i32Load().set(e);
+    f.get(rows).get(r).i32(2).i32Shl().i32Add().i32Load(4).set(eEnd);
+    f.forLoop(kb, () => f.i32(0), () => f.get(K), KB, () => {
+      f.get(bp).get(e).i32Store();
+      f.get(bp).i32(4).i32Add().set(bp);
+      f.get(kb).i32(KB).i32Add().get(K).get(kb).i32(KB).i32Add().get(K).i32LtS().select().get(rowBytes).i32Mul().set(blockEnd);
+      const past = () => entryAt(e)().i32Load().get(blockEnd).i32GeU();
+      f.forLoop(e, () => f.get(e), () => (f.get(e).get(eEnd), past(), f.select()), 1, () => {});
+    });
+  });
+
   f.forLoop(jg, () => f.i32(0), () => f.get(N), GROUP, () => {
     // full tiles up to jEnd = min(jg + GROUP, NT); the last group also takes the narrower tile
     f.get(jg).i32(GROUP).i32Add().get(NT).get(jg).i32(GROUP).i32Add().get(NT).i32LtS().select().set(jEnd);
     f.get(rem).i32(0).get(jg).i32(GROUP).i32Add().get(N).i32GeS().select().set(last);
     f.get(last).i32(3).i32And().set(lanes);
+    f.get(blocks).set(bp);
     f.forLoop(r, () => f.get(r0), () => f.get(r1), 1, () => {
-      f.get(rows).get(r).i32(2).i32Shl().i32Add().i32Load().set(e);
       f.get(rows).get(r).i32(2).i32Shl().i32Add().i32Load(4).set(eEnd);
       f.forLoop(kb, () => f.i32(0), () => f.get(K), KB, () => {
         f.get(kb).i32(0).i32GtS().set(add);
-        // The block's entries: those with p < kb + KB, compared as byte offsets (unsigned: B may
-        // pass 2 GiB); the loop ends where e reaches its bound: e itself at an entry past the
-        // block, else eEnd.
-        f.get(kb).i32(KB).i32Add().get(K).get(kb).i32(KB).i32Add().get(K).i32LtS().select().get(rowBytes).i32Mul().set(blockEnd);
-        f.get(e).set(eb);
-        const past = () => entryAt(e)().i32Load().get(blockEnd).i32GeU();
-        f.forLoop(e, () => f.get(e), () => (f.get(e).get(eEnd), past(), f.select()), 1, () => {});
-        f.get(e).set(ee);
+        // the block's entries [eb, ee): to the next block's start, or the row's end
+        f.get(bp).i32Load().set(eb);
+        f.get(bp).i32Load(4).get(eEnd).get(kb).i32(KB).i32Add().get(K).i32LtS().select().set(ee);
+        f.get(bp).i32(4).i32Add().set(bp);
         f.forLoop(j, () => f.get(jg), () => f.get(jEnd), width, () => tile(TILE, false));
         f.ifThen(
           () => f.get(last),

@@ -144,13 +144,14 @@ export function densityLimit(n: number): number {
 
 /**
  * Where the zero-skipping path keeps an m×k operand's nonzeros in the scratch (byte offsets from
- * its start): row starts (m + 1 i32), cursors (m i32) and room for its entries up to `density`.
+ * its start): row starts (m + 1 i32); the listing's cursors (m i32), where the product then
+ * keeps each row's K block starts (m·⌈k/KB⌉ i32); and room for its entries up to `density`.
  */
 export function sparseLayout(m: number, k: number, density: number) {
   const round4 = (x: number) => Math.ceil(x / 4) * 4;
   const capacity = Math.floor(density * m * k) + 4; // an entry past the last is written
   const [rows, cursor] = [0, 4 * round4(m + 1)];
-  const entries = cursor + 4 * round4(m);
+  const entries = cursor + 4 * round4(m * Math.ceil(k / KB));
   return { rows, cursor, entries, capacity, floats: entries / 4 + 2 * capacity };
 }
 
@@ -259,11 +260,11 @@ export function matMulDriver(kernels: MatMulExports, threadHelper: Helper | null
           if (s.transposedC && accumulate) transpose(c, transposed, m, n);
           if (h < s.rows) {
             helper!.queue('sparseRows', listed + 4 * h * rs, s.rows - h, k, rs, ps, rows2, cursor2, entries2, 4 * s.width);
-            helper!.queue(name, rows2 - 4 * h, entries2, other, target, s.width, k, s.width, h, s.rows, alpha);
+            helper!.queue(name, rows2 - 4 * h, cursor2, entries2, other, target, s.width, k, s.width, h, s.rows, alpha);
             helper!.post();
           }
           sparseRows(listed, h, k, rs, ps, rows, cursor, entries, 4 * s.width);
-          gemm(rows, entries, other, target, s.width, k, s.width, 0, h, alpha);
+          gemm(rows, cursor, entries, other, target, s.width, k, s.width, 0, h, alpha);
           if (h < s.rows) helper!.finish();
           if (s.transposedC) transpose(transposed, c, n, m);
         },
