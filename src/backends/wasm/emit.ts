@@ -47,6 +47,8 @@ export type Local = number & { readonly __local: true };
 export class FunctionBuilder {
   readonly bytes: number[] = [];
   private readonly locals: ValueType[] = [];
+  /** Calls of other functions of the module, by name: where their index goes in `bytes`. */
+  readonly calls: { at: number; name: string }[] = [];
 
   constructor(
     readonly name: string,
@@ -120,6 +122,19 @@ export class FunctionBuilder {
   }
   i32GeS(): this {
     return this.op(0x4e);
+  }
+  /**
+   * Calls the module's function `name` (its arguments on the stack): its index, known only when
+   * the module is put together, is a 5-byte LEB128 that encodeModule fills in.
+   */
+  call(name: string): this {
+    this.op(0x10);
+    this.calls.push({ at: this.bytes.length, name });
+    return this.op(0x80, 0x80, 0x80, 0x80, 0x00);
+  }
+  /** i32.atomic.rmw.add: stack address, value → the i32 that was there (sequentially consistent). */
+  i32AtomicAdd(offset = 0): this {
+    return this.op(0xfe, 0x1e, 2, ...uleb(offset));
   }
   i32GeU(): this {
     return this.op(0x4f);
@@ -256,10 +271,26 @@ export class FunctionBuilder {
     return this;
   }
 
-  /** The function's code entry (locals, then body). */
-  encode(): number[] {
+  /** `while (condition()) body()`, condition leaving an i32. */
+  whileLoop(condition: () => void, body: () => void): this {
+    this.op(0x02, 0x40, 0x03, 0x40); // block, loop
+    condition();
+    this.i32Eqz();
+    this.op(0x0d, 1); // br_if out of the block
+    body();
+    this.op(0x0c, 0, 0x0b, 0x0b); // br to the loop start; end loop, end block
+    return this;
+  }
+
+  /** The function's code entry (locals, then body), its calls resolved by `index`. */
+  encode(index: (name: string) => number): number[] {
     const groups = this.locals.map((t) => [1, t]);
-    const body = [...vector(groups), ...this.bytes, 0x0b];
+    const code = [...this.bytes];
+    for (const { at, name } of this.calls) {
+      const i = index(name);
+      for (let k = 0; k < 5; k++) code[at + k] = ((i >>> (7 * k)) & 0x7f) | (k < 4 ? 0x80 : 0);
+    }
+    const body = [...vector(groups), ...code, 0x0b];
     return [...uleb(body.length), ...body];
   }
 }
@@ -273,6 +304,11 @@ export function encodeModule(functions: readonly FunctionBuilder[], memory: { mi
       ? [0x00, ...uleb(memory.minimumPages)]
       : [0x01, ...uleb(memory.minimumPages), ...uleb(memory.maximumPages)];
   const name = (s: string) => [...uleb(utf8(s).length), ...utf8(s)];
+  const index = (callee: string) => {
+    const i = functions.findIndex((f) => f.name === callee);
+    if (i < 0) throw new Error(`encodeModule: a function calls ${callee}, which is not in the module`);
+    return i;
+  };
   const imports = vector([[...name('env'), ...name('memory'), 0x02, ...limits]]);
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
@@ -280,7 +316,7 @@ export function encodeModule(functions: readonly FunctionBuilder[], memory: { mi
     ...section(2, imports),
     ...section(3, vector(functions.map((_, i) => uleb(i)))),
     ...section(7, vector(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
-    ...section(10, vector(functions.map((f) => f.encode()))),
+    ...section(10, vector(functions.map((f) => f.encode(index)))),
   ];
   return new Uint8Array(bytes);
 }

@@ -280,6 +280,115 @@ function gemmSparseFunction({ fma, accumulate = false }: MatMulOptions & { accum
   return f;
 }
 
+/**
+ * The fields of a zero-skipping product's job (i32 each, alpha an f32), which sparseProduct(Acc)
+ * reads: its rows of op(A) come in chunks, which the threads claim one at a time (CLAIMED, an
+ * atomic counter) until none is left; each thread lists a chunk's nonzeros into lists of its own
+ * (LISTS: rows, blocks and entries for thread 0, then for thread 1) and sums them into C.
+ */
+export const JOB = {
+  CLAIMED: 0,
+  CHUNKS: 1,
+  CHUNK_ROWS: 2,
+  M: 3,
+  A: 4,
+  SAR: 5,
+  SAP: 6,
+  K: 7,
+  B: 8,
+  C: 9,
+  N: 10,
+  ALPHA: 11,
+  LISTS: 12,
+  /** Chunks run by the calls for thread 0 and for thread 1 (for tests and measurements). */
+  RUN: 18,
+  INTS: 20,
+} as const;
+
+/**
+ * sparseJob(job, chunkRows, M, a, sar, sap, K, b, c, N, alpha, rows0, blocks0, entries0, rows1,
+ * blocks1, entries1): writes a job (JOB) of ⌈M/chunkRows⌉ chunks, none claimed yet.
+ */
+function sparseJobFunction(): FunctionBuilder {
+  const fields = ['CHUNK_ROWS', 'M', 'A', 'SAR', 'SAP', 'K', 'B', 'C', 'N', 'ALPHA'] as const;
+  const params: ValueType[] = [i32, ...fields.map((name): ValueType => (name === 'ALPHA' ? f32 : i32)), i32, i32, i32, i32, i32, i32];
+  const f = new FunctionBuilder('sparseJob', params);
+  const job = f.param(0);
+  fields.forEach((name, k) => (name === 'ALPHA' ? f.get(job).get(f.param(k + 1)).f32Store(4 * JOB[name]) : f.get(job).get(f.param(k + 1)).i32Store(4 * JOB[name])));
+  for (let k = 0; k < 6; k++) f.get(job).get(f.param(fields.length + 1 + k)).i32Store(4 * (JOB.LISTS + k));
+  const [chunkRows, M] = [f.param(1), f.param(2)];
+  f.get(job).get(M).get(chunkRows).i32Add().i32(1).i32Sub().get(chunkRows).i32DivU().i32Store(4 * JOB.CHUNKS);
+  for (const field of [JOB.CLAIMED, JOB.RUN, JOB.RUN + 1]) f.get(job).i32(0).i32Store(4 * field);
+  return f;
+}
+
+/**
+ * sparseProduct(Acc)(job, thread): claims chunks of rows of `job` (see JOB) until none is left,
+ * each listed with sparseRows and summed with gemmSparse(Acc), in thread `thread`'s lists (and
+ * counted in its RUN field). Either
+ * thread may run any chunk, and a chunk's rows get the same bits on either: the work goes to
+ * whichever thread is free, and the result does not depend on which.
+ */
+function sparseProductFunction(accumulate: boolean): FunctionBuilder {
+  const f = new FunctionBuilder(accumulate ? 'sparseProductAcc' : 'sparseProduct', [i32, i32]);
+  const [job, thread] = [f.param(0), f.param(1)];
+  const [chunk, r0, r1, lists] = Array.from({ length: 4 }, () => f.local(i32));
+  const field = (name: keyof typeof JOB) => f.get(job).i32Load(4 * JOB[name]);
+  const list = (k: number) => f.get(lists).i32Load(4 * k);
+  f.get(job).get(thread).i32(12).i32Mul().i32Add().i32(4 * JOB.LISTS).i32Add().set(lists);
+  f.whileLoop(
+    () => {
+      f.get(job).i32(1).i32AtomicAdd(4 * JOB.CLAIMED).set(chunk);
+      f.get(chunk);
+      field('CHUNKS');
+      f.i32LtS();
+    },
+    () => {
+      f.get(chunk);
+      field('CHUNK_ROWS');
+      f.i32Mul().tee(r0);
+      field('CHUNK_ROWS');
+      f.i32Add().set(r1);
+      f.get(r1);
+      field('M');
+      f.get(r1);
+      field('M');
+      f.i32LtS().select().set(r1);
+      // sparseRows(op(A)'s row r0, r1 − r0, K, sar, sap, rows, blocks, entries, 4N)
+      field('A');
+      f.get(r0);
+      field('SAR');
+      f.i32Mul().i32(2).i32Shl().i32Add();
+      f.get(r1).get(r0).i32Sub();
+      field('K');
+      field('SAR');
+      field('SAP');
+      list(0);
+      list(1);
+      list(2);
+      field('N');
+      f.i32(2).i32Shl();
+      f.call('sparseRows');
+      // gemmSparse(rows from row r0 on, blocks, entries, B, C, N, K, ldc = N, r0, r1[, alpha])
+      list(0);
+      f.get(r0).i32(2).i32Shl().i32Sub();
+      list(1);
+      list(2);
+      field('B');
+      field('C');
+      field('N');
+      field('K');
+      field('N');
+      f.get(r0).get(r1);
+      if (accumulate) f.get(job).f32Load(4 * JOB.ALPHA);
+      f.call(accumulate ? 'gemmSparseAcc' : 'gemmSparse');
+      f.get(job).get(thread).i32(2).i32Shl().i32Add().tee(r0);
+      f.get(r0).i32Load(4 * JOB.RUN).i32(1).i32Add().i32Store(4 * JOB.RUN);
+    },
+  );
+  return f;
+}
+
 /** transpose(src, dst, rows, cols): dst (cols × rows) ← srcᵀ, src rows × cols, row-major. */
 function transposeFunction(): FunctionBuilder {
   const f = new FunctionBuilder('transpose', [i32, i32, i32, i32]);
@@ -303,5 +412,14 @@ function transposeFunction(): FunctionBuilder {
 
 /** The zero-skipping kernels, in the order the module exports them. */
 export function sparseFunctions(fma: boolean): FunctionBuilder[] {
-  return [countNonZeroFunction(), sparseRowsFunction(), gemmSparseFunction({ fma }), gemmSparseFunction({ fma, accumulate: true }), transposeFunction()];
+  return [
+    countNonZeroFunction(),
+    sparseRowsFunction(),
+    gemmSparseFunction({ fma }),
+    gemmSparseFunction({ fma, accumulate: true }),
+    sparseJobFunction(),
+    sparseProductFunction(false),
+    sparseProductFunction(true),
+    transposeFunction(),
+  ];
 }

@@ -102,7 +102,7 @@ describe('the density limit', () => {
   it('is where the driver switches: below it the product skips zeros, above it not, with the same bits', () => {
     const k = kernels(wasmFeatures().fma);
     let skipped = 0;
-    const counting = { ...k.exports, gemmSparse: (...args: number[]) => (skipped++, k.exports.gemmSparse(...args)) };
+    const counting = { ...k.exports, sparseProduct: (...args: number[]) => (skipped++, k.exports.sparseProduct(...args)) };
     const matMul = matMulDriver(counting, null);
     const [m, kk, n] = [128, 300, 160];
     const rng = new Rng(5);

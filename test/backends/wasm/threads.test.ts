@@ -3,7 +3,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { encodeModule } from '../../../src/backends/wasm/emit.ts';
 import { matMulFunctions } from '../../../src/backends/wasm/matmul.ts';
 import { elementwiseFunctions } from '../../../src/backends/wasm/elementwise.ts';
-import { matMulDriver, matMulScratch, SPLIT_MACS, type MatMulExports } from '../../../src/backends/wasm/matmul-driver.ts';
+import { matMulDriver, matMulScratch, skippableSides, SPLIT_MACS, type MatMulExports } from '../../../src/backends/wasm/matmul-driver.ts';
+import { JOB } from '../../../src/backends/wasm/gemm-sparse.ts';
 import { startHelper, type Helper, type HelperOptions, type HelperStats } from '../../../src/backends/wasm/threads.ts';
 import { Rng, wasmFeatures } from '../../../src/index.ts';
 
@@ -126,6 +127,26 @@ describe.skipIf(!available)('helper thread: caller-runs hand-off', () => {
     const s = auto.stats();
     expect(s.posted - s0.posted + s.kept - s0.kept).toBe(300);
     expect(s.helped - s0.helped + s.stolen - s0.stolen).toBe(s.posted - s0.posted);
+  });
+
+  it("a zero-skipping product's chunks of rows go to whichever thread claims them, with the same bits", () => {
+    const [m, k, n] = [128, 784, 160];
+    const spec = { a: 4 * A, b: 4 * B, c: 4 * C, scratch: 4 * S, m, n, k, transposeA: false, transposeB: false, accumulate: false };
+    const want = product(() => matMulDriver(exports, null)(spec)(), m, k, n, false, 11, [0.2, 1]);
+    const job = S + skippableSides(m, n, k, false, false, false).find((s) => s.side === 'A')!.jobAt;
+    // chunks run by the caller's call and by the helper's (which the caller runs when it takes it back)
+    const ran = () => Array.from(new Int32Array(memory.buffer, 4 * (job + JOB.RUN), 2));
+    for (const h of [helping, stealing, auto]) {
+      const call = matMulDriver(exports, h)(spec);
+      let byHelper = 0;
+      for (let run = 0; run < 20; run++) {
+        expect(product(() => call(), m, k, n, false, 11, [0.2, 1])).toEqual(want);
+        const [caller, helper] = ran();
+        expect(caller + helper).toBe(8); // every chunk once
+        byHelper += helper;
+      }
+      if (h === helping) expect(byHelper).toBeGreaterThan(0); // the helper did share the work
+    }
   });
 
   it('stands aside while other processes take the cores: the caller then runs every product alone', async () => {
