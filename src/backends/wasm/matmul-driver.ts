@@ -238,8 +238,8 @@ export function matMulDriver(kernels: MatMulExports, threadHelper: Helper | null
    * them at each call (a pass over each operand, ~1% of a dense product, cut short once an
    * operand is past its limit or denser than the other) and, for the sparser
    * one below its density limit (skippableSides), lists its nonzeros by row and runs gemmSparse
-   * over rows, two threads a half of the rows each, listing and summing; else runs `dense`.
-   * Either way the same bits.
+   * over them, in chunks of rows that the two threads claim as they go (sparseProduct); else runs
+   * `dense`. Either way the same bits.
    */
   const zeroSkipping = (spec: MatMulSpec, helper: Handoff | null, dense: MatMulCall): MatMulCall => {
     const { a, b, c, scratch, m, n, k, transposeA, transposeB, accumulate, skipZeros } = spec;
