@@ -5,12 +5,14 @@
  *   W2: [784,800,10] ReLU, softmax cross-entropy, SGD, batch 128
  *   W3: images [28,28,1]: conv 5x5x20 ReLU → max pool 2 → conv 5x5x40 ReLU → max pool 2 → dense 100
  *       ReLU → dense 10, softmax cross-entropy, SGD with momentum (η = 0.05, μ = 0.9), batch 64
- * deltagraph's workloads are timed first, then the peers (TF.js runs in this process, and would
- * leave its heap behind). W1, W2: five epochs in one `fit` (after a warm-up fit); each epoch's time is what `fit` reports in
- * its history: the epoch loop, i.e. gathering every batch, the steps, and the loss and accuracy
- * bookkeeping (not the one-off copy and check of the data at the start of `fit`, about 40 ms for
- * MNIST). W3 (about 40 s an epoch): three `fit`s of a slice of `--steps` steps (default 100), each
- * scaled to 50,000 images. The warm-up fit runs at least as many steps as the TF.js peer's. The
+ * Each workload runs in rounds, each round a deltagraph epoch and then one run of each native
+ * peer, so that the machine's drift falls on both alike; TF.js runs in this process (and would
+ * leave its heap behind), after every workload. W1, W2: five rounds, each one `fit` of an epoch
+ * (after a warm-up fit); an epoch's time is what `fit` reports in its history: the epoch loop,
+ * i.e. gathering every batch, the steps, and the loss and accuracy bookkeeping (not the one-off
+ * copy and check of the data at the start of `fit`, about 40 ms for MNIST). W3 (about 40 s an
+ * epoch): three rounds, each a `fit` of a slice of `--steps` steps (default 100) scaled to 50,000
+ * images. The warm-up fit runs at least as many steps as the TF.js peer's. The
  * same workloads run in TensorFlow.js 4.22 (wasm and cpu backends; W3 on wasm only, the cpu
  * backend takes about 30 s a step) in the same run, with the ratio; its timed loop is its training
  * steps over batches made beforehand. All three also run natively in PyTorch (bench/peers/pytorch.py,
@@ -18,7 +20,8 @@
  * and W1 and W2 in numpy (bench/peers/numpy_peer.py: forward, backward and SGD by hand, float32) on
  * OpenBLAS at 1 thread and on all cores; scripts/ensure-pytorch.mjs installs python3-torch and
  * libopenblas0-pthread as root, and each peer says which BLAS it ran on. The native peers time
- * slices (W1 2000 steps, W2 and W3 100) scaled to 50,000 images, 3 runs each. Ratios to native
+ * slices (W1 2000 steps, W2 and W3 100) scaled to 50,000 images, one run a round, each in a
+ * process of its own (with its own warm-up). Ratios to native
  * code depend on the CPU, so the header line, the results and the docs name it.
  * `--no-peers` skips the peers; `--only W3` (or `--only W1,W2`) picks workloads.
  * Results: bench/results/training.json (training-W3.json etc. with `--only`); `--readme` also
@@ -108,70 +111,100 @@ const machineLine = `${machine.cpu}, ${machine.cores} cores`;
 /** Workload-independent notes of each native peer (versions, BLAS, threads), by peer, for the docs. */
 const peerSummaries = new Map<string, string>();
 console.log(`deltagraph: float32, WebAssembly ${JSON.stringify(wasmFeatures())}, Node ${process.version}, on ${machineLine}`);
-// deltagraph first, every workload, then the peers: TF.js runs in this process, and its heap and
-// kernels would otherwise be there while deltagraph's next workload is timed.
+type Peer = { name: string; id: string; runs: number[]; notes: string };
+/** Seconds per epoch, summarised. */
+const summary = (runs: number[]) => {
+  const sorted = [...runs].sort((a, b) => a - b);
+  return { median: median(sorted), min: sorted[0], max: sorted[sorted.length - 1] };
+};
+/** The peer `id` of `peers`, created with `name` and `notes` on its first run. */
+const peerOf = (peers: Peer[], name: string, id: string, notes: string): Peer => {
+  let p = peers.find((q) => q.id === id);
+  if (!p) peers.push((p = { name, id, runs: [], notes }));
+  return p;
+};
+
+/**
+ * One round of the native peers on workload `w` (one timed run each, in processes of their own),
+ * added to `peers`; what is missing is said once.
+ */
+function nativeRound(w: Workload, peers: Peer[], said: Set<string>): void {
+  const missing = (message: string) => said.has(message) || (said.add(message), console.log(`  ${message}`));
+  try {
+    const r = measurePytorch({ workload: w.id, steps: w.sliceSteps, runs: 1 });
+    if (!r.installed) missing(r.message);
+    else {
+      peerSummaries.set('PyTorch', r.summary);
+      // Debian's torch does its dense layers on libblas.so.3: say so when that is the slow reference BLAS.
+      const onBlas = r.blas.name.startsWith('OpenBLAS') ? '' : ` on ${r.blas.name}`;
+      for (const t of r.results) {
+        const also = t.labels.filter((l) => !/^\d+ threads?$/.test(l)).map((l) => l.replace(/ \(\d+\)$/, ''));
+        const name = `PyTorch ${r.torch.split('.').slice(0, 2).join('.')}${onBlas} ${t.threads} thread${t.threads > 1 ? 's' : ''}${also.length ? ` (${also.join(', ')})` : ''}`;
+        peerOf(peers, name, `pytorch-${t.threads}-threads`, `${r.notes}; ${t.labels.join(' = ')}`).runs.push(...t.runs);
+      }
+    }
+  } catch (e) {
+    missing(`PyTorch: failed (${(e as Error).message})`);
+  }
+  if (w.id === 'W3') return;
+  try {
+    const r = measureNumpy({ workload: w.id, runs: 1 });
+    if (!r.installed) missing(r.message);
+    else {
+      peerSummaries.set('numpy', r.summary);
+      for (const t of r.results) peerOf(peers, t.label, t.id, `${r.notes}; ${t.label}`).runs.push(...t.runs);
+    }
+  } catch (e) {
+    missing(`numpy: failed (${(e as Error).message})`);
+  }
+}
+
+// Each workload in rounds: a deltagraph epoch (or slice), then one run of each native peer, so
+// that the machine's drift (±25% here, for minutes at a time) falls on both alike. TF.js runs
+// in this process, and would leave its heap and kernels behind: it comes after every workload.
 const measured = workloads.map((w) => {
   const m = w.build();
   m.fit(slice(data.train, w.batchSize * w.warmupSteps), { epochs: 1, batchSize: w.batchSize }); // warm up: plans, JIT
   const before = m.device.threadStats();
-  const seconds = (w.sliceSteps === undefined ? m.fit(data.train, { epochs: 5, batchSize: w.batchSize }).epochs.map((e) => e.seconds) : [0, 1, 2].map(() => epochSeconds(m, w))).sort((a, b) => a - b);
+  const rounds = w.sliceSteps === undefined ? 5 : 3;
+  const seconds: number[] = [];
+  const natives: Peer[] = [];
+  const said = new Set<string>();
+  for (let round = 1; round <= rounds; round++) {
+    seconds.push(epochSeconds(m, w));
+    if (peers) nativeRound(w, natives, said);
+    const others = natives.map((p) => `${p.name} ${p.runs[p.runs.length - 1]?.toFixed(2) ?? '—'}`).join(', ');
+    console.log(`${w.id} round ${round}/${rounds}: deltagraph ${seconds[seconds.length - 1].toFixed(2)} s${others ? `, ${others}` : ''}`);
+  }
   const after = m.device.threadStats();
   m.dispose();
-  const ours = { median: median(seconds), min: seconds[0], max: seconds[seconds.length - 1] };
-  const how = w.sliceSteps === undefined ? '' : `   (3 runs of ${w.sliceSteps} steps, scaled)`;
+  const ours = summary(seconds);
+  const how = w.sliceSteps === undefined ? '' : `   (${rounds} runs of ${w.sliceSteps} steps, scaled)`;
   // When other processes took the cores, the helper stood aside and deltagraph ran on one: say so.
   const busy = before && after && after.busy > before.busy ? `   (cores found busy ${after.busy - before.busy} times: the helper stood aside)` : '';
-  const line = `  ${'deltagraph'.padEnd(44)} ${fmt(ours)}${how}${busy}`;
-  console.log(`${w.id} deltagraph: ${fmt(ours)}`);
-  return { w, seconds, ours, line };
+  return { w, seconds, ours, natives, line: `  ${'deltagraph'.padEnd(44)} ${fmt(ours)}${how}${busy}` };
 });
-for (const { w, seconds, ours, line } of measured) {
-  console.log(`${w.name}\n${line}`);
+for (const { w, seconds, ours, natives, line } of measured) {
   const peerResults: Record<string, unknown>[] = [];
-  const peer = (name: string, id: string, s: { median: number; min: number; max: number }, notes: string): void => {
+  const lines = [w.name, line];
+  const peer = (p: Peer, s: { median: number; min: number; max: number }): void => {
     const ratio = s.median / ours.median;
-    console.log(`  ${name.padEnd(44)} ${fmt(s)}   ${compare(ratio)}`);
-    peerResults.push({ peer: id, secondsPerEpoch: s, ratio, notes });
+    lines.push(`  ${p.name.padEnd(44)} ${fmt(s)}   ${compare(ratio)}`);
+    peerResults.push({ peer: p.id, secondsPerEpoch: s, runs: p.runs, ratio, notes: p.notes });
   };
   if (peers) {
     for (const backend of w.tfjs) {
       try {
         // A sliced workload: TF.js's slice is as long as ours up to 30 steps (its W3 step is ~5x ours).
         const r = await measureTfjs({ backend, workload: w.id, images: w.sliceSteps && Math.min(w.sliceSteps, 30) * w.batchSize });
-        peer(`TF.js 4.22 ${backend}`, `tfjs-${backend}`, r.secondsPerEpoch, r.notes);
+        peer({ name: `TF.js 4.22 ${backend}`, id: `tfjs-${backend}`, runs: [], notes: r.notes }, r.secondsPerEpoch);
       } catch (e) {
-        console.log(`  TF.js 4.22 ${backend}: failed (${(e as Error).message})`);
+        lines.push(`  TF.js 4.22 ${backend}: failed (${(e as Error).message})`);
       }
     }
-    try {
-      const r = measurePytorch({ workload: w.id, steps: w.sliceSteps });
-      if (!r.installed) console.log(`  ${r.message}`);
-      else {
-        peerSummaries.set('PyTorch', r.summary);
-        // Debian's torch does its dense layers on libblas.so.3: say so when that is the slow reference BLAS.
-        const onBlas = r.blas.name.startsWith('OpenBLAS') ? '' : ` on ${r.blas.name}`;
-        for (const t of r.results) {
-          const also = t.labels.filter((l) => !/^\d+ threads?$/.test(l)).map((l) => l.replace(/ \(\d+\)$/, ''));
-          const name = `PyTorch ${r.torch.split('.').slice(0, 2).join('.')}${onBlas} ${t.threads} thread${t.threads > 1 ? 's' : ''}${also.length ? ` (${also.join(', ')})` : ''}`;
-          peer(name, `pytorch-${t.threads}-threads`, t.secondsPerEpoch, `${r.notes}; ${t.labels.join(' = ')}`);
-        }
-      }
-    } catch (e) {
-      console.log(`  PyTorch: failed (${(e as Error).message})`);
-    }
-    if (w.id !== 'W3') {
-      try {
-        const r = measureNumpy({ workload: w.id });
-        if (!r.installed) console.log(`  ${r.message}`);
-        else {
-          peerSummaries.set('numpy', r.summary);
-          for (const t of r.results) peer(t.label, t.id, t.secondsPerEpoch, `${r.notes}; ${t.label}`);
-        }
-      } catch (e) {
-        console.log(`  numpy: failed (${(e as Error).message})`);
-      }
-    }
+    for (const p of natives) peer(p, summary(p.runs));
   }
+  console.log(lines.join('\n'));
   results.push({ workload: w.name, secondsPerEpoch: ours, runs: seconds, peers: peerResults });
 }
 mkdirSync('bench/results', { recursive: true });

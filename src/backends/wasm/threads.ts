@@ -25,7 +25,9 @@
  *   thread that spins there takes the caller's share of them, and a half it has claimed may wait
  *   for the scheduler. Every SAMPLE_MS it compares the machine's CPU time with this process's;
  *   while others leave fewer than FREE_CORES cores, it tells the caller (SLEEPING 3), which then
- *   runs every product as one thread, and it looks again each SAMPLE_MS. Where no load can be read
+ *   runs every product as one thread, and it looks again each SAMPLE_MS. After a long sleep it
+ *   starts a fresh window: what others did while it had no work says nothing of the cores now
+ *   (a benchmark's peers, run between its epochs). Where no load can be read
  *   (no node:os), only the caller's backoff guards it.
  * On an idle machine the helper stays awake through a training loop's products; beside busy
  * processes it stands aside. The caller reads the clock only for large products and one small
@@ -115,12 +117,16 @@ function standAside() {
  */
 function nap() {
   const kept = Atomics.load(c, ${KEPT});
+  const from = performance.now();
   for (let slept = 0, length = ${NAP_MS}; ; slept += length, length = Math.min(2 * length, ${DEEP_MS})) {
     Atomics.store(c, ${SLEEPING}, length <= ${NAP_MS} ? 1 : 2);
     const woke = Atomics.wait(c, ${POSTED}, seen, slept >= ${DEEP_MS} ? Infinity : length);
     Atomics.store(c, ${SLEEPING}, 0);
-    if (woke !== 'timed-out' || Atomics.load(c, ${KEPT}) !== kept) return;
+    if (woke !== 'timed-out' || Atomics.load(c, ${KEPT}) !== kept) break;
   }
+  // What other processes did while this one had no work says nothing of the cores now: after a
+  // long sleep the next look at the load starts afresh.
+  if (os && performance.now() - from >= ${SAMPLE_MS}) [sampledAt, machineBefore, processBefore, crowded] = [performance.now(), machineMs(), processMs(), false];
 }
 for (;;) {
   // The next post: spin for ${SPIN_MS} ms of wall-clock time (so a spin cut short by the scheduler

@@ -173,6 +173,24 @@ describe.skipIf(!available)('helper thread: caller-runs hand-off', () => {
     }
   }, 30_000);
 
+  it('judges the cores by what others do while it works, not while it slept: after a busy spell, it helps again at once', async () => {
+    const [m, k, n] = [128, 256, 512];
+    const spec = { a: 4 * A, b: 4 * B, c: 4 * C, scratch: 4 * S, m, n, k, transposeA: false, transposeB: false, accumulate: false };
+    const want = product(() => matMulDriver(exports, null)(spec)(), m, k, n, false, 3);
+    const h = helper({})!;
+    const call = matMulDriver(exports, h)(spec);
+    for (let run = 0; run < 5; run++) expect(product(() => call(), m, k, n, false, 3)).toEqual(want);
+    await new Promise((r) => setTimeout(r, 300)); // the helper naps, then sleeps
+    // Two processes take both cores for half a second while it sleeps, and are gone when work comes.
+    const hogs = [0, 1].map(() => spawn(process.execPath, ['-e', 'const t = Date.now(); while (Date.now() - t < 500);'], { stdio: 'ignore' }));
+    await Promise.all(hogs.map((p) => new Promise((r) => p.on('exit', r))));
+    const s0 = h.stats();
+    for (let run = 0; run < 50; run++) expect(product(() => call(), m, k, n, false, 3)).toEqual(want);
+    const s = h.stats();
+    expect(s.busy - s0.busy).toBe(0);
+    expect(s.helped - s0.helped).toBeGreaterThan(0);
+  }, 30_000);
+
   it('refuses a hand-off it cannot carry', () => {
     const h = keeping.handoff();
     expect(() => h.queue('noSuchExport', 1)).toThrow(/cannot queue/);
