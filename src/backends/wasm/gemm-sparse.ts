@@ -198,6 +198,8 @@ function gemmSparseFunction({ fma, accumulate = false }: MatMulOptions & { accum
   const f = new FunctionBuilder(accumulate ? 'gemmSparseAcc' : 'gemmSparse', params);
   const [rows, blocks, entries, b, c, N, K, ldc, r0, r1] = Array.from({ length: 10 }, (_, k) => f.param(k));
   const alpha = f.param(10); // only read when accumulating
+  const negative = f.local(i32); // alpha's sign bit
+  if (accumulate) f.get(alpha).scalarOp(0xbc).i32(31).i32ShrU().set(negative); // i32.reinterpret_f32
   const [r, kb, e, eEnd, eb, ee, ei, ep, j, jg, jEnd, NT, rem, last, lanes, rowBytes, bCol, pb, cRow, add, blockEnd, bp] = Array.from({ length: 22 }, () => f.local(i32));
   const x = f.local(v128);
   const bv = f.local(v128);
@@ -261,17 +263,25 @@ function gemmSparseFunction({ fma, accumulate = false }: MatMulOptions & { accum
         f.get(bp).i32Load().set(eb);
         f.get(bp).i32Load(4).get(eEnd).get(kb).i32(KB).i32Add().get(K).i32LtS().select().set(ee);
         f.get(bp).i32(4).i32Add().set(bp);
-        f.forLoop(j, () => f.get(jg), () => f.get(jEnd), width, () => tile(TILE, false));
+        // A block without entries adds +0 to C, or alpha·(+0) = −0 (alpha < 0): neither changes
+        // C (never −0 after a first block; any C for −0), so it is passed over.
+        const passed = () => f.get(eb).get(ee).i32Eq().get(accumulate ? negative : add).i32And();
         f.ifThen(
-          () => f.get(last),
+          () => passed().i32Eqz(),
           () => {
-            f.get(NT).set(j);
-            for (let V = 1; V <= TILE; V++) {
-              f.ifThen(
-                () => f.get(last).i32(3).i32Add().i32(2).i32ShrU().i32(V).i32Eq(),
-                () => f.ifElse(() => f.get(lanes), () => tile(V, true), () => tile(V, false)),
-              );
-            }
+            f.forLoop(j, () => f.get(jg), () => f.get(jEnd), width, () => tile(TILE, false));
+            f.ifThen(
+              () => f.get(last),
+              () => {
+                f.get(NT).set(j);
+                for (let V = 1; V <= TILE; V++) {
+                  f.ifThen(
+                    () => f.get(last).i32(3).i32Add().i32(2).i32ShrU().i32(V).i32Eq(),
+                    () => f.ifElse(() => f.get(lanes), () => tile(V, true), () => tile(V, false)),
+                  );
+                }
+              },
+            );
           },
         );
       });

@@ -58,7 +58,8 @@ describe('zero-skipping products give the dense products\u2019 bits', () => {
               expect(SCRATCH / 4 + Math.max(matMulScratch(m, n, kk, transposeA, transposeB, accumulate), ...always.map((side) => side.floats))).toBeLessThan(k.f32.length);
               for (const density of [0, 0.05, 0.3, 0.9]) {
                 const [a, b] = [m * kk, kk * n].map((size, i) => (['A', 'B'][i] === sparseSide ? sparse(rng, size, density) : Float32Array.from({ length: size }, () => rng.normal())));
-                const c0 = Float32Array.from({ length: m * n + 4 }, () => (accumulate ? rng.normal() : 12345));
+                // some −0 in C: adding +0 (a row or block without nonzeros, alpha > 0) makes them +0
+                const c0 = Float32Array.from({ length: m * n + 4 }, (_, i) => (!accumulate ? 12345 : i % 13 === 0 ? -0 : rng.normal()));
                 // alpha 1: what conv's filter gradient accumulates with (and every form's sums agree there)
                 for (const alpha of accumulate ? [1, -0.03] : [1]) {
                   const dense = run(k, spec, a, b, c0, 'never', alpha);
