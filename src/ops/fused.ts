@@ -132,3 +132,25 @@ export const softmaxCrossEntropyGrad = registerOp({
     return z;
   },
 });
+
+/**
+ * dy·step(y) with dy and y of one shape: a ReLU's gradient (its rule reads the output y) in one
+ * pass, without step(y) ever stored; the same values as mul(dy, step(y)), NaN in y included.
+ * Made by the fuse-relu-grad pass after autodiff, so it has no gradient of its own. As TF's ReluGrad.
+ */
+export const reluGrad = registerOp({
+  name: 'reluGrad',
+  arity: 2,
+  doc: 'dy·step(y), dy and y of one shape (a ReLU\'s gradient in one pass); NaN in either → NaN, ±∞·0 → NaN where y ≤ 0 (as mul and step)',
+  traits: ['elementwise'],
+  dtype: ([dy, y]): DType => {
+    if (dy !== 'float' || y !== 'float') throw new RuleError('dy (input 0) and y (input 1) must be float');
+    return 'float';
+  },
+  shape: ([dy, y]): Shape => {
+    if (dy.length !== y.length || dy.some((d, i) => d !== null && y[i] !== null && d !== y[i])) {
+      throw new RuleError(`dy ${formatShape(dy)} and y ${formatShape(y)} must have one shape`);
+    }
+    return dy;
+  },
+});

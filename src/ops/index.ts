@@ -139,6 +139,8 @@ export const ops = {
   conv2dBiasActivation: fused.conv2dBiasActivation,
   /** `softmaxCrossEntropyGrad`: dy·(softmax(z) − onehot(labels)) per row (the fused gradient of softmaxCrossEntropy). */
   softmaxCrossEntropyGrad: fused.softmaxCrossEntropyGrad,
+  /** `reluGrad`: dy·step(y), dy and y of one shape (a ReLU's gradient in one pass). */
+  reluGrad: fused.reluGrad,
 } as const;
 
 export { getOp, listOps, registerOp, isOp, hasTrait, floatOnly, intIfAllInt, floatResult, type OpDef, type Trait, type VjpContext, type VjpRule } from './registry.ts';

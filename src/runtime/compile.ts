@@ -39,7 +39,7 @@ export interface CompileOptions {
   training?: boolean;
   /**
    * Graph passes to leave out ('fuse-updates', 'fuse-softmax-cross-entropy', 'fuse-dense', 'fuse-conv',
-   * 'mask-before-pool'): to
+   * 'mask-before-pool', 'fuse-relu-grad'): to
    * hold a fused program against the plain one, or to debug a fused kernel.
    */
   skipPasses?: readonly PassName[];
@@ -61,7 +61,7 @@ export function checkNumericsByDefault(): boolean {
 }
 
 /** Fusions that only save time: left out when checking numerics, so each node is a user's op. */
-const speedOnlyPasses: readonly PassName[] = ['fuse-dense', 'fuse-conv', 'fuse-updates', 'mask-before-pool'];
+const speedOnlyPasses: readonly PassName[] = ['fuse-dense', 'fuse-conv', 'fuse-updates', 'mask-before-pool', 'fuse-relu-grad'];
 
 /**
  * Compiles a graph into a program.

@@ -21,9 +21,9 @@ export interface GradientCase {
 
 /**
  * Ops with no gradient by definition (their outputs are piecewise constant or carry no values),
- * and softmaxCrossEntropyGrad, a gradient made by a pass after autodiff has run.
+ * and softmaxCrossEntropyGrad and reluGrad, gradients made by passes after autodiff has run.
  */
-export const notDifferentiable = ['input', 'parameter', 'constant', 'sign', 'step', 'equal', 'oneHot', 'count', 'stopGradient', 'dropoutMask', 'softmaxCrossEntropyGrad'];
+export const notDifferentiable = ['input', 'parameter', 'constant', 'sign', 'step', 'equal', 'oneHot', 'count', 'stopGradient', 'dropoutMask', 'softmaxCrossEntropyGrad', 'reluGrad'];
 
 const s = (...shape: number[]): GradCheckInput => ({ shape });
 const positive = (...shape: number[]): GradCheckInput => ({ shape, domain: 'positive' });

@@ -164,6 +164,8 @@ export function specialCases(): SpecialCase[] {
     unaryCase('step', [NaN, 1, -0.5], { alpha: -0.5 }, 'step, alpha −0.5'),
     unaryCase('cast', [NaN, Infinity, -Infinity], { dtype: 'float' }, 'cast to float'),
     ...Object.entries(binaryRules).flatMap(([op, f]) => binaryCases(op, f)),
+    // dy·step(y) with no broadcasting: the first two of binaryCases
+    ...binaryCases('reluGrad', (dy, y) => dy * (Number.isNaN(y) ? NaN : y > 0 ? 1 : 0)).slice(0, 2),
     ...Object.entries(reductionRules).flatMap(([op, rule]) => reductionCases(op, rule)),
     softmaxCase('softmax'),
     softmaxCase('logSoftmax'),

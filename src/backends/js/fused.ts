@@ -2,9 +2,9 @@
  * The fused ops in plain JS. Each stores its intermediate values as the unfused ops would, so a
  * float32 program rounds the same with and without the passes.
  */
-import { matMulBiasActivation, softmaxCrossEntropyGrad, subScaledMatMul } from '../../ops/fused.ts';
+import { matMulBiasActivation, reluGrad, softmaxCrossEntropyGrad, subScaledMatMul } from '../../ops/fused.ts';
 import { registerKernel } from '../registry.ts';
-import { relu, sigmoid } from './elementwise.ts';
+import { relu, sigmoid, step } from './elementwise.ts';
 import { matMulInto } from './matmul.ts';
 import { classId } from './softmax.ts';
 
@@ -52,4 +52,8 @@ registerKernel(softmaxCrossEntropyGrad, 'js', ({ inputs: [z, labels, dy], output
       for (let j = 0; j < classes; j++) output[start + j] *= d;
     }
   };
+});
+
+registerKernel(reluGrad, 'js', ({ inputs: [dy, y], output }) => () => {
+  for (let i = 0; i < output.length; i++) output[i] = dy[i] * step(y[i], 0);
 });

@@ -38,6 +38,15 @@ export function emitRelu(f: FunctionBuilder): void {
   f.v128Zero().simdOp(F32X4_PMAX).v128Zero().f32x4Add();
 }
 
+/**
+ * step of the v128 on the stack (alpha 0), into a v128 scratch local's help: x > 0 ? 1 : 0, and
+ * NaN stays NaN: the comparison's all-ones mask ANDed with 1.0, then ORed with the x ≠ x mask,
+ * whose all-ones bits are a NaN.
+ */
+export function emitStep(f: FunctionBuilder, v: Local): void {
+  f.tee(v).v128Zero().simdOp(F32X4_GT).f32Const(1).f32x4Splat().simdOp(V128_AND).get(v).get(v).simdOp(F32X4_NE).simdOp(V128_OR);
+}
+
 /** Emits code turning the value on the stack into the result, given v128 and f32 scratch locals. */
 type UnaryEmit = (f: FunctionBuilder, v: Local, x: Local) => unknown;
 
@@ -47,11 +56,8 @@ const unaryOps = {
   abs: { simd: (f: FunctionBuilder) => f.simdOp(0xe0), scalar: (f: FunctionBuilder) => f.scalarOp(0x8b) },
   sqrt: { simd: (f: FunctionBuilder) => f.simdOp(0xe3), scalar: (f: FunctionBuilder) => f.scalarOp(0x91) },
   square: { simd: (f: FunctionBuilder, v: Local) => f.tee(v).get(v).simdOp(0xe6), scalar: (f: FunctionBuilder, _: Local, x: Local) => f.tee(x).get(x).f32Mul() },
-  // x > 0 ? 1 : 0, and NaN stays NaN: the comparison's all-ones mask ANDed with 1.0, then ORed
-  // with the x ≠ x mask, whose all-ones bits are a NaN
   step: {
-    simd: (f: FunctionBuilder, v: Local) =>
-      f.tee(v).v128Zero().simdOp(F32X4_GT).f32Const(1).f32x4Splat().simdOp(V128_AND).get(v).get(v).simdOp(F32X4_NE).simdOp(V128_OR),
+    simd: (f: FunctionBuilder, v: Local) => emitStep(f, v),
     scalar: (f: FunctionBuilder, _: Local, x: Local) => f.set(x).get(x).get(x).f32Const(0).scalarOp(F32_GT).scalarOp(F32_CONVERT_I32_U).get(x).get(x).scalarOp(F32_NE).select(),
   },
   relu: { simd: (f: FunctionBuilder) => emitRelu(f), scalar: (f: FunctionBuilder) => f.f32Const(0).scalarOp(F32_MAX) },

@@ -6,16 +6,17 @@
  *   softmaxCrossEntropyGrad(z, labels, dy, out, rows, cols)
  *                                                 out[r,:] = dy[r]·(softmax(z[r,:]) − onehot(labels[r]))
  *   sumExpRows(z, out, rows, cols)                out[r] = Σ_j e^(z[r,j] − max_j z[r,j])
+ *   reluGrad(dy, y, out, n)                       out[i] = dy[i]·step(y[i])
  *
  * Labels are whole numbers stored as float32; the caller checks them before the call. Rows are
  * walked four lanes at a time; the last 1–3 elements of a row go through the same vector code,
  * one element splatted into all lanes, so they get exactly what the vector part would give.
  */
-import { softmaxCrossEntropyGrad } from '../../ops/fused.ts';
+import { reluGrad, softmaxCrossEntropyGrad } from '../../ops/fused.ts';
 import { softmaxCrossEntropy } from '../../ops/softmax.ts';
 import { classId } from '../js/softmax.ts';
 import { registerKernel } from '../registry.ts';
-import { emitExp, emitRelu, emitSigmoid } from './elementwise.ts';
+import { emitExp, emitRelu, emitSigmoid, emitStep } from './elementwise.ts';
 import { f32, FunctionBuilder, i32, v128, type Local } from './emit.ts';
 
 const activations = {
@@ -28,7 +29,7 @@ export type FusedActivation = keyof typeof activations;
 export const fusedActivations = Object.keys(activations) as FusedActivation[];
 
 /** Export names of this file's functions (the runtime keeps them apart from the unary ops). */
-export const fusedKernelNames: readonly string[] = [...fusedActivations.map((a) => `biasActivation_${a}`), 'softmaxCrossEntropyGrad', 'sumExpRows'];
+export const fusedKernelNames: readonly string[] = [...fusedActivations.map((a) => `biasActivation_${a}`), 'softmaxCrossEntropyGrad', 'sumExpRows', 'reluGrad'];
 
 /** Locals every row loop needs: the row's byte length, its vector part, and counters. */
 function rowLocals(f: FunctionBuilder, cols: Local) {
@@ -174,9 +175,40 @@ function sumExpRowsFunction(): FunctionBuilder {
   return f;
 }
 
-export function fusedFunctions(): FunctionBuilder[] {
-  return [...fusedActivations.map(biasActivationFunction), softmaxCrossEntropyGradFunction(), sumExpRowsFunction()];
+function reluGradFunction(): FunctionBuilder {
+  const f = new FunctionBuilder('reluGrad', [i32, i32, i32, i32]);
+  const [dy, y, out, n] = [0, 1, 2, 3].map((k) => f.param(k));
+  const [i, bytes, bytes4] = [f.local(i32), f.local(i32), f.local(i32)];
+  const v = f.local(v128);
+  f.get(n).i32(2).i32Shl().set(bytes);
+  f.get(n).i32(-4).i32And().i32(2).i32Shl().set(bytes4);
+  const masked = (load: (base: Local) => void) => {
+    f.get(out).get(i).i32Add();
+    load(dy);
+    load(y);
+    emitStep(f, v);
+    f.f32x4Mul();
+  };
+  f.forLoop(i, () => f.i32(0), () => f.get(bytes4), 16, () => {
+    masked((base) => f.get(base).get(i).i32Add().v128Load());
+    f.v128Store();
+  });
+  f.forLoop(i, () => f.get(bytes4), () => f.get(bytes), 4, () => {
+    masked((base) => f.get(base).get(i).i32Add().v128Load32Splat());
+    f.f32x4ExtractLane(0).f32Store();
+  });
+  return f;
 }
+
+export function fusedFunctions(): FunctionBuilder[] {
+  return [...fusedActivations.map(biasActivationFunction), softmaxCrossEntropyGradFunction(), sumExpRowsFunction(), reluGradFunction()];
+}
+
+registerKernel(reluGrad, 'wasm', ({ inputs: [dy, y], output, wasm }) => {
+  const kernel = wasm.fused.reluGrad;
+  const [pd, py, po, n] = [dy.byteOffset, y.byteOffset, output.byteOffset, output.length];
+  return () => kernel(pd, py, po, n);
+});
 
 registerKernel(softmaxCrossEntropyGrad, 'wasm', ({ inputs: [z, labels, dy], output, inputShapes: [shape], wasm, fail }) => {
   const classes = shape[shape.length - 1];

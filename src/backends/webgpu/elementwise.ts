@@ -7,6 +7,7 @@
  */
 import { broadcastAxes } from '../../ops/reduce.ts';
 import * as op from '../../ops/elementwise.ts';
+import { reluGrad } from '../../ops/fused.ts';
 import type { OpDef } from '../../ops/registry.ts';
 import { registerGpuCodegen, registerKernel, type GpuDispatch, type GpuKernel } from '../registry.ts';
 import { fusableOps, type Expr } from './expr.ts';
@@ -26,6 +27,7 @@ const emitters: Readonly<Record<string, Emit>> = {
   abs: ([x]) => `abs(${x})`,
   sign: ([x]) => `sign_(${x})`,
   step: ([x], { alpha }) => `step_(${x}, ${f32(typeof alpha === 'number' ? alpha : 0)})`,
+  reluGrad: ([dy, y]) => `(${dy} * step_(${y}, 0.0))`,
   sigmoid: ([x]) => `sigmoid_(${x})`,
   tanh: ([x]) => `tanh_(${x})`,
   relu: ([x]) => `relu_(${x})`,
@@ -76,7 +78,7 @@ function single(name: string): GpuKernel {
   };
 }
 
-const elementwiseOps = op as unknown as Readonly<Record<string, OpDef>>;
+const elementwiseOps: Readonly<Record<string, OpDef>> = { ...(op as unknown as Record<string, OpDef>), reluGrad: reluGrad as unknown as OpDef };
 for (const name of fusableOps) {
   if (!emitters[name]) throw new Error(`webgpu: the fusable op '${name}' has no WGSL emitter`);
   registerKernel(elementwiseOps[name], 'webgpu', single(name));

@@ -9,7 +9,7 @@ export type Expr =
   | { readonly kind: 'op'; readonly op: string; readonly attrs: Readonly<Record<string, unknown>>; readonly args: readonly Expr[] };
 
 /** The ops an expression may hold (each has a WGSL emitter in elementwise.ts). */
-export const fusableOps: readonly string[] = ['neg', 'exp', 'log', 'sqrt', 'square', 'abs', 'sign', 'step', 'sigmoid', 'tanh', 'relu', 'softplus', 'softsign', 'add', 'sub', 'mul', 'div', 'maximum', 'equal', 'pow', 'where', 'cast'];
+export const fusableOps: readonly string[] = ['neg', 'exp', 'log', 'sqrt', 'square', 'abs', 'sign', 'step', 'reluGrad', 'sigmoid', 'tanh', 'relu', 'softplus', 'softsign', 'add', 'sub', 'mul', 'div', 'maximum', 'equal', 'pow', 'where', 'cast'];
 
 /** Whether an op can join a fused elementwise kernel. */
 export function isFusable(opName: string): boolean {

@@ -11,6 +11,7 @@
  *   fuse-dense                  act(x·W + b) as one op (relu's gradient reads its output, not x·W + b)
  *   fuse-conv                   act(conv2d(x, f) + b) as one op, the same way
  *   mask-before-pool            a ReLU's gradient behind a max pool taken on the pooled gradient
+ *   fuse-relu-grad              a ReLU's gradient dy·step(y) as one op
  *
  * Before autodiff, on the graph builder: stabilize (stabilize.ts), which the losses of nn apply to
  * the plain formulas they write, turns ln σ(z), ln softmax(z) and the cross-entropies built on them
@@ -27,6 +28,7 @@ import { fuseDense } from './fuse-dense.ts';
 import { fuseSoftmaxCrossEntropy } from './fuse-softmax-cross-entropy.ts';
 import { fuseUpdates } from './fuse-updates.ts';
 import { maskBeforePool } from './mask-before-pool.ts';
+import { fuseReluGrad } from './fuse-relu-grad.ts';
 import { resolvePhase } from './resolve-phase.ts';
 import { countReaders, type Readers, type Roots } from './readers.ts';
 
@@ -47,6 +49,7 @@ const passes = {
   'fuse-dense': fuseDense,
   'fuse-conv': fuseConv,
   'mask-before-pool': maskBeforePool,
+  'fuse-relu-grad': fuseReluGrad,
 } satisfies Record<string, (ir: IR, context: PassContext) => IR>;
 
 /** The name of a rewrite pass `compile` applies (`'fuse-dense'`, …), for `skipPasses`. */

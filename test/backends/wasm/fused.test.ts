@@ -126,6 +126,21 @@ describe('WebAssembly kernels of the fused ops', () => {
     expect(fast.every(Number.isFinite)).toBe(true);
   });
 
+  it.each([1, 3, 4, 7, 33])('reluGrad equals the step and mul kernels run unfused, NaN, ±∞ and ±0 in either, bit for bit (%i values)', (n) => {
+    const special = [NaN, Infinity, -Infinity, 0, -0, 1e-30, -2.5, 3];
+    const dy = f32(Array.from({ length: n }, (_, i) => special[i % special.length]));
+    const y = f32(Array.from({ length: n }, (_, i) => special[(i * 3 + 1) % special.length]));
+    const input = (values: number[]) => ({ shape: [n], values });
+    // NaN's payload aside (JS makes its own NaN): the bits of every other value, −0 included
+    const bits = (v: ArrayLike<number>) => Array.from(new Uint32Array(Float32Array.from(v).buffer), (b, i) => (Number.isNaN(v[i]) ? 'NaN' : b));
+    for (const useWasm of [true, false]) {
+      const step = runKernel({ op: 'step', attrs: {}, inputs: [input(y)], outputShape: [n] }, useWasm);
+      const unfused = runKernel({ op: 'mul', attrs: {}, inputs: [input(dy), input(Array.from(step))], outputShape: [n] }, useWasm);
+      const fused = runKernel({ op: 'reluGrad', attrs: {}, inputs: [input(dy), input(y)], outputShape: [n] }, useWasm);
+      expect(bits(fused)).toEqual(bits(unfused));
+    }
+  });
+
   it('softmaxCrossEntropyGrad refuses a label that is not a class id, naming the op, the row and the label', () => {
     for (const dtype of ['float32', 'float64'] as const) {
       const g = new Graph();

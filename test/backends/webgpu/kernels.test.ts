@@ -101,6 +101,7 @@ const cases: Case[] = [
   { op: 'logSoftmax', label: 'logSoftmax over axis 0 of [4,3]', shapes: [[4, 3]], attrs: { axis: 0 } },
   { op: 'softmaxCrossEntropy', label: 'cross-entropy, class ids', shapes: [[7, 10], [7]], values: [random([7, 10]), ints(7, 10)] },
   { op: 'softmaxCrossEntropy', label: 'cross-entropy, probability rows', shapes: [[3, 4], [3, 4]], values: [random([3, 4]), [0.25, 0.75, 0, 0, 1, 0, 0, 0, 0.5, 0, 0, 0.5]] },
+  { op: 'reluGrad', label: 'a ReLU gradient dy·step(y)', shapes: [[9, 37], [9, 37]] },
   { op: 'softmaxCrossEntropyGrad', label: 'fused cross-entropy gradient', shapes: [[9, 10], [9], [9]], values: [random([9, 10]), ints(9, 10), random([9])] },
   { op: 'oneHot', label: 'oneHot depth 10', shapes: [[7]], attrs: { depth: 10 }, values: [ints(7, 10)] },
   { op: 'oneHot', label: 'oneHot with on/off values', shapes: [[2, 3]], attrs: { depth: 4, onValue: 0.9, offValue: 0.025 }, values: [ints(6, 4)] },
