@@ -255,9 +255,10 @@ export function matMulDriver(kernels: MatMulExports, threadHelper: Helper | null
       const [copy, transposed, job] = [scratch + 4 * s.copyAt, scratch + 4 * s.transposedAt, scratch + 4 * s.jobAt];
       const other = s.copy ? copy : s.side === 'A' ? b : a;
       const target = s.side === 'A' ? c : transposed;
-      // Both threads claim chunks of rows until none is left, each listing a chunk into lists
-      // of its own and summing it: a helper that starts late, or runs slower, takes fewer.
-      const chunkRows = helper ? Math.ceil(s.rows / SPARSE_CHUNKS) : s.rows;
+      // With the helper, both threads claim chunks of rows until none is left, each listing a
+      // chunk into lists of its own and summing it: a helper that starts late, or runs slower,
+      // takes fewer. Without it, one chunk.
+      const chunkRows = Math.ceil(s.rows / SPARSE_CHUNKS);
       const lists = [0, 1].flatMap((thread) => [s.layout.rows, s.layout.cursor, s.layout.entries].map((at) => scratch + 4 * thread * s.layout.floats + at));
       return {
         limit: s.layout.capacity - 4,
@@ -266,8 +267,9 @@ export function matMulDriver(kernels: MatMulExports, threadHelper: Helper | null
         run: (alpha: number) => {
           if (s.copy) (s.side === 'A' ? transpose(b, copy, n, k) : transpose(a, copy, m, k)); // Bᵀ stored n×k, A stored m×k
           if (s.transposedC && accumulate) transpose(c, transposed, m, n);
-          sparseJob(job, chunkRows, s.rows, listed, rs, ps, k, other, target, s.width, alpha, ...lists);
-          if (helper) (helper.queue(name, job, 1), helper.post());
+          const shared = helper !== null && helper.offers();
+          sparseJob(job, shared ? chunkRows : s.rows, s.rows, listed, rs, ps, k, other, target, s.width, alpha, ...lists);
+          if (shared) (helper.queue(name, job, 1), helper.post());
           product(job, 0);
           if (helper) helper.finish();
           if (s.transposedC) transpose(transposed, c, n, m);

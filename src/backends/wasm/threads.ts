@@ -226,6 +226,12 @@ export interface Handoff {
   /** Offers the queued calls to the helper (nothing if this run stays on the caller's thread). */
   post(): void;
   /**
+   * Whether this run's calls will go to the helper, decided now rather than at the first
+   * `queue` (for work that is cut up differently when it stays on this thread); `finish()` ends
+   * the run either way.
+   */
+  offers(): boolean;
+  /**
    * Returns when the queued calls have run: takes them back and runs them on this thread if the
    * helper has not claimed them, else waits for the helper to finish them.
    */
@@ -318,6 +324,7 @@ export function startHelper(module: WebAssembly.Module, memory: WebAssembly.Memo
     let skip = 0; // runs left to keep on this thread
     let backoff = 0; // how many runs the next failed hand-off keeps
     let offered = false; // whether this run's calls go to the helper (else they run as queued)
+    let decided = false; // whether this run's first call, or `offers()`, has decided that
     let started = -1; // when this run was offered, if timed
     let runs = 0;
     let awake = false; // whether the helper was awake (spinning or working) at the offer
@@ -356,6 +363,15 @@ export function startHelper(module: WebAssembly.Module, memory: WebAssembly.Memo
       started = big || (++runs & 15) === 0 ? now() : -1;
       return true;
     };
+    const offers = () => {
+      if (!decided) {
+        offered = decide();
+        decided = true;
+        if (offered) stats.posted++;
+        else stats.kept++;
+      }
+      return offered;
+    };
     return {
       queue(name, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, a10 = 0) {
         let fn = lastFn[calls];
@@ -364,11 +380,7 @@ export function startHelper(module: WebAssembly.Module, memory: WebAssembly.Memo
           if (fn === undefined) throw new Error(`helper: cannot queue ${name} as call ${calls + 1} (at most ${MAX_CALLS} calls of the module's exports)`);
           ((lastName[calls] = name), (lastFn[calls] = fn));
         }
-        if (calls === 0) {
-          offered = decide();
-          if (offered) stats.posted++;
-          else stats.kept++;
-        }
+        if (calls === 0) offers();
         calls++;
         // Kept: run it now (the halves of a product are independent), with the arguments the
         // helper would get (zeros past the given ones).
@@ -393,7 +405,9 @@ export function startHelper(module: WebAssembly.Module, memory: WebAssembly.Memo
         Atomics.store(c, POSTED, ++posted);
         if (Atomics.load(c, SLEEPING) !== 0) Atomics.notify(c, POSTED);
       },
+      offers,
       finish() {
+        decided = false;
         if (!offered) return void (calls = 0);
         offered = false;
         const p = posted;
