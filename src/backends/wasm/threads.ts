@@ -25,8 +25,8 @@
  *   thread that spins there takes the caller's share of them, and a half it has claimed may wait
  *   for the scheduler. Every SAMPLE_MS it compares the machine's CPU time with this process's;
  *   while others leave fewer than FREE_CORES cores, it tells the caller (SLEEPING 3), which then
- *   runs every product as one thread, and it looks again each SAMPLE_MS. After a long sleep it
- *   starts a fresh window: what others did while it had no work says nothing of the cores now
+ *   runs every product as one thread, and it looks again each SAMPLE_MS. After a sleep of
+ *   DEEP_MS or more it starts a fresh window: what others did while it had no work says nothing of the cores now
  *   (a benchmark's peers, run between its epochs). Where no load can be read
  *   (no node:os), only the caller's backoff guards it.
  * On an idle machine the helper stays awake through a training loop's products; beside busy
@@ -125,8 +125,9 @@ function nap() {
     if (woke !== 'timed-out' || Atomics.load(c, ${KEPT}) !== kept) break;
   }
   // What other processes did while this one had no work says nothing of the cores now: after a
-  // long sleep the next look at the load starts afresh.
-  if (os && performance.now() - from >= ${SAMPLE_MS}) [sampledAt, machineBefore, processBefore, crowded] = [performance.now(), machineMs(), processMs(), false];
+  // sleep of a second or more the next look at the load starts afresh. (Not after shorter naps:
+  // where others crowd the cores, a short nap can end late, and the look must go on.)
+  if (os && performance.now() - from >= ${DEEP_MS}) [sampledAt, machineBefore, processBefore, crowded] = [performance.now(), machineMs(), processMs(), false];
 }
 for (;;) {
   // The next post: spin for ${SPIN_MS} ms of wall-clock time (so a spin cut short by the scheduler

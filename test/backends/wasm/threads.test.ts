@@ -183,8 +183,8 @@ describe.skipIf(!available)('helper thread: caller-runs hand-off', () => {
     const call = matMulDriver(exports, h)(spec);
     for (let run = 0; run < 5; run++) expect(product(() => call(), m, k, n, false, 3)).toEqual(want);
     await new Promise((r) => setTimeout(r, 300)); // the helper naps, then sleeps
-    // Two processes take both cores for half a second while it sleeps, and are gone when work comes.
-    const hogs = [0, 1].map(() => spawn(process.execPath, ['-e', 'const t = Date.now(); while (Date.now() - t < 500);'], { stdio: 'ignore' }));
+    // Two processes take both cores for over a second while it sleeps, and are gone when work comes.
+    const hogs = [0, 1].map(() => spawn(process.execPath, ['-e', 'const t = Date.now(); while (Date.now() - t < 1200);'], { stdio: 'ignore' }));
     await Promise.all(hogs.map((p) => new Promise((r) => p.on('exit', r))));
     const s0 = h.stats();
     for (let run = 0; run < 50; run++) expect(product(() => call(), m, k, n, false, 3)).toEqual(want);
