@@ -290,6 +290,9 @@ function gemmSparseFunction({ fma, accumulate = false }: MatMulOptions & { accum
   return f;
 }
 
+/** Pointers per thread's lists in a job: row starts, block starts, entries. */
+const LIST_INTS = 3;
+
 /**
  * The fields of a zero-skipping product's job (i32 each, alpha an f32), which sparseProduct(Acc)
  * reads: its rows of op(A) come in chunks, which the threads claim one at a time (CLAIMED, an
@@ -309,6 +312,7 @@ export const JOB = {
   C: 9,
   N: 10,
   ALPHA: 11,
+  /** Each thread's lists (LIST_INTS pointers: rows, blocks, entries), thread 0's first. */
   LISTS: 12,
   /** Chunks run by the calls for thread 0 and for thread 1 (for tests and measurements). */
   RUN: 18,
@@ -325,7 +329,7 @@ function sparseJobFunction(): FunctionBuilder {
   const f = new FunctionBuilder('sparseJob', params);
   const job = f.param(0);
   fields.forEach((name, k) => (name === 'ALPHA' ? f.get(job).get(f.param(k + 1)).f32Store(4 * JOB[name]) : f.get(job).get(f.param(k + 1)).i32Store(4 * JOB[name])));
-  for (let k = 0; k < 6; k++) f.get(job).get(f.param(fields.length + 1 + k)).i32Store(4 * (JOB.LISTS + k));
+  for (let k = 0; k < 2 * LIST_INTS; k++) f.get(job).get(f.param(fields.length + 1 + k)).i32Store(4 * (JOB.LISTS + k));
   const [chunkRows, M] = [f.param(1), f.param(2)];
   f.get(job).get(M).get(chunkRows).i32Add().i32(1).i32Sub().get(chunkRows).i32DivU().i32Store(4 * JOB.CHUNKS);
   for (const field of [JOB.CLAIMED, JOB.RUN, JOB.RUN + 1]) f.get(job).i32(0).i32Store(4 * field);
@@ -334,18 +338,18 @@ function sparseJobFunction(): FunctionBuilder {
 
 /**
  * sparseProduct(Acc)(job, thread): claims chunks of rows of `job` (see JOB) until none is left,
- * each listed with sparseRows and summed with gemmSparse(Acc), in thread `thread`'s lists (and
- * counted in its RUN field). Either
- * thread may run any chunk, and a chunk's rows get the same bits on either: the work goes to
- * whichever thread is free, and the result does not depend on which.
+ * each listed with sparseRows and summed with gemmSparse(Acc) in thread `thread`'s lists, and
+ * counted in its RUN field. Either thread may run any chunk, and a chunk's rows get the same bits
+ * on either: the work goes to whichever thread is free, and the result does not depend on which.
  */
 function sparseProductFunction(accumulate: boolean): FunctionBuilder {
   const f = new FunctionBuilder(accumulate ? 'sparseProductAcc' : 'sparseProduct', [i32, i32]);
   const [job, thread] = [f.param(0), f.param(1)];
-  const [chunk, r0, r1, lists] = Array.from({ length: 4 }, () => f.local(i32));
+  const [chunk, r0, r1, lists, run] = Array.from({ length: 5 }, () => f.local(i32));
   const field = (name: keyof typeof JOB) => f.get(job).i32Load(4 * JOB[name]);
   const list = (k: number) => f.get(lists).i32Load(4 * k);
-  f.get(job).get(thread).i32(12).i32Mul().i32Add().i32(4 * JOB.LISTS).i32Add().set(lists);
+  f.get(job).get(thread).i32(4 * LIST_INTS).i32Mul().i32Add().i32(4 * JOB.LISTS).i32Add().set(lists);
+  f.get(job).get(thread).i32(2).i32Shl().i32Add().i32(4 * JOB.RUN).i32Add().set(run);
   f.whileLoop(
     () => {
       f.get(job).i32(1).i32AtomicAdd(4 * JOB.CLAIMED).set(chunk);
@@ -392,8 +396,7 @@ function sparseProductFunction(accumulate: boolean): FunctionBuilder {
       f.get(r0).get(r1);
       if (accumulate) f.get(job).f32Load(4 * JOB.ALPHA);
       f.call(accumulate ? 'gemmSparseAcc' : 'gemmSparse');
-      f.get(job).get(thread).i32(2).i32Shl().i32Add().tee(r0);
-      f.get(r0).i32Load(4 * JOB.RUN).i32(1).i32Add().i32Store(4 * JOB.RUN);
+      f.get(run).get(run).i32Load().i32(1).i32Add().i32Store();
     },
   );
   return f;
